@@ -1,0 +1,69 @@
+"""PostgreSQL unit of work: one connection, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
+from src.adapters.postgres.errors import translate_db_errors
+from src.adapters.postgres.log_repository import PostgresLogRepository
+from src.adapters.postgres.task_repository import PostgresTaskRepository
+from src.adapters.postgres.tenant_repository import PostgresTenantRepository
+from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+_ACT_AS = text("SELECT set_config('logplane.tenant_id', :tenant_id, true)")
+
+
+class PostgresUnitOfWork(UnitOfWork):
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        self._tx: AsyncTransaction | None = None
+
+    async def __aenter__(self) -> Self:
+        async with translate_db_errors():
+            self._conn = await self._engine.connect()
+            self._tx = await self._conn.begin()
+        self.logs = PostgresLogRepository(self._conn)
+        self.tasks = PostgresTaskRepository(self._conn)
+        self.tenants = PostgresTenantRepository(self._conn)
+        self.api_keys = PostgresApiKeyRepository(self._conn)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                await self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                await self._conn.close()
+            self._conn = self._tx = None
+
+    async def act_as_tenant(self, tenant_id: UUID) -> None:
+        assert self._conn is not None, "use the unit of work inside 'async with'"
+        # is_local=true: the setting dies with the transaction, so a pooled connection keeps nothing.
+        await self._conn.execute(_ACT_AS, {"tenant_id": str(tenant_id)})
+
+    async def commit(self) -> None:
+        assert self._tx is not None, "use the unit of work inside 'async with'"
+        async with translate_db_errors():
+            await self._tx.commit()
+
+    async def rollback(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            await self._tx.rollback()
+
+
+class PostgresUnitOfWorkFactory(UnitOfWorkFactory):
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def __call__(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self._engine)

@@ -1,0 +1,34 @@
+"""Prometheus metrics for the ingest path and HTTP requests."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from prometheus_client import Counter, Histogram
+
+from src.domain.ports.ingest_metrics import IngestMetrics
+
+INGESTED_EVENTS = Counter("logplane_ingested_events_total", "Events stored", ["tenant"])
+INGESTED_BYTES = Counter("logplane_ingested_bytes_total", "Message bytes stored", ["tenant"])
+COMMIT_EVENTS = Histogram(
+    "logplane_group_commit_events",
+    "Events per group commit",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 10_000),
+)
+COMMIT_REQUESTS = Histogram(
+    "logplane_group_commit_requests", "Requests per group commit", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)
+)
+COMMIT_SECONDS = Histogram("logplane_group_commit_seconds", "Time to write and commit one group")
+REQUESTS = Counter("logplane_http_requests_total", "HTTP requests", ["method", "route", "status"])
+REQUEST_SECONDS = Histogram("logplane_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+class PrometheusIngestMetrics(IngestMetrics):
+    def observe_commit(self, *, events: int, requests: int, seconds: float) -> None:
+        COMMIT_EVENTS.observe(events)
+        COMMIT_REQUESTS.observe(requests)
+        COMMIT_SECONDS.observe(seconds)
+
+    def observe_stored(self, *, tenant_id: UUID, events: int, bytes_: int) -> None:
+        INGESTED_EVENTS.labels(str(tenant_id)).inc(events)
+        INGESTED_BYTES.labels(str(tenant_id)).inc(bytes_)

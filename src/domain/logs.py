@@ -1,0 +1,61 @@
+"""Log events as the domain sees them: a draft before it is stored, and the stored event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from src.domain.severity import Severity
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogDraft:
+    """An event as received, after shape checks, before it gets an id.
+
+    `client_id` is the caller's idempotency key for this one event; `request_hash` is set when the
+    key came from an `Idempotency-Key` header, so a reuse with another body can be told apart.
+    """
+
+    message: str
+    timestamp: datetime | None = None
+    severity: Severity = Severity.INFO
+    service: str | None = None
+    host: str | None = None
+    user_id: str | None = None
+    action: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    client_id: str | None = None
+    request_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogEvent:
+    """A stored event. `id` is a UUIDv7, so ids sort by ingest time and become the search `_id`."""
+
+    id: UUID
+    tenant_id: UUID
+    timestamp: datetime
+    received_at: datetime
+    message: str
+    severity: Severity
+    service: str | None
+    host: str | None
+    user_id: str | None
+    action: str | None
+    trace_id: str | None
+    span_id: str | None
+    attributes: dict[str, Any]
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRef:
+    """What a writer answers for one event: where it went, and whether this call stored it."""
+
+    id: UUID
+    timestamp: datetime
+    created: bool

@@ -1,0 +1,28 @@
+"""Port: the async_task table (outbox and job status)."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Protocol
+from uuid import UUID
+
+from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+
+
+class TaskRepository(Protocol):
+    @abstractmethod
+    async def add_many(self, *, tasks: Sequence[AsyncTask]) -> None: ...
+
+    @abstractmethod
+    async def get(self, *, tenant_id: UUID, task_id: UUID) -> AsyncTask | None: ...
+
+    @abstractmethod
+    async def list(
+        self,
+        *,
+        tenant_id: UUID,
+        task_type: TaskType | None = None,
+        status: TaskStatus | None = None,
+        limit: int = 100,
+    ) -> list[AsyncTask]: ...

@@ -1,0 +1,46 @@
+"""Port: one transaction with the repositories that work inside it.
+
+Leaving the `async with` block rolls back unless `commit()` was called; only use cases commit.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.log_repository import LogRepository
+from src.domain.ports.task_repository import TaskRepository
+from src.domain.ports.tenant_repository import TenantRepository
+
+
+class UnitOfWork(Protocol):
+    logs: LogRepository
+    tasks: TaskRepository
+    tenants: TenantRepository
+    api_keys: ApiKeyRepository
+
+    @abstractmethod
+    async def __aenter__(self) -> Self: ...
+
+    @abstractmethod
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    @abstractmethod
+    async def act_as_tenant(self, tenant_id: UUID) -> None:
+        """Scope what follows in this transaction to one tenant (row-level security in PostgreSQL)."""
+
+    @abstractmethod
+    async def commit(self) -> None: ...
+
+    @abstractmethod
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    @abstractmethod
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,40 @@
+"""The async_task outbox: every background job is a row with a life cycle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+
+class TaskType(StrEnum):
+    REINDEX = "reindex"
+    ARCHIVE = "archive"
+    LOG_CLEANUP = "log_cleanup"
+    EXPORT = "export"
+    RESTORE = "restore"
+    INGEST_FILE = "ingest_file"
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AsyncTask:
+    task_id: UUID
+    tenant_id: UUID
+    task_type: TaskType
+    status: TaskStatus = TaskStatus.PENDING
+    user_id: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
+    error_msg: str | None = None
+    attempts: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

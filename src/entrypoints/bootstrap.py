@@ -1,0 +1,140 @@
+"""Composition root: builds engines, clients and use cases from settings, and closes them.
+
+Nothing here runs at import time; `build_container` is called from the FastAPI lifespan, the
+workers' start-up and the CLI. Tests pass `overrides` to swap any collaborator.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from src.adapters.auth.jose_token_codec import JoseTokenCodec
+from src.adapters.postgres.engine import make_app_engine, make_owner_engine
+from src.adapters.postgres.partitions import PostgresPartitionMaintainer
+from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
+from src.domain.credentials import ApiKey
+from src.domain.event_limits import EventLimits
+from src.domain.ports.token_codec import TokenCodec
+from src.domain.ports.unit_of_work import UnitOfWorkFactory
+from src.domain.tenants import Tenant
+from src.entrypoints.settings import Settings
+from src.usecases.auth_cache import TtlCache
+from src.usecases.authenticate import Authenticate
+from src.usecases.create_tenant import CreateTenant
+from src.usecases.group_commit import GroupCommitWriter
+from src.usecases.ingest_logs import IngestLogs
+from src.usecases.issue_token import IssueToken
+from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from src.usecases.tenant_queries import GetTenant, ListTenants
+from src.usecases.update_tenant import UpdateTenant
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    app_engine: AsyncEngine
+    owner_engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    codec: TokenCodec
+    writer: GroupCommitWriter
+    partitions: PostgresPartitionMaintainer
+    authenticate: Authenticate
+    issue_token: IssueToken
+    ingest: IngestLogs
+    create_tenant: CreateTenant
+    update_tenant: UpdateTenant
+    list_tenants: ListTenants
+    get_tenant: GetTenant
+    create_key: CreateApiKey
+    list_keys: ListApiKeys
+    revoke_key: RevokeApiKey
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.writer.close()
+        await self.app_engine.dispose()
+        await self.owner_engine.dispose()
+
+
+def make_token_codec(settings: Settings) -> TokenCodec:
+    auth = settings.auth
+    secret = auth.jwt_secret.get_secret_value()
+    if not secret and auth.env == "dev":
+        # Dev without a configured secret: tokens still work, but only within this process.
+        secret = secrets.token_urlsafe(48)
+        logger.warning("LOGPLANE_JWT_SECRET is not set; tokens issued now die with this process")
+    return JoseTokenCodec(
+        algorithms=auth.jwt_algorithms,
+        secret=secret or None,
+        private_key_pem=auth.jwt_private_key_pem.get_secret_value() if auth.jwt_private_key_pem else None,
+        public_key_pem=auth.jwt_public_key_pem,
+        jwks_url=auth.jwks_url,
+        issuer=auth.jwt_issuer,
+        audience=auth.jwt_audience,
+        leeway_seconds=auth.jwt_leeway_seconds,
+        max_lifetime_seconds=auth.token_max_ttl_seconds,
+    )
+
+
+def build_container(settings: Settings, overrides: dict[str, Any] | None = None) -> Container:
+    overrides = overrides or {}
+    app_engine = make_app_engine(settings.database.database_url, pool_size=settings.database.pool_size)
+    owner_engine = make_owner_engine(settings.database.database_url)
+    uow: UnitOfWorkFactory = overrides.get("uow") or PostgresUnitOfWorkFactory(app_engine)
+    codec: TokenCodec = overrides.get("codec") or make_token_codec(settings)
+    partitions = overrides.get("partitions") or PostgresPartitionMaintainer(app_engine)
+    ingest_cfg = settings.ingest
+    writer = GroupCommitWriter(
+        uow,
+        partitions,
+        max_batch_events=ingest_cfg.group_commit_max_events,
+        max_inflight=ingest_cfg.group_commit_inflight,
+        metrics=PrometheusIngestMetrics(),
+    )
+    cache_ttl = settings.auth.credential_cache_seconds
+    key_cache: TtlCache[bytes, ApiKey | None] = TtlCache(ttl=cache_ttl)
+    tenant_cache: TtlCache[UUID, Tenant | None] = TtlCache(ttl=cache_ttl)
+    authenticate = Authenticate(uow, codec, keys=key_cache, tenants=tenant_cache)
+    limits = EventLimits(
+        max_message_bytes=ingest_cfg.max_message_bytes,
+        max_attribute_depth=ingest_cfg.max_attribute_depth,
+        max_attribute_keys=ingest_cfg.max_attribute_keys,
+        max_attributes_bytes=ingest_cfg.max_attributes_bytes,
+        max_future_skew=timedelta(seconds=ingest_cfg.max_future_skew_seconds),
+    )
+    return Container(
+        settings=settings,
+        app_engine=app_engine,
+        owner_engine=owner_engine,
+        uow=uow,
+        codec=codec,
+        writer=writer,
+        partitions=partitions,
+        authenticate=authenticate,
+        issue_token=IssueToken(
+            authenticate,
+            codec,
+            issuer=settings.auth.jwt_issuer,
+            audience=settings.auth.jwt_audience,
+            default_ttl=settings.auth.token_ttl_seconds,
+            max_ttl=settings.auth.token_max_ttl_seconds,
+        ),
+        ingest=IngestLogs(writer, limits=limits),
+        create_tenant=CreateTenant(uow, default_retention_days=ingest_cfg.default_retention_days),
+        update_tenant=UpdateTenant(uow, tenant_cache=tenant_cache),
+        list_tenants=ListTenants(uow),
+        get_tenant=GetTenant(uow),
+        create_key=CreateApiKey(uow),
+        list_keys=ListApiKeys(uow),
+        revoke_key=RevokeApiKey(uow, key_cache=key_cache),
+    )

@@ -1,0 +1,80 @@
+"""The FastAPI application: built by `make_app`, wired in its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+
+from src.entrypoints.bootstrap import Container, build_container
+from src.entrypoints.http import errors
+from src.entrypoints.http.middleware import RequestContextMiddleware
+from src.entrypoints.http.rate_limit import TenantRates, make_limiter
+from src.entrypoints.http.responses import JsonResponse
+from src.entrypoints.http.routers import auth, health, logs, tenants
+from src.entrypoints.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PARTITION_CHECK_SECONDS = 3600
+
+
+async def _keep_partitions_ahead(container: Container) -> None:
+    """Daily partitions for yesterday .. three days ahead, checked hourly."""
+    while True:
+        today = datetime.now(UTC).date()
+        try:
+            await container.partitions.ensure_days(today + timedelta(days=d) for d in range(-1, 4))
+        except Exception:
+            logger.exception("partition maintenance failed; will retry")
+        await asyncio.sleep(PARTITION_CHECK_SECONDS)
+
+
+def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None = None) -> FastAPI:
+    settings = settings or Settings()
+    limiter = make_limiter(redis_url=settings.redis.redis_url, enabled=settings.rate_limit.enabled)
+    rates = TenantRates(settings.rate_limit.default_per_minute)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container = build_container(settings, overrides)
+        redis_client = None
+        if settings.redis.redis_url:
+            from redis.asyncio import Redis
+
+            redis_client = Redis.from_url(settings.redis.redis_url)
+            container.extras.setdefault("readiness", {})["redis"] = redis_client.ping
+        app.state.container = container
+        maintenance = asyncio.create_task(_keep_partitions_ahead(container))
+        try:
+            yield
+        finally:
+            maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await maintenance
+            if redis_client is not None:
+                await redis_client.aclose()
+            await container.close()
+
+    app = FastAPI(
+        title="logplane",
+        version="0.1.0",
+        summary="Multi-tenant log platform",
+        default_response_class=JsonResponse,
+        lifespan=lifespan,
+    )
+    app.state.limiter = limiter
+    app.state.tenant_rates = rates
+    errors.install(app)
+    admin_limit = f"{settings.rate_limit.admin_per_minute}/minute"
+    app.include_router(health.router)
+    app.include_router(logs.logs_router(limiter, rates))
+    app.include_router(tenants.tenants_router(limiter, admin_limit))
+    app.include_router(auth.auth_router(limiter, rates, admin_limit))
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,79 @@
+"""FastAPI dependencies: they only hand out what the composition root built."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from src.domain.credentials import Principal, Scope
+from src.domain.errors import Forbidden, Unauthenticated
+from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.rate_limit import TenantRates
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def _credential(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() not in ("bearer", "apikey") or not value.strip():
+            raise Unauthenticated("use 'Authorization: Bearer <token or API key>'", code="invalid_authorization")
+        return value.strip()
+    api_key = request.headers.get("x-api-key")
+    if api_key:
+        return api_key.strip()
+    raise Unauthenticated("no credential: send 'Authorization: Bearer <token or API key>'", code="missing_credential")
+
+
+async def current_principal(request: Request, container: ContainerDep) -> Principal:
+    from src.usecases.authenticate import AuthenticateRequest
+
+    principal = await container.authenticate.execute(AuthenticateRequest(credential=_credential(request)))
+    request.state.principal = principal
+    tenant = await container.authenticate.tenant(principal.tenant_id)
+    rates: TenantRates = request.app.state.tenant_rates
+    rates.remember(principal.tenant_id, tenant.limits.requests_per_minute if tenant else None)
+    return principal
+
+
+def require(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.has(scope):
+            raise Forbidden(
+                f"this credential lacks the '{scope.value}' scope",
+                code="missing_scope",
+                details={"scope": scope.value},
+            )
+        return principal
+
+    return _check
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+IngestScope = Annotated[Principal, Depends(require(Scope.INGEST))]
+ReadScope = Annotated[Principal, Depends(require(Scope.READ))]
+TenantAdminScope = Annotated[Principal, Depends(require(Scope.ADMIN))]
+
+
+async def platform_admin(request: Request, container: ContainerDep) -> None:
+    expected = container.settings.auth.admin_token.get_secret_value()
+    if not expected:
+        raise Forbidden("platform administration is disabled: LOGPLANE_ADMIN_TOKEN is not set", code="admin_disabled")
+    presented = _credential(request)
+    # Constant-time comparison: the admin token must not leak through timing.
+    if not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise Unauthenticated("this endpoint needs the platform admin token", code="invalid_admin_token")
+    request.state.principal = None
+
+
+PlatformAdmin = Annotated[None, Depends(platform_admin)]

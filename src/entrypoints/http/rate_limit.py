@@ -1,0 +1,44 @@
+"""Per-tenant rate limits with slowapi: the key is the tenant, the limit the tenant's own.
+
+slowapi asks for a limit string by key; the tenant's configured rate is remembered when its
+credential is checked (every limited route authenticates first), falling back to the default.
+Storage is Redis when configured, so every API process counts against the same budget.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from slowapi import Limiter
+from starlette.requests import Request
+
+
+class TenantRates:
+    def __init__(self, default_per_minute: int) -> None:
+        self.default_per_minute = default_per_minute
+        self._per_minute: dict[str, int] = {}
+
+    def remember(self, tenant_id: UUID, per_minute: int | None) -> None:
+        self._per_minute[str(tenant_id)] = per_minute or self.default_per_minute
+
+    def limit_for(self, key: str) -> str:
+        return f"{self._per_minute.get(key, self.default_per_minute)}/minute"
+
+
+def tenant_key(request: Request) -> str:
+    principal = getattr(request.state, "principal", None)
+    if principal is None:  # platform admin routes
+        return "platform-admin"
+    return str(principal.tenant_id)
+
+
+def make_limiter(*, redis_url: str | None, enabled: bool) -> Limiter:
+    return Limiter(
+        key_func=tenant_key,
+        storage_uri=redis_url or "memory://",
+        strategy="fixed-window",
+        headers_enabled=True,
+        enabled=enabled,
+        # If Redis is briefly unreachable, count in memory instead of failing every request.
+        in_memory_fallback_enabled=True,
+    )

@@ -1,0 +1,57 @@
+"""Liveness, readiness (each dependency checked) and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from src.entrypoints.http.deps import ContainerDep
+from src.entrypoints.http.responses import JsonResponse
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health/live")
+async def live() -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@router.get("/health/ready")
+async def ready(c: ContainerDep) -> JsonResponse:
+    checks: dict[str, str] = {}
+
+    async def postgres() -> None:
+        async with c.app_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    probes = {"postgres": postgres, **c.extras.get("readiness", {})}
+    for name, probe in probes.items():
+        try:
+            await asyncio.wait_for(probe(), timeout=2.0)
+            checks[name] = "ok"
+        except Exception as e:  # a probe's failure is the answer, not an error
+            checks[name] = f"failed: {type(e).__name__}: {e}"[:300]
+    failed = [name for name, state in checks.items() if state != "ok"]
+    if failed:
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "checks": checks,
+                "error": {
+                    "code": "dependency_unavailable",
+                    "message": f"not ready: {', '.join(failed)} failed",
+                    "details": {"failed": failed},
+                },
+            },
+            status_code=503,
+        )
+    return JsonResponse({"status": "ok", "checks": checks})
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,89 @@
+"""Ingest routes: single events and bulk batches."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from slowapi import Limiter
+
+from src.domain.errors import DomainError, InvalidEvent, PayloadTooLarge
+from src.domain.logs import StoredRef
+from src.entrypoints.http.body import parse_json_object, read_body, split_batch
+from src.entrypoints.http.deps import ContainerDep, IngestScope
+from src.entrypoints.http.errors import error_body
+from src.entrypoints.http.rate_limit import TenantRates
+from src.entrypoints.http.responses import JsonResponse
+from src.entrypoints.http.schemas import LogEventIn, describe_validation_error, draft_from
+from src.usecases.ingest_logs import IngestRequest
+
+
+def _ref(ref: StoredRef) -> dict[str, Any]:
+    return {"id": ref.id, "timestamp": ref.timestamp}
+
+
+def _item_error(index: int, error: DomainError) -> dict[str, Any]:
+    return {"index": index, "code": error.code, "message": error.message}
+
+
+def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/logs", tags=["ingest"])
+
+    @router.post("", status_code=201, summary="Store one event")
+    @limiter.limit(rates.limit_for)
+    async def ingest_one(request: Request, principal: IngestScope, container: ContainerDep) -> JsonResponse:
+        cfg = container.settings.ingest
+        body = await read_body(request, max_bytes=cfg.max_body_bytes, max_decompressed=cfg.max_decompressed_bytes)
+        parsed = parse_json_object(body)
+        if not isinstance(parsed, dict):
+            raise InvalidEvent("the body must be one JSON object; send arrays to /api/v1/logs/bulk")
+        key = request.headers.get("idempotency-key")
+        try:
+            model = LogEventIn.model_validate(parsed)
+        except ValidationError as e:
+            raise describe_validation_error(e) from e
+        if key is not None and not 0 < len(key) <= 200:
+            raise InvalidEvent("Idempotency-Key must be 1-200 characters", code="invalid_idempotency_key")
+        draft = model.to_draft(
+            client_id=f"key:{key}" if key else None,
+            request_hash=hashlib.sha256(body).hexdigest() if key else None,
+        )
+        result = await container.ingest.execute(IngestRequest(principal=principal, items=[draft]))
+        (outcome,) = result.outcomes
+        if isinstance(outcome, DomainError):
+            raise outcome
+        headers = {} if outcome.created else {"Idempotent-Replayed": "true"}
+        return JsonResponse(_ref(outcome), status_code=201, headers=headers)
+
+    @router.post("/bulk", summary="Store a batch (JSON array or NDJSON, optionally gzip)")
+    @limiter.limit(rates.limit_for)
+    async def ingest_bulk(request: Request, principal: IngestScope, container: ContainerDep) -> JsonResponse:
+        cfg = container.settings.ingest
+        body = await read_body(request, max_bytes=cfg.max_body_bytes, max_decompressed=cfg.max_decompressed_bytes)
+        raw_items = split_batch(body, request.headers.get("content-type", "application/json"))
+        if not raw_items:
+            raise InvalidEvent("the batch is empty", code="empty_batch")
+        if len(raw_items) > cfg.max_batch_events:
+            raise PayloadTooLarge(
+                f"a batch holds at most {cfg.max_batch_events} events",
+                code="batch_too_large",
+                details={"max_events": cfg.max_batch_events, "events": len(raw_items)},
+            )
+        items = [item if isinstance(item, DomainError) else draft_from(item) for item in raw_items]
+        result = await container.ingest.execute(IngestRequest(principal=principal, items=items))
+        errors = [_item_error(i, o) for i, o in enumerate(result.outcomes) if isinstance(o, DomainError)]
+        stored = [{"index": i, **_ref(o)} for i, o in enumerate(result.outcomes) if isinstance(o, StoredRef)]
+        summary = {
+            "accepted": result.accepted,
+            "rejected": result.rejected,
+            "errors": errors,
+            "items": stored,
+        }
+        if not result.accepted:
+            body_out = error_body("all_events_rejected", "no event in the batch was stored", {"errors": errors})
+            return JsonResponse({**body_out, **summary}, status_code=422)
+        return JsonResponse(summary, status_code=207 if errors else 201)
+
+    return router

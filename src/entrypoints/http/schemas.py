@@ -1,0 +1,135 @@
+"""Request and response models of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from src.domain.credentials import Scope
+from src.domain.errors import InvalidEvent
+from src.domain.logs import LogDraft
+from src.domain.severity import Severity, normalise_severity
+from src.domain.tenants import Tenant, TenantStatus
+
+
+class LogEventIn(BaseModel):
+    """One event. Unknown top-level fields are refused: custom data belongs in `attributes`,
+    and a stray `tenant_id` or `scope` must never look as if it had been honoured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str
+    timestamp: AwareDatetime | None = None
+    severity: Severity = Severity.INFO
+    service: str | None = None
+    host: str | None = None
+    user_id: str | None = None
+    action: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, value: object) -> Severity:
+        return normalise_severity(value)
+
+    def to_draft(self, *, client_id: str | None = None, request_hash: str | None = None) -> LogDraft:
+        return LogDraft(
+            message=self.message,
+            timestamp=self.timestamp,
+            severity=self.severity,
+            service=self.service,
+            host=self.host,
+            user_id=self.user_id,
+            action=self.action,
+            trace_id=self.trace_id,
+            span_id=self.span_id,
+            attributes=self.attributes,
+            client_id=client_id or (f"id:{self.id}" if self.id else None),
+            request_hash=request_hash,
+        )
+
+
+def describe_validation_error(error: ValidationError) -> InvalidEvent:
+    first = error.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ()))
+    if first.get("type") == "extra_forbidden":
+        return InvalidEvent(
+            f"unknown field {field!r}; put custom data in 'attributes'",
+            code="unknown_field",
+            details={"field": field},
+        )
+    if first.get("type") == "missing":
+        return InvalidEvent(f"{field} is required", code="missing_field", details={"field": field})
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return InvalidEvent(f"{field}: {message}", code="invalid_field", details={"field": field})
+
+
+def draft_from(item: Any) -> LogDraft | InvalidEvent:
+    if not isinstance(item, dict):
+        return InvalidEvent("each event must be a JSON object", code="invalid_event")
+    try:
+        return LogEventIn.model_validate(item).to_draft()
+    except ValidationError as e:
+        return describe_validation_error(e)
+
+
+class TenantLimitsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    requests_per_minute: int | None = Field(default=None, gt=0)
+    max_batch_events: int | None = Field(default=None, gt=0)
+    max_body_bytes: int | None = Field(default=None, gt=0)
+
+
+class TenantCreateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    retention_days: int | None = Field(default=None, gt=0, le=3650)
+    limits: TenantLimitsIn = Field(default_factory=TenantLimitsIn)
+
+
+class TenantPatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retention_days: int | None = Field(default=None, gt=0, le=3650)
+    status: TenantStatus | None = None
+    limits: TenantLimitsIn | None = None
+
+
+class TenantOut(BaseModel):
+    id: UUID
+    name: str
+    status: TenantStatus
+    retention_days: int
+    limits: dict[str, int | None]
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantOut:
+        return cls(
+            id=tenant.id,
+            name=tenant.name,
+            status=tenant.status,
+            retention_days=tenant.retention_days,
+            limits=tenant.limits.as_dict(),
+            created_at=tenant.created_at,
+            updated_at=tenant.updated_at,
+        )
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    api_key: str | None = None
+    scopes: list[Scope] | None = None
+    ttl_seconds: int | None = Field(default=None, gt=0)
+
+
+class KeyCreateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[Scope] = Field(min_length=1)

@@ -1,0 +1,127 @@
+"""Settings, one model per concern, read from the environment by the composition root only.
+
+Every name takes the `LOGPLANE_` prefix; the service URLs also answer to the names the wider
+ecosystem uses (`DATABASE_URL`, `REDIS_URL`, `OPENSEARCH_URL`, `AWS_ENDPOINT_URL`).
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "admin", "test"}
+
+
+def _cfg(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=f"LOGPLANE_{prefix}", extra="ignore", populate_by_name=True)
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = _cfg("")
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+        validation_alias=AliasChoices("LOGPLANE_DATABASE_URL", "DATABASE_URL"),
+    )
+    pool_size: int = Field(default=10, validation_alias="LOGPLANE_DB_POOL_SIZE")
+    timescaledb: str = Field(default="auto", validation_alias="LOGPLANE_TIMESCALEDB")
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg(cls, value: str) -> str:
+        # Accept the plain libpq form people paste; SQLAlchemy needs the driver named.
+        for plain in ("postgresql://", "postgres://"):
+            if value.startswith(plain):
+                return "postgresql+asyncpg://" + value[len(plain) :]
+        return value
+
+
+class AuthSettings(BaseSettings):
+    model_config = _cfg("")
+    env: str = Field(default="dev", validation_alias="LOGPLANE_ENV")
+    admin_token: SecretStr = Field(default=SecretStr(""), validation_alias="LOGPLANE_ADMIN_TOKEN")
+    jwt_secret: SecretStr = Field(default=SecretStr(""), validation_alias="LOGPLANE_JWT_SECRET")
+    jwt_algorithms: list[str] = Field(default=["HS256"], validation_alias="LOGPLANE_JWT_ALGORITHMS")
+    jwt_private_key_pem: SecretStr | None = Field(default=None, validation_alias="LOGPLANE_JWT_PRIVATE_KEY")
+    jwt_public_key_pem: str | None = Field(default=None, validation_alias="LOGPLANE_JWT_PUBLIC_KEY")
+    jwks_url: str | None = Field(default=None, validation_alias="LOGPLANE_JWKS_URL")
+    jwt_issuer: str = Field(default="logplane", validation_alias="LOGPLANE_JWT_ISSUER")
+    jwt_audience: str = Field(default="logplane-api", validation_alias="LOGPLANE_JWT_AUDIENCE")
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300, validation_alias="LOGPLANE_JWT_LEEWAY_SECONDS")
+    token_ttl_seconds: int = Field(default=900, gt=0, validation_alias="LOGPLANE_TOKEN_TTL_SECONDS")
+    token_max_ttl_seconds: int = Field(default=3600, gt=0, validation_alias="LOGPLANE_TOKEN_MAX_TTL_SECONDS")
+    credential_cache_seconds: float = Field(default=5.0, ge=0, validation_alias="LOGPLANE_CREDENTIAL_CACHE_SECONDS")
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> AuthSettings:
+        if self.env == "dev":
+            return self
+        for name in ("admin_token", "jwt_secret"):
+            value = getattr(self, name).get_secret_value()
+            if value.lower() in _PLACEHOLDERS or len(value) < 32:
+                if name == "jwt_secret" and not any(a.startswith("HS") for a in self.jwt_algorithms):
+                    continue
+                raise ValueError(f"LOGPLANE_{name.upper()} must be a real secret of 32+ characters outside dev")
+        return self
+
+
+class IngestSettings(BaseSettings):
+    model_config = _cfg("INGEST_")
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_decompressed_bytes: int = 50 * 1024 * 1024
+    max_batch_events: int = 10_000
+    max_message_bytes: int = 64 * 1024
+    max_attribute_depth: int = 8
+    max_attribute_keys: int = 256
+    max_attributes_bytes: int = 64 * 1024
+    max_future_skew_seconds: int = 600
+    group_commit_max_events: int = 10_000
+    group_commit_inflight: int = 2
+    default_retention_days: int = 30
+
+
+class RateLimitSettings(BaseSettings):
+    model_config = _cfg("RATE_LIMIT_")
+    enabled: bool = True
+    default_per_minute: int = 6000
+    admin_per_minute: int = 600
+
+
+class RedisSettings(BaseSettings):
+    model_config = _cfg("")
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("LOGPLANE_REDIS_URL", "REDIS_URL"))
+
+
+class AwsSettings(BaseSettings):
+    model_config = _cfg("")
+    endpoint_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("LOGPLANE_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL")
+    )
+    region: str = Field(default="us-east-1", validation_alias=AliasChoices("LOGPLANE_AWS_REGION", "AWS_DEFAULT_REGION"))
+    bucket: str = Field(default="logplane-archive", validation_alias="LOGPLANE_S3_BUCKET")
+    queue_prefix: str = Field(default="logplane-", validation_alias="LOGPLANE_SQS_QUEUE_PREFIX")
+
+
+class OpenSearchSettings(BaseSettings):
+    model_config = _cfg("")
+    url: str | None = Field(default=None, validation_alias=AliasChoices("LOGPLANE_OPENSEARCH_URL", "OPENSEARCH_URL"))
+
+
+class ApiSettings(BaseSettings):
+    model_config = _cfg("API_")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+
+
+class Settings:
+    """All concerns together; built once by the composition root."""
+
+    def __init__(self) -> None:
+        self.database = DatabaseSettings()
+        self.auth = AuthSettings()
+        self.ingest = IngestSettings()
+        self.rate_limit = RateLimitSettings()
+        self.redis = RedisSettings()
+        self.aws = AwsSettings()
+        self.opensearch = OpenSearchSettings()
+        self.api = ApiSettings()

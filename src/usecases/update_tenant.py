@@ -1,0 +1,45 @@
+"""Use case: change a tenant's limits, retention or status (platform admin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from uuid import UUID
+
+from src.domain.errors import InvalidInput, NotFound
+from src.domain.ports.unit_of_work import UnitOfWorkFactory
+from src.domain.tenants import Tenant, TenantLimits, TenantStatus
+from src.usecases.auth_cache import TtlCache
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateTenantRequest:
+    tenant_id: UUID
+    retention_days: int | None = None
+    status: TenantStatus | None = None
+    limits: TenantLimits | None = None
+
+
+class UpdateTenant:
+    """Rules: only the fields given change; a suspension takes effect in this process at once."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, tenant_cache: TtlCache[UUID, Tenant | None]) -> None:
+        self._uow_factory = uow_factory
+        self._tenant_cache = tenant_cache
+
+    async def execute(self, request: UpdateTenantRequest) -> Tenant:
+        if request.retention_days is not None and request.retention_days <= 0:
+            raise InvalidInput("retention_days must be positive", details={"field": "retention_days"})
+        async with self._uow_factory() as uow:
+            tenant = await uow.tenants.get(tenant_id=request.tenant_id)
+            if tenant is None:
+                raise NotFound("no such tenant", details={"tenant_id": str(request.tenant_id)})
+            updated = replace(
+                tenant,
+                retention_days=request.retention_days or tenant.retention_days,
+                status=request.status or tenant.status,
+                limits=request.limits or tenant.limits,
+            )
+            await uow.tenants.update(tenant=updated)
+            await uow.commit()
+        self._tenant_cache.forget(lambda key, _: key == request.tenant_id)
+        return updated
