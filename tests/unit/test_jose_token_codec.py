@@ -242,6 +242,7 @@ async def test_missing_claim_is_refused(claim: str) -> None:
         {"scope": "read superuser"},
         {"scope": ["read"]},
         {"sub": ""},
+        {"scope": ""},
         {"exp": str(NOW + 600)},
         {"iat": True},
         {"iat": NOW, "exp": NOW},
@@ -257,6 +258,13 @@ async def test_overlong_lifetime_is_refused() -> None:
     assert await _refusal(_codec(), token) == "token_lifetime_too_long"
     with pytest.raises(ValueError, match="within"):
         _codec().issue(_claims(exp=NOW + 86_401))
+
+
+def test_issue_refuses_claims_verify_would_refuse() -> None:
+    with pytest.raises(ValueError, match="within"):
+        _codec().issue(_claims(exp=NOW))
+    with pytest.raises(ValueError, match="scope"):
+        _codec().issue(_claims(scope=frozenset()))
 
 
 async def test_rs256_and_es256_with_static_keys(rsa_private: rsa.RSAPrivateKey) -> None:

@@ -117,6 +117,8 @@ class JoseTokenCodec(TokenCodec):
             raise RuntimeError("this codec only verifies: configure a secret or private_key_pem to issue")
         if not 0 < claims.exp - claims.iat <= self._max_lifetime:
             raise ValueError(f"exp must fall after iat and within {self._max_lifetime}s of it")
+        if not claims.scope or not claims.sub:
+            raise ValueError("a token needs a subject and at least one scope")  # verify would refuse it
         alg, key = self._signer
         payload = {
             "sub": claims.sub,

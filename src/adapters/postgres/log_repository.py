@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from src.adapters.postgres.rows import log_from_row
+from src.adapters.postgres.rows import as_uuid, log_from_row
 from src.domain.logs import LogEvent
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 
@@ -79,7 +79,7 @@ class PostgresLogRepository(LogRepository):
         rows = await self._conn.execute(_EARLIER, {"tenant_id": tenant_id, "client_id": lost})
         return {
             r.client_id: IdempotencyClaim(
-                client_id=r.client_id, log_id=r.log_id, timestamp=r.timestamp, request_hash=r.request_hash
+                client_id=r.client_id, log_id=as_uuid(r.log_id), timestamp=r.timestamp, request_hash=r.request_hash
             )
             for r in rows
         }

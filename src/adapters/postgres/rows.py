@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import orjson
 from sqlalchemy import RowMapping
@@ -19,10 +20,15 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
+def as_uuid(value: Any) -> UUID:
+    # asyncpg returns its own UUID subclass, which orjson refuses to serialise; hand out the stdlib type.
+    return value if type(value) is UUID else UUID(str(value))
+
+
 def tenant_from_row(row: RowMapping) -> Tenant:
     limits = _json(row["limits"]) or {}
     return Tenant(
-        id=row["id"],
+        id=as_uuid(row["id"]),
         name=row["name"],
         status=TenantStatus(row["status"]),
         retention_days=row["retention_days"],
@@ -34,8 +40,8 @@ def tenant_from_row(row: RowMapping) -> Tenant:
 
 def api_key_from_row(row: RowMapping) -> ApiKey:
     return ApiKey(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
+        id=as_uuid(row["id"]),
+        tenant_id=as_uuid(row["tenant_id"]),
         name=row["name"],
         scopes=parse_scopes(list(row["scopes"])),
         key_hash=bytes(row["key_hash"]),
@@ -46,8 +52,8 @@ def api_key_from_row(row: RowMapping) -> ApiKey:
 
 def task_from_row(row: RowMapping) -> AsyncTask:
     return AsyncTask(
-        task_id=row["task_id"],
-        tenant_id=row["tenant_id"],
+        task_id=as_uuid(row["task_id"]),
+        tenant_id=as_uuid(row["tenant_id"]),
         user_id=row["user_id"],
         task_type=TaskType(row["task_type"]),
         status=TaskStatus(row["status"]),
@@ -62,8 +68,8 @@ def task_from_row(row: RowMapping) -> AsyncTask:
 
 def log_from_row(row: RowMapping) -> LogEvent:
     return LogEvent(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
+        id=as_uuid(row["id"]),
+        tenant_id=as_uuid(row["tenant_id"]),
         timestamp=row["timestamp"],
         received_at=row["received_at"],
         severity=Severity(row["severity"]),

@@ -1,0 +1,33 @@
+"""Expires idempotency claims in bounded batches (platform-wide, so it runs as the owner role)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from src.domain.ports.idempotency_janitor import IdempotencyJanitor
+
+_BATCH = text(
+    """
+    DELETE FROM log_idempotency WHERE ctid IN (
+        SELECT ctid FROM log_idempotency WHERE created_at < :before LIMIT :limit)
+    """
+)
+
+
+class PostgresIdempotencyJanitor(IdempotencyJanitor):
+    def __init__(self, owner_engine: AsyncEngine, *, batch_size: int = 10_000) -> None:
+        self._engine = owner_engine
+        self._batch = batch_size
+
+    async def expire_claims(self, *, older_than: datetime) -> int:
+        total = 0
+        while True:
+            # One short transaction per batch: no long lock on a busy table.
+            async with self._engine.begin() as conn:
+                deleted = (await conn.execute(_BATCH, {"before": older_than, "limit": self._batch})).rowcount
+            total += deleted
+            if deleted < self._batch:
+                return total

@@ -1,0 +1,43 @@
+"""Use case: routine storage upkeep — partitions ahead of time, expired idempotency claims."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from src.domain.ports.idempotency_janitor import IdempotencyJanitor
+from src.domain.ports.partition_maintainer import PartitionMaintainer
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaintenanceReport:
+    partitions_checked: int
+    claims_expired: int
+
+
+class MaintainStorage:
+    """Rules: a partition exists for yesterday through `days_ahead` days ahead; idempotency claims
+    older than `claim_ttl` are dropped (a retry after that long is a new event)."""
+
+    def __init__(
+        self,
+        partitions: PartitionMaintainer,
+        janitor: IdempotencyJanitor,
+        *,
+        days_ahead: int = 3,
+        claim_ttl: timedelta = timedelta(days=7),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._partitions = partitions
+        self._janitor = janitor
+        self._days_ahead = days_ahead
+        self._claim_ttl = claim_ttl
+        self._clock = clock
+
+    async def execute(self) -> MaintenanceReport:
+        now = self._clock()
+        days = [(now + timedelta(days=d)).date() for d in range(-1, self._days_ahead + 1)]
+        await self._partitions.ensure_days(days)
+        expired = await self._janitor.expire_claims(older_than=now - self._claim_ttl)
+        return MaintenanceReport(partitions_checked=len(days), claims_expired=expired)

@@ -1,0 +1,15 @@
+"""The workers `logplane worker <name|all>` knows. Each is `async main(settings, stop)`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from src.entrypoints.settings import Settings
+from workers import maintenance
+
+WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
+
+WORKERS: dict[str, WorkerMain] = {
+    "maintenance": maintenance.main,
+}
