@@ -33,6 +33,7 @@ from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_logs import IngestLogs
 from src.usecases.issue_token import IssueToken
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.tenant_queries import GetTenant, ListTenants
 from src.usecases.update_tenant import UpdateTenant
 
@@ -58,6 +59,9 @@ class Container:
     create_key: CreateApiKey
     list_keys: ListApiKeys
     revoke_key: RevokeApiKey
+    get_log: GetLog
+    get_task: GetTask
+    list_tasks: ListTasks
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -137,4 +141,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         create_key=CreateApiKey(uow),
         list_keys=ListApiKeys(uow),
         revoke_key=RevokeApiKey(uow, key_cache=key_cache),
+        get_log=GetLog(uow),
+        get_task=GetTask(uow),
+        list_tasks=ListTasks(uow),
     )

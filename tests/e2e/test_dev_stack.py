@@ -66,6 +66,10 @@ def test_dev_runs_the_platform_and_reuses_its_data(tmp_path: Path) -> None:
         key = state["demo"]["api_key"]
         assert key in banner and "curl" in banner
         assert oct((data_dir / "dev.json").stat().st_mode)[-3:] == "600"
+        # The banner's copy-paste line really ingests and reads back a log.
+        line = next(ln.strip() for ln in banner.splitlines() if ln.strip().startswith("ID=$(curl"))
+        echoed = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=30)
+        assert json.loads(echoed.stdout)["message"] == "hello from curl", echoed.stderr
         headers = {"Authorization": f"Bearer {key}"}
         stored = httpx.post(f"{base}/api/v1/logs", json={"message": "from e2e"}, headers=headers, timeout=10)
         assert stored.status_code == 201, stored.text

@@ -137,9 +137,10 @@ logplane is running at {base}
   admin token : {admin_token}
   (both saved in {state_path})
 
-Send a log and read it back (stored in PostgreSQL; search arrives with the indexing pipeline):
-  curl -s -X POST {base}/api/v1/logs -H 'Authorization: Bearer {key}' \\
-       -H 'Content-Type: application/json' -d '{{"message":"hello from curl","severity":"info","service":"demo"}}'
+Send a log, then read it back by the id the first call answers (one line):
+  ID=$(curl -s -X POST {base}/api/v1/logs -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{"message":"hello from curl","severity":"info","service":"demo"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') && curl -s {base}/api/v1/logs/$ID -H 'Authorization: Bearer {key}'
+
+Exchange the key for a short-lived JWT:
   curl -s -X POST {base}/api/v1/auth/token -H 'Content-Type: application/json' -d '{{"api_key":"{key}"}}'
 
 OpenSearch here is osmem-server: in memory, emptied on every restart.

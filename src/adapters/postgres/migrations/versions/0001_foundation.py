@@ -140,10 +140,16 @@ def upgrade() -> None:
         -- Tenant first: every read is one tenant's time range.
         PRIMARY KEY (tenant_id, "timestamp", id)
     """
+    logs_indexes = (
+        # GET /logs/{id}: ids are UUIDv7 (time-ordered), so this index grows at its right edge only.
+        "CREATE INDEX logs_id ON logs (id)",
+    )
     if _timescaledb_wanted():
         op.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
         op.execute(f"CREATE TABLE logs ({logs_columns})")
         op.execute("SELECT create_hypertable('logs', 'timestamp', chunk_time_interval => interval '1 day')")
+        for statement in logs_indexes:
+            op.execute(statement)
         # Partition management is TimescaleDB's; keep the function so callers need no branch.
         op.execute(
             """
@@ -153,6 +159,8 @@ def upgrade() -> None:
         )
     else:
         op.execute(f'CREATE TABLE logs ({logs_columns}) PARTITION BY RANGE ("timestamp")')
+        for statement in logs_indexes:
+            op.execute(statement)
         op.execute("CREATE TABLE logs_default PARTITION OF logs DEFAULT")
         op.execute(
             """

@@ -1,0 +1,77 @@
+"""Read routes served from PostgreSQL: one event by id, the tenant's tasks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from slowapi import Limiter
+
+from src.domain.logs import LogEvent
+from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.entrypoints.http.deps import ContainerDep, ReadScope
+from src.entrypoints.http.rate_limit import TenantRates
+from src.entrypoints.http.responses import JsonResponse
+
+
+def log_out(event: LogEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "timestamp": event.timestamp,
+        "received_at": event.received_at,
+        "severity": event.severity.name,
+        "service": event.service,
+        "message": event.message,
+        "host": event.host,
+        "user_id": event.user_id,
+        "action": event.action,
+        "trace_id": event.trace_id,
+        "span_id": event.span_id,
+        "attributes": event.attributes,
+    }
+
+
+def task_out(task: AsyncTask) -> dict[str, Any]:
+    payload = {k: v for k, v in task.payload.items() if k != "log_ids"}  # ids can be thousands long
+    return {
+        "task_id": task.task_id,
+        "task_type": task.task_type.value,
+        "status": task.status.value,
+        "user_id": task.user_id,
+        "payload": payload,
+        "result": task.result,
+        "error_msg": task.error_msg,
+        "attempts": task.attempts,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+    }
+
+
+def reads_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["read"])
+
+    @router.get("/logs/{log_id}", summary="One stored event")
+    @limiter.limit(rates.limit_for)
+    async def get_log(request: Request, log_id: UUID, principal: ReadScope, c: ContainerDep) -> JsonResponse:
+        return JsonResponse(log_out(await c.get_log.execute(principal=principal, log_id=log_id)))
+
+    @router.get("/tasks/{task_id}", summary="One of the tenant's background tasks")
+    @limiter.limit(rates.limit_for)
+    async def get_task(request: Request, task_id: UUID, principal: ReadScope, c: ContainerDep) -> JsonResponse:
+        return JsonResponse(task_out(await c.get_task.execute(principal=principal, task_id=task_id)))
+
+    @router.get("/tasks", summary="The tenant's background tasks, newest first")
+    @limiter.limit(rates.limit_for)
+    async def list_tasks(
+        request: Request,
+        principal: ReadScope,
+        c: ContainerDep,
+        type: TaskType | None = None,
+        status: TaskStatus | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> JsonResponse:
+        tasks = await c.list_tasks.execute(principal=principal, task_type=type, status=status, limit=limit)
+        return JsonResponse({"items": [task_out(t) for t in tasks]})
+
+    return router
