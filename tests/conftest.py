@@ -31,8 +31,13 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             await conn.close()
 
         asyncio.run(create())
-        base, _, _ = external.rpartition("/")
-        db_url = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://")
+        from sqlalchemy.engine import make_url
+
+        db_url = (
+            make_url(external.replace("postgresql://", "postgresql+asyncpg://", 1))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
         upgrade(db_url, timescaledb="auto")
         yield db_url
         return
