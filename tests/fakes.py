@@ -6,18 +6,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
 from src.domain.credentials import ApiKey
-from src.domain.errors import Conflict
+from src.domain.errors import Conflict, DependencyUnavailable
 from src.domain.logs import LogEvent
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 from src.domain.ports.partition_maintainer import PartitionMaintainer
+from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
+from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.domain.tenants import Tenant
 
@@ -103,6 +107,140 @@ class FakeTaskRepository(TaskRepository):
             and (status is None or t.status == status)
         ][:limit]
 
+    async def start(self, *, tenant_id: UUID, task_id: UUID) -> AsyncTask | None:
+        task = await self.get(tenant_id=tenant_id, task_id=task_id)
+        if task is None or task.status is TaskStatus.SUCCEEDED:
+            return None
+        started = replace(task, status=TaskStatus.RUNNING, attempts=task.attempts + 1)
+        self._s.tasks[task_id] = started
+        return started
+
+    async def record_progress(self, *, tenant_id: UUID, task_id: UUID, result: dict[str, Any]) -> None:
+        task = self._s.tasks.get(task_id) or self._s.store.tasks[task_id]
+        self._s.tasks[task_id] = replace(task, result={**task.result, **result})
+
+    async def finish(
+        self,
+        *,
+        tenant_id: UUID,
+        task_id: UUID,
+        status: TaskStatus,
+        result: dict[str, Any] | None = None,
+        error_msg: str | None = None,
+    ) -> None:
+        task = self._s.tasks.get(task_id) or self._s.store.tasks[task_id]
+        self._s.tasks[task_id] = replace(
+            task, status=status, result={**task.result, **(result or {})}, error_msg=error_msg
+        )
+
+
+class FakeLogReader(LogReader):
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    def _mine(self, tenant_id: UUID) -> list[LogEvent]:
+        return sorted(
+            (e for e in self._s.store.logs.values() if e.tenant_id == tenant_id), key=lambda e: (e.timestamp, e.id)
+        )
+
+    async def get_many(self, *, tenant_id: UUID, ids: Sequence[UUID]) -> list[LogEvent]:
+        wanted = set(ids)
+        return [e for e in self._mine(tenant_id) if e.id in wanted]
+
+    async def scan(
+        self, *, tenant_id: UUID, start: datetime | None, end: datetime | None, after: Cursor | None, limit: int
+    ) -> list[LogEvent]:
+        rows = [
+            e
+            for e in self._mine(tenant_id)
+            if (start is None or e.timestamp >= start)
+            and (end is None or e.timestamp <= end)
+            and (after is None or (e.timestamp, e.id) > (after.timestamp, after.id))
+        ]
+        return rows[:limit]
+
+    async def search(self, *, tenant_id: UUID, query: LogQuery) -> SearchPage:
+        rows = [e for e in self._mine(tenant_id) if query.service is None or e.service == query.service]
+        if query.descending:
+            rows.reverse()
+        return SearchPage(items=rows[: query.page_size], total=len(rows))
+
+    async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
+        rows = self._mine(tenant_id)
+        return LogStats(total=len(rows), by_severity={}, top_services=[])
+
+    async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int:
+        return len(self._mine(tenant_id))
+
+
+class FakeSearchIndex(SearchIndex):
+    def __init__(self) -> None:
+        self.docs: dict[UUID, LogEvent] = {}
+        self.down = False
+        self.refuse: set[str] = set()
+        self.bulk_calls = 0
+
+    def _check(self) -> None:
+        if self.down:
+            raise DependencyUnavailable("search is down", code="search_unavailable")
+
+    async def index(self, events: Sequence[LogEvent]) -> IndexReport:
+        self._check()
+        self.bulk_calls += 1
+        refused = [e for e in events if e.message in self.refuse]
+        for event in events:
+            if event not in refused:
+                self.docs[event.id] = event
+        return IndexReport(indexed=len(events) - len(refused), failed=len(refused), errors=["refused"] * len(refused))
+
+    async def search(self, *, tenant_id: UUID, query: LogQuery) -> SearchPage:
+        self._check()
+        rows = [e for e in self.docs.values() if e.tenant_id == tenant_id]
+        return SearchPage(items=rows[: query.page_size], total=len(rows))
+
+    async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
+        self._check()
+        return LogStats(
+            total=sum(1 for e in self.docs.values() if e.tenant_id == tenant_id), by_severity={}, top_services=[]
+        )
+
+    async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int:
+        self._check()
+        return sum(1 for e in self.docs.values() if e.tenant_id == tenant_id)
+
+    async def delete_range(self, *, tenant_id: UUID, start: datetime | None, end: datetime | None) -> int:
+        self._check()
+        gone = [k for k, e in self.docs.items() if e.tenant_id == tenant_id]
+        for key in gone:
+            del self.docs[key]
+        return len(gone)
+
+    async def refresh(self) -> None:
+        self._check()
+
+
+class FakeTaskQueue(TaskQueue):
+    def __init__(self) -> None:
+        self.sent: dict[str, list[dict[str, Any]]] = {}
+        self.acked: list[str] = []
+        self.extended: list[str] = []
+        self.down = False
+
+    async def publish(self, *, queue: str, bodies: Sequence[dict[str, Any]]) -> None:
+        if self.down:
+            raise DependencyUnavailable("queue is down")
+        self.sent.setdefault(queue, []).extend(bodies)
+
+    async def receive(self, *, queue: str, max_messages: int = 10, wait_seconds: int = 20) -> list[QueueMessage]:
+        bodies, self.sent[queue] = self.sent.get(queue, [])[:max_messages], self.sent.get(queue, [])[max_messages:]
+        return [QueueMessage(body=b, receipt=f"r{i}", receive_count=1) for i, b in enumerate(bodies)]
+
+    async def ack(self, *, queue: str, receipts: Sequence[str]) -> None:
+        self.acked.extend(receipts)
+
+    async def extend(self, *, queue: str, receipt: str, seconds: int) -> None:
+        self.extended.append(receipt)
+
 
 class FakeTenantRepository(TenantRepository):
     def __init__(self, staged: _Staged) -> None:
@@ -152,6 +290,7 @@ class FakeUnitOfWork(UnitOfWork):
         self._store = store
         self._staged = _Staged(store)
         self.logs = FakeLogRepository(self._staged)
+        self.reader = FakeLogReader(self._staged)
         self.tasks = FakeTaskRepository(self._staged)
         self.tenants = FakeTenantRepository(self._staged)
         self.api_keys = FakeApiKeyRepository(self._staged)

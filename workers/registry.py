@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from src.entrypoints.settings import Settings
-from workers import maintenance
+from workers import index, maintenance
 
 WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
 
 WORKERS: dict[str, WorkerMain] = {
+    "index": index.main,
     "maintenance": maintenance.main,
 }

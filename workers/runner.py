@@ -18,7 +18,8 @@ async def run_periodic(name: str, iteration: Iteration, *, every: float, stop: a
     while not stop.is_set():
         try:
             result = await iteration()
-            logger.info("%s: %s", name, result)
+            if result:
+                logger.info("%s: %s", name, result)
         except Exception:
             logger.exception("%s failed; retrying in %.0f s", name, every)
         with contextlib.suppress(TimeoutError):

@@ -38,3 +38,18 @@ class AsyncTask:
     attempts: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+# Which queue carries which kind of task; the message body is `task_message(task)`.
+QUEUE_FOR: dict[TaskType, str] = {
+    TaskType.REINDEX: "index",
+    TaskType.ARCHIVE: "archive",
+    TaskType.LOG_CLEANUP: "cleanup",
+    TaskType.EXPORT: "export",
+    TaskType.RESTORE: "archive",
+    TaskType.INGEST_FILE: "ingest",
+}
+
+
+def task_message(task: AsyncTask) -> dict[str, Any]:
+    return {"task_id": str(task.task_id), "task_type": task.task_type.value, "tenant_id": str(task.tenant_id)}

@@ -16,12 +16,16 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.auth.jose_token_codec import JoseTokenCodec
+from src.adapters.disabled import UnconfiguredSearchIndex, UnconfiguredTaskQueue
+from src.adapters.opensearch.search_index import OpenSearchIndex
 from src.adapters.postgres.engine import make_app_engine, make_owner_engine
 from src.adapters.postgres.partitions import PostgresPartitionMaintainer
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
 from src.domain.credentials import ApiKey
 from src.domain.event_limits import EventLimits
+from src.domain.ports.search_index import SearchIndex
+from src.domain.ports.task_queue import TaskQueue
 from src.domain.ports.token_codec import TokenCodec
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tenants import Tenant
@@ -33,7 +37,10 @@ from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_logs import IngestLogs
 from src.usecases.issue_token import IssueToken
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from src.usecases.publish_tasks import PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
+from src.usecases.request_reindex import RequestReindex
+from src.usecases.search_logs import SearchLogs, SummariseLogs
 from src.usecases.tenant_queries import GetTenant, ListTenants
 from src.usecases.update_tenant import UpdateTenant
 
@@ -62,10 +69,20 @@ class Container:
     get_log: GetLog
     get_task: GetTask
     list_tasks: ListTasks
+    search_index: SearchIndex
+    queue: TaskQueue
+    publish: PublishTasks
+    search: SearchLogs
+    summarise: SummariseLogs
+    reindex: RequestReindex
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.writer.close()
+        for resource in (self.search_index, self.queue):
+            closer = getattr(resource, "close", None)
+            if closer is not None:
+                await closer()
         await self.app_engine.dispose()
         await self.owner_engine.dispose()
 
@@ -90,6 +107,22 @@ def make_token_codec(settings: Settings) -> TokenCodec:
     )
 
 
+def make_search_index(settings: Settings) -> SearchIndex:
+    if settings.opensearch.url:
+        return OpenSearchIndex.from_url(settings.opensearch.url)
+    return UnconfiguredSearchIndex()
+
+
+def make_task_queue(settings: Settings) -> TaskQueue:
+    if not settings.aws.queues_enabled:
+        return UnconfiguredTaskQueue()
+    import aioboto3
+
+    from src.adapters.sqs.task_queue import SqsTaskQueue
+
+    return SqsTaskQueue(aioboto3.Session(), endpoint_url=settings.aws.endpoint_url, prefix=settings.aws.queue_prefix)
+
+
 def build_container(settings: Settings, overrides: dict[str, Any] | None = None) -> Container:
     overrides = overrides or {}
     app_engine = make_app_engine(settings.database.database_url, pool_size=settings.database.pool_size)
@@ -98,12 +131,16 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     codec: TokenCodec = overrides.get("codec") or make_token_codec(settings)
     partitions = overrides.get("partitions") or PostgresPartitionMaintainer(app_engine)
     ingest_cfg = settings.ingest
+    search_index: SearchIndex = overrides.get("search_index") or make_search_index(settings)
+    queue: TaskQueue = overrides.get("queue") or make_task_queue(settings)
+    publish = PublishTasks(queue)
     writer = GroupCommitWriter(
         uow,
         partitions,
         max_batch_events=ingest_cfg.group_commit_max_events,
         max_inflight=ingest_cfg.group_commit_inflight,
         metrics=PrometheusIngestMetrics(),
+        after_commit=publish.execute,
     )
     cache_ttl = settings.auth.credential_cache_seconds
     key_cache: TtlCache[bytes, ApiKey | None] = TtlCache(ttl=cache_ttl)
@@ -144,4 +181,10 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         get_log=GetLog(uow),
         get_task=GetTask(uow),
         list_tasks=ListTasks(uow),
+        search_index=search_index,
+        queue=queue,
+        publish=publish,
+        search=SearchLogs(search_index, uow),
+        summarise=SummariseLogs(search_index, uow),
+        reindex=RequestReindex(uow, publish),
     )

@@ -99,6 +99,22 @@ class AwsSettings(BaseSettings):
     region: str = Field(default="us-east-1", validation_alias=AliasChoices("LOGPLANE_AWS_REGION", "AWS_DEFAULT_REGION"))
     bucket: str = Field(default="logplane-archive", validation_alias="LOGPLANE_S3_BUCKET")
     queue_prefix: str = Field(default="logplane-", validation_alias="LOGPLANE_SQS_QUEUE_PREFIX")
+    # Queues are used when an endpoint is named (moto, LocalStack) or this is set (real AWS).
+    sqs_enabled: bool | None = Field(default=None, validation_alias="LOGPLANE_SQS_ENABLED")
+    max_receive_count: int = Field(default=5, ge=1, validation_alias="LOGPLANE_SQS_MAX_RECEIVE_COUNT")
+    visibility_timeout: int = Field(default=60, ge=1, validation_alias="LOGPLANE_SQS_VISIBILITY_TIMEOUT")
+
+    @property
+    def queues_enabled(self) -> bool:
+        return self.sqs_enabled if self.sqs_enabled is not None else self.endpoint_url is not None
+
+
+class WorkerSettings(BaseSettings):
+    model_config = _cfg("WORKER_")
+    relay_interval_seconds: float = 5.0
+    relay_stale_seconds: float = 30.0
+    receive_wait_seconds: int = 5
+    reindex_batch: int = 2000
 
 
 class OpenSearchSettings(BaseSettings):
@@ -125,3 +141,4 @@ class Settings:
         self.aws = AwsSettings()
         self.opensearch = OpenSearchSettings()
         self.api = ApiSettings()
+        self.worker = WorkerSettings()

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -48,12 +48,16 @@ class GroupCommitWriter:
         max_batch_events: int = 10_000,
         max_inflight: int = 2,
         metrics: IngestMetrics | None = None,
+        after_commit: Callable[[list[AsyncTask]], Awaitable[object]] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._partitions = partitions
         self._max_batch_events = max_batch_events
         self._slots = asyncio.Semaphore(max_inflight)
         self._metrics = metrics or NoMetrics()
+        # Announces the committed outbox rows (publishing to the queue); runs after the answer.
+        self._after_commit = after_commit
+        self._announcing: set[asyncio.Task[None]] = set()
         self._queue: list[_Request] = []
         self._flushes: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
@@ -77,7 +81,7 @@ class GroupCommitWriter:
 
     async def close(self) -> None:
         """Finish what was handed in, then stop."""
-        while self._queue or self._flushes:
+        while self._queue or self._flushes or self._announcing:
             self._wakeup.set()
             await asyncio.sleep(0.005)
         if self._runner is not None:
@@ -109,7 +113,7 @@ class GroupCommitWriter:
         started = time.perf_counter()
         try:
             try:
-                outcomes = await self._commit(batch)
+                outcomes, tasks = await self._commit(batch)
             except DomainError:
                 raise
             except Exception:
@@ -123,6 +127,7 @@ class GroupCommitWriter:
             for request, result in zip(batch, outcomes, strict=True):
                 if not request.future.done():
                     request.future.set_result(result)
+            self._announce(tasks)
             self._metrics.observe_commit(
                 events=sum(len(r.events) for r in batch),
                 requests=len(batch),
@@ -137,27 +142,48 @@ class GroupCommitWriter:
 
     async def _flush_one(self, request: _Request) -> None:
         try:
-            (result,) = await self._commit([request])
+            (result,), tasks = await self._commit([request])
             request.future.set_result(result)
+            self._announce(tasks)
         except Exception as e:
             request.future.set_exception(e)
 
-    async def _commit(self, batch: list[_Request]) -> list[list[Outcome]]:
+    def _announce(self, tasks: list[AsyncTask]) -> None:
+        if not tasks or self._after_commit is None:
+            return
+        task = asyncio.create_task(self._announce_now(tasks))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
+
+    async def _announce_now(self, tasks: list[AsyncTask]) -> None:
+        assert self._after_commit is not None
+        try:
+            await self._after_commit(tasks)
+        except Exception:
+            # Nothing is lost: the rows are committed and `pending`; the outbox relay publishes them.
+            logger.warning("publishing %d committed task(s) failed; the relay will retry", len(tasks), exc_info=True)
+
+    async def _commit(self, batch: list[_Request]) -> tuple[list[list[Outcome]], list[AsyncTask]]:
         await self._partitions.ensure_days({e.timestamp.date() for r in batch for e in r.events})
         by_tenant: dict[UUID, list[int]] = {}
         for i, request in enumerate(batch):
             by_tenant.setdefault(request.tenant_id, []).append(i)
         outcomes: list[list[Outcome]] = [[] for _ in batch]
+        tasks: list[AsyncTask] = []
         async with self._uow_factory() as uow:
             for tenant_id, indexes in by_tenant.items():
                 await uow.act_as_tenant(tenant_id)
-                await self._write_tenant(uow, tenant_id, [batch[i] for i in indexes], [outcomes[i] for i in indexes])
+                task = await self._write_tenant(
+                    uow, tenant_id, [batch[i] for i in indexes], [outcomes[i] for i in indexes]
+                )
+                if task is not None:
+                    tasks.append(task)
             await uow.commit()
-        return outcomes
+        return outcomes, tasks
 
     async def _write_tenant(
         self, uow: UnitOfWork, tenant_id: UUID, requests: list[_Request], outcomes: list[list[Outcome]]
-    ) -> None:
+    ) -> AsyncTask | None:
         # First sight of each client id in this batch; later sights resolve to the same event.
         claims: dict[str, IdempotencyClaim] = {}
         for request in requests:
@@ -193,26 +219,24 @@ class GroupCommitWriter:
                 else:
                     out.append(StoredRef(id=claim.log_id, timestamp=claim.timestamp, created=False))
         if not to_store:
-            return
+            return None
         await uow.logs.add_many(events=to_store)
         user_ids = {r.user_id for r in requests}
         # The transactional outbox: the reindex task commits with the rows it announces.
-        await uow.tasks.add_many(
-            tasks=[
-                AsyncTask(
-                    task_id=new_id(),
-                    tenant_id=tenant_id,
-                    task_type=TaskType.REINDEX,
-                    user_id=user_ids.pop() if len(user_ids) == 1 else None,
-                    payload={
-                        "log_ids": [str(e.id) for e in to_store],
-                        "from": min(e.timestamp for e in to_store).isoformat(),
-                        "to": max(e.timestamp for e in to_store).isoformat(),
-                        "count": len(to_store),
-                    },
-                )
-            ]
+        task = AsyncTask(
+            task_id=new_id(),
+            tenant_id=tenant_id,
+            task_type=TaskType.REINDEX,
+            user_id=user_ids.pop() if len(user_ids) == 1 else None,
+            payload={
+                "log_ids": [str(e.id) for e in to_store],
+                "from": min(e.timestamp for e in to_store).isoformat(),
+                "to": max(e.timestamp for e in to_store).isoformat(),
+                "count": len(to_store),
+            },
         )
+        await uow.tasks.add_many(tasks=[task])
         self._metrics.observe_stored(
             tenant_id=tenant_id, events=len(to_store), bytes_=sum(len(e.message) for e in to_store)
         )
+        return task

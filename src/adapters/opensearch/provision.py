@@ -19,7 +19,8 @@ TEMPLATE: dict[str, Any] = {
             "dynamic": "strict",
             "properties": {
                 "id": {"type": "keyword"},
-                "timestamp": {"type": "date"},
+                # Nanosecond dates: cursors compare exactly what PostgreSQL stores (microseconds).
+                "timestamp": {"type": "date_nanos"},
                 "received_at": {"type": "date"},
                 "severity_number": {"type": "short"},
                 **{name: {"type": "keyword"} for name in _KEYWORDS},

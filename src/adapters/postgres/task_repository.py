@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -74,3 +75,57 @@ class PostgresTaskRepository(TaskRepository):
             params["status"] = status.value
         rows = (await self._conn.execute(text(sql + " ORDER BY created_at DESC LIMIT :limit"), params)).mappings()
         return [task_from_row(r) for r in rows]
+
+    async def start(self, *, tenant_id: UUID, task_id: UUID) -> AsyncTask | None:
+        row = (
+            (
+                await self._conn.execute(
+                    text(
+                        "UPDATE async_task SET status = 'running', attempts = attempts + 1, "
+                        "started_at = coalesce(started_at, now()), updated_at = now() "
+                        "WHERE tenant_id = :t AND task_id = :id AND status <> 'succeeded' "
+                        f"RETURNING {_COLUMNS}"
+                    ),
+                    {"t": tenant_id, "id": task_id},
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return task_from_row(row) if row else None
+
+    async def record_progress(self, *, tenant_id: UUID, task_id: UUID, result: dict[str, Any]) -> None:
+        await self._conn.execute(
+            text(
+                "UPDATE async_task SET result = result || CAST(:result AS jsonb), updated_at = now() "
+                "WHERE tenant_id = :t AND task_id = :id"
+            ),
+            {"t": tenant_id, "id": task_id, "result": orjson.dumps(result).decode()},
+        )
+
+    async def finish(
+        self,
+        *,
+        tenant_id: UUID,
+        task_id: UUID,
+        status: TaskStatus,
+        result: dict[str, Any] | None = None,
+        error_msg: str | None = None,
+    ) -> None:
+        final = status in (TaskStatus.SUCCEEDED, TaskStatus.FAILED)
+        await self._conn.execute(
+            text(
+                "UPDATE async_task SET status = :status, result = result || CAST(:result AS jsonb), "
+                "error_msg = :error, updated_at = now(), "
+                "finished_at = CASE WHEN :final THEN now() ELSE finished_at END "
+                "WHERE tenant_id = :t AND task_id = :id"
+            ),
+            {
+                "t": tenant_id,
+                "id": task_id,
+                "status": status.value,
+                "result": orjson.dumps(result or {}).decode(),
+                "error": error_msg[:2000] if error_msg else None,
+                "final": final,
+            },
+        )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
 from src.adapters.postgres.errors import translate_db_errors
+from src.adapters.postgres.log_reader import PostgresLogReader
 from src.adapters.postgres.log_repository import PostgresLogRepository
 from src.adapters.postgres.task_repository import PostgresTaskRepository
 from src.adapters.postgres.tenant_repository import PostgresTenantRepository
@@ -30,6 +31,7 @@ class PostgresUnitOfWork(UnitOfWork):
             self._conn = await self._engine.connect()
             self._tx = await self._conn.begin()
         self.logs = PostgresLogRepository(self._conn)
+        self.reader = PostgresLogReader(self._conn)
         self.tasks = PostgresTaskRepository(self._conn)
         self.tenants = PostgresTenantRepository(self._conn)
         self.api_keys = PostgresApiKeyRepository(self._conn)

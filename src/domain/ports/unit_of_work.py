@@ -11,6 +11,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
@@ -18,6 +19,7 @@ from src.domain.ports.tenant_repository import TenantRepository
 
 class UnitOfWork(Protocol):
     logs: LogRepository
+    reader: LogReader
     tasks: TaskRepository
     tenants: TenantRepository
     api_keys: ApiKeyRepository

@@ -16,7 +16,7 @@ from src.entrypoints.http import errors
 from src.entrypoints.http.middleware import RequestContextMiddleware
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
 from src.entrypoints.http.responses import JsonResponse
-from src.entrypoints.http.routers import auth, health, logs, reads, tenants
+from src.entrypoints.http.routers import auth, health, logs, reads, search, tenants
 from src.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -70,10 +70,11 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     )
     app.state.limiter = limiter
     app.state.tenant_rates = rates
-    errors.install(app)
     admin_limit = f"{settings.rate_limit.admin_per_minute}/minute"
+    errors.install(app)
     app.include_router(health.router)
     app.include_router(logs.logs_router(limiter, rates))
+    app.include_router(search.search_router(limiter, rates, admin_limit))
     app.include_router(reads.reads_router(limiter, rates))
     app.include_router(tenants.tenants_router(limiter, admin_limit))
     app.include_router(auth.auth_router(limiter, rates, admin_limit))

@@ -1,0 +1,162 @@
+"""OpenSearch as the search index: daily indices, routing by tenant, the tenant filter always added."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from opensearchpy import AsyncOpenSearch
+from opensearchpy.exceptions import ConnectionError as OsConnectionError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
+from opensearchpy.helpers import async_bulk
+
+from src.adapters.opensearch.documents import (
+    ALL_INDICES,
+    cursor_after,
+    filters,
+    from_document,
+    index_name,
+    search_body,
+    to_document,
+)
+from src.domain.errors import DependencyUnavailable
+from src.domain.logs import LogEvent
+from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
+from src.domain.query import LogQuery, LogStats, StatsQuery
+
+
+def _unavailable(e: Exception) -> DependencyUnavailable:
+    return DependencyUnavailable(
+        "the search backend (OpenSearch) is unavailable",
+        code="search_unavailable",
+        details={"dependency": "opensearch", "reason": type(e).__name__},
+    )
+
+
+class OpenSearchIndex(SearchIndex):
+    def __init__(self, client: AsyncOpenSearch) -> None:
+        self._client = client
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float = 10.0) -> OpenSearchIndex:
+        return cls(AsyncOpenSearch(hosts=[url], timeout=timeout, max_retries=0))
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def index(self, events: Sequence[LogEvent]) -> IndexReport:
+        if not events:
+            return IndexReport(indexed=0, failed=0, errors=[])
+        actions = (
+            {
+                "_op_type": "index",
+                "_index": index_name(e.timestamp),
+                "_id": str(e.id),
+                "_routing": str(e.tenant_id),
+                "_source": to_document(e),
+            }
+            for e in events
+        )
+        try:
+            ok, errors = await async_bulk(
+                self._client, actions, chunk_size=2000, max_chunk_bytes=20 * 1024 * 1024, raise_on_error=False
+            )
+        except (OsConnectionError, ConnectionTimeout) as e:
+            raise _unavailable(e) from e
+        failures = errors if isinstance(errors, list) else []
+        return IndexReport(indexed=ok, failed=len(failures), errors=[str(f)[:500] for f in failures[:10]])
+
+    async def _search(self, tenant_id: UUID, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = await self._client.search(
+                index=ALL_INDICES, body=body, routing=str(tenant_id), params={"ignore_unavailable": "true"}
+            )
+            return result
+        except NotFoundError:
+            return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
+        except (OsConnectionError, ConnectionTimeout) as e:
+            raise _unavailable(e) from e
+        except TransportError as e:
+            if isinstance(e.status_code, int) and e.status_code >= 500:
+                raise _unavailable(e) from e
+            raise
+
+    async def search(self, *, tenant_id: UUID, query: LogQuery) -> SearchPage:
+        result = await self._search(tenant_id, search_body(tenant_id, query))
+        items = [from_document(hit["_source"]) for hit in result["hits"]["hits"]]
+        next_cursor = cursor_after(items[-1]) if len(items) == query.page_size else None
+        return SearchPage(items=items, total=int(result["hits"]["total"]["value"]), next_cursor=next_cursor)
+
+    async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
+        body = {
+            "size": 0,
+            "track_total_hits": True,
+            "query": filters(tenant_id, LogQuery(start=query.start, end=query.end)),
+            "aggs": {
+                "by_severity": {"terms": {"field": "severity", "size": 10}},
+                "top_services": {"terms": {"field": "service", "size": 10}},
+                "histogram": {
+                    "date_histogram": {
+                        "field": "timestamp",
+                        "fixed_interval": f"{query.interval_seconds}s",
+                        "min_doc_count": 1,
+                    }
+                },
+            },
+        }
+        result = await self._search(tenant_id, body)
+        aggs = result.get("aggregations") or {}
+
+        def buckets(name: str) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = aggs.get(name, {}).get("buckets", [])
+            return found
+
+        return LogStats(
+            total=int(result["hits"]["total"]["value"]),
+            by_severity={b["key"]: b["doc_count"] for b in buckets("by_severity")},
+            top_services=[(b["key"], b["doc_count"]) for b in buckets("top_services")],
+            histogram=[(datetime.fromtimestamp(b["key"] / 1000, UTC), b["doc_count"]) for b in buckets("histogram")],
+        )
+
+    async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int:
+        body = {"query": filters(tenant_id, LogQuery(start=start, end=end))}
+        try:
+            result = await self._client.count(
+                index=ALL_INDICES, body=body, routing=str(tenant_id), params={"ignore_unavailable": "true"}
+            )
+        except NotFoundError:
+            return 0
+        except (OsConnectionError, ConnectionTimeout) as e:
+            raise _unavailable(e) from e
+        return int(result["count"])
+
+    async def delete_range(self, *, tenant_id: UUID, start: datetime | None, end: datetime | None) -> int:
+        body = {"query": filters(tenant_id, LogQuery(start=start, end=end))}
+        try:
+            result = await self._client.delete_by_query(
+                index=ALL_INDICES,
+                body=body,
+                routing=str(tenant_id),
+                params={"ignore_unavailable": "true", "refresh": "true", "conflicts": "proceed"},
+            )
+        except NotFoundError:
+            return 0
+        except (OsConnectionError, ConnectionTimeout) as e:
+            raise _unavailable(e) from e
+        return int(result.get("deleted", 0))
+
+    async def refresh(self) -> None:
+        try:
+            await self._client.indices.refresh(index=ALL_INDICES, params={"ignore_unavailable": "true"})
+        except NotFoundError:
+            return
+        except (OsConnectionError, ConnectionTimeout) as e:
+            raise _unavailable(e) from e
+
+    async def ping(self) -> None:
+        try:
+            await self._client.info()
+        except (OsConnectionError, ConnectionTimeout) as e:
+            raise _unavailable(e) from e

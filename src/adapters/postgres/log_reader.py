@@ -1,0 +1,139 @@
+"""Log queries in PostgreSQL with the same shapes the search index answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from src.adapters.postgres.rows import log_from_row
+from src.domain.errors import InvalidInput
+from src.domain.logs import LogEvent
+from src.domain.ports.log_reader import LogReader
+from src.domain.ports.search_index import SearchPage
+from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
+from src.domain.severity import Severity
+
+_COLUMNS = (
+    'id, tenant_id, "timestamp", received_at, severity, service, message, host, user_id, action, '
+    "trace_id, span_id, attributes, client_id"
+)
+
+
+def _where(tenant_id: UUID, query: LogQuery) -> tuple[str, dict[str, Any]]:
+    # The tenant predicate is always first; RLS enforces it again underneath.
+    clauses = ["tenant_id = :tenant_id"]
+    params: dict[str, Any] = {"tenant_id": tenant_id}
+    if query.start:
+        clauses.append('"timestamp" >= :start')
+        params["start"] = query.start
+    if query.end:
+        clauses.append('"timestamp" <= :end')
+        params["end"] = query.end
+    if query.severities:
+        clauses.append("severity = ANY(CAST(:severities AS smallint[]))")
+        params["severities"] = sorted(int(s) for s in query.severities)
+    if query.min_severity is not None:
+        clauses.append("severity >= :min_severity")
+        params["min_severity"] = int(query.min_severity)
+    for name in ("service", "host", "user_id", "action", "trace_id"):
+        value = getattr(query, name)
+        if value is not None:
+            clauses.append(f"{name} = :{name}")
+            params[name] = value
+    for i, (key, value) in enumerate(query.attributes):
+        # attr.a.b=v matches {"a": {"b": v}} whatever v's JSON type, as the flat_object field does.
+        clauses.append(f"attributes #>> CAST(:attr_path_{i} AS text[]) = :attr_value_{i}")
+        params[f"attr_path_{i}"] = key.split(".")
+        params[f"attr_value_{i}"] = value
+    return " AND ".join(clauses), params
+
+
+class PostgresLogReader(LogReader):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get_many(self, *, tenant_id: UUID, ids: Sequence[UUID]) -> list[LogEvent]:
+        if not ids:
+            return []
+        rows = await self._conn.execute(
+            text(f"SELECT {_COLUMNS} FROM logs WHERE tenant_id = :t AND id = ANY(CAST(:ids AS uuid[]))"),
+            {"t": tenant_id, "ids": list(ids)},
+        )
+        return [log_from_row(r) for r in rows.mappings()]
+
+    async def scan(
+        self, *, tenant_id: UUID, start: datetime | None, end: datetime | None, after: Cursor | None, limit: int
+    ) -> list[LogEvent]:
+        where, params = _where(tenant_id, LogQuery(start=start, end=end))
+        if after is not None:
+            where += ' AND ("timestamp", id) > (:after_ts, :after_id)'
+            params.update(after_ts=after.timestamp, after_id=after.id)
+        rows = await self._conn.execute(
+            text(f'SELECT {_COLUMNS} FROM logs WHERE {where} ORDER BY "timestamp", id LIMIT :limit'),
+            {**params, "limit": limit},
+        )
+        return [log_from_row(r) for r in rows.mappings()]
+
+    async def search(self, *, tenant_id: UUID, query: LogQuery) -> SearchPage:
+        if query.text is not None:
+            raise InvalidInput("full-text queries need the search index", code="text_needs_search")
+        where, params = _where(tenant_id, query)
+        total = int((await self._conn.execute(text(f"SELECT count(*) FROM logs WHERE {where}"), params)).scalar_one())
+        order = "DESC" if query.descending else "ASC"
+        page_where = where
+        if query.use_cursor and query.cursor is not None:
+            op = "<" if query.descending else ">"
+            page_where += f' AND ("timestamp", id) {op} (:cursor_ts, :cursor_id)'
+            params.update(cursor_ts=query.cursor.timestamp, cursor_id=query.cursor.id)
+        offset = 0 if query.use_cursor else (query.page - 1) * query.page_size
+        rows = await self._conn.execute(
+            text(
+                f'SELECT {_COLUMNS} FROM logs WHERE {page_where} ORDER BY "timestamp" {order}, id {order} '
+                "LIMIT :limit OFFSET :offset"
+            ),
+            {**params, "limit": query.page_size, "offset": offset},
+        )
+        items = [log_from_row(r) for r in rows.mappings()]
+        next_cursor = Cursor(items[-1].timestamp, items[-1].id) if len(items) == query.page_size else None
+        return SearchPage(items=items, total=total, next_cursor=next_cursor)
+
+    async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
+        where, params = _where(tenant_id, LogQuery(start=query.start, end=query.end))
+        by_severity = {
+            Severity(r[0]).name: int(r[1])
+            for r in await self._conn.execute(
+                text(f"SELECT severity, count(*) FROM logs WHERE {where} GROUP BY severity"), params
+            )
+        }
+        services = [
+            (str(r[0]), int(r[1]))
+            for r in await self._conn.execute(
+                text(
+                    f"SELECT service, count(*) AS n FROM logs WHERE {where} AND service IS NOT NULL "
+                    "GROUP BY service ORDER BY n DESC, service LIMIT 10"
+                ),
+                params,
+            )
+        ]
+        histogram = [
+            (r[0].astimezone(UTC), int(r[1]))
+            for r in await self._conn.execute(
+                text(
+                    "SELECT date_bin(make_interval(secs => :interval), \"timestamp\", TIMESTAMPTZ '1970-01-01 00:00:00+00')"
+                    f" AS bucket, count(*) FROM logs WHERE {where} GROUP BY bucket ORDER BY bucket"
+                ),
+                {**params, "interval": query.interval_seconds},
+            )
+        ]
+        return LogStats(
+            total=sum(by_severity.values()), by_severity=by_severity, top_services=services, histogram=histogram
+        )
+
+    async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int:
+        where, params = _where(tenant_id, LogQuery(start=start, end=end))
+        return int((await self._conn.execute(text(f"SELECT count(*) FROM logs WHERE {where}"), params)).scalar_one())

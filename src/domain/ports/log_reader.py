@@ -1,0 +1,34 @@
+"""Port: queries over stored logs in the source of truth (the fallback when search is down)."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from src.domain.logs import LogEvent
+from src.domain.ports.search_index import SearchPage
+from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
+
+
+class LogReader(Protocol):
+    @abstractmethod
+    async def get_many(self, *, tenant_id: UUID, ids: Sequence[UUID]) -> list[LogEvent]: ...
+
+    @abstractmethod
+    async def scan(
+        self, *, tenant_id: UUID, start: datetime | None, end: datetime | None, after: Cursor | None, limit: int
+    ) -> list[LogEvent]:
+        """Events in ascending (timestamp, id) order after `after`: bounded batches for reindexing."""
+
+    @abstractmethod
+    async def search(self, *, tenant_id: UUID, query: LogQuery) -> SearchPage:
+        """Filters only: a query with `text` is the search index's."""
+
+    @abstractmethod
+    async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats: ...
+
+    @abstractmethod
+    async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int: ...

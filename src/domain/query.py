@@ -1,0 +1,143 @@
+"""What a log query may ask, and the small full-text syntax of `q`.
+
+`q` syntax (documented in docs/api.md):
+    payment failed          both words (AND)
+    "connection reset"      a phrase
+    -timeout  -"dry run"    exclude a word or a phrase
+    service:billing         a field equals a value (service, host, severity, user_id, action,
+                            trace_id, span_id, attr.<key>); -service:billing excludes
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+import orjson
+
+from src.domain.errors import InvalidInput
+from src.domain.severity import Severity
+
+FIELDS = ("service", "host", "severity", "user_id", "action", "trace_id", "span_id")
+MAX_PAGE_DEPTH = 10_000
+_TOKEN = re.compile(r'(-?)(?:([A-Za-z_][\w.]*):)?(?:"([^"]*)"|(\S+))')
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextQuery:
+    words: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    excluded_words: tuple[str, ...] = ()
+    excluded_phrases: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+    excluded_fields: tuple[tuple[str, str], ...] = ()
+
+
+def parse_text_query(q: str) -> TextQuery:
+    words: list[str] = []
+    phrases: list[str] = []
+    ex_words: list[str] = []
+    ex_phrases: list[str] = []
+    fields: list[tuple[str, str]] = []
+    ex_fields: list[tuple[str, str]] = []
+    if len(q) > 1000:
+        raise InvalidInput("q is longer than 1000 characters", code="invalid_query", details={"field": "q"})
+    for match in _TOKEN.finditer(q):
+        negate, name, quoted, bare = match.groups()
+        value = quoted if quoted is not None else bare
+        if name:
+            if name not in FIELDS and not name.startswith("attr."):
+                raise InvalidInput(
+                    f"unknown field {name!r} in q; use one of {', '.join(FIELDS)} or attr.<key>",
+                    code="invalid_query",
+                    details={"field": "q", "name": name},
+                )
+            if name == "severity":
+                value = Severity[value.upper()].name if value.upper() in Severity.__members__ else value.upper()
+            (ex_fields if negate else fields).append((name, value))
+        elif quoted is not None:
+            if value.strip():
+                (ex_phrases if negate else phrases).append(value)
+        elif value:
+            (ex_words if negate else words).append(value)
+    return TextQuery(
+        words=tuple(words),
+        phrases=tuple(phrases),
+        excluded_words=tuple(ex_words),
+        excluded_phrases=tuple(ex_phrases),
+        fields=tuple(fields),
+        excluded_fields=tuple(ex_fields),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A position in (timestamp, id) order: stable while new logs arrive, since ids never repeat."""
+
+    timestamp: datetime
+    id: UUID
+
+    def encode(self) -> str:
+        raw = orjson.dumps([self.timestamp.isoformat(), str(self.id)])
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            ts, log_id = orjson.loads(raw)
+            return cls(datetime.fromisoformat(ts), UUID(log_id))
+        except (ValueError, TypeError) as e:
+            raise InvalidInput("cursor is not one this API issued", code="invalid_cursor") from e
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogQuery:
+    start: datetime | None = None
+    end: datetime | None = None
+    severities: frozenset[Severity] = frozenset()
+    min_severity: Severity | None = None
+    service: str | None = None
+    host: str | None = None
+    user_id: str | None = None
+    action: str | None = None
+    trace_id: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+    text: TextQuery | None = None
+    descending: bool = True
+    page: int = 1
+    page_size: int = 50
+    cursor: Cursor | None = None
+    use_cursor: bool = False
+
+    def check(self) -> None:
+        if not 1 <= self.page_size <= 1000:
+            raise InvalidInput("page_size must be 1-1000", details={"field": "page_size"})
+        if self.page < 1:
+            raise InvalidInput("page must be 1 or more", details={"field": "page"})
+        if not self.use_cursor and self.page * self.page_size > MAX_PAGE_DEPTH:
+            raise InvalidInput(
+                f"page * page_size may not exceed {MAX_PAGE_DEPTH}; use cursor pagination to go deeper",
+                code="page_too_deep",
+                details={"max_depth": MAX_PAGE_DEPTH},
+            )
+        if self.start and self.end and self.start > self.end:
+            raise InvalidInput("'from' is after 'to'", details={"field": "from"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatsQuery:
+    start: datetime
+    end: datetime
+    interval_seconds: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogStats:
+    total: int
+    by_severity: dict[str, int]
+    top_services: list[tuple[str, int]]
+    histogram: list[tuple[datetime, int]] = field(default_factory=list)

@@ -1,0 +1,193 @@
+"""Use case: the index worker's step — turn `reindex` task messages into indexed documents."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from src.domain.logs import LogEvent
+from src.domain.ports.search_index import SearchIndex
+from src.domain.ports.task_queue import QueueMessage, TaskQueue
+from src.domain.ports.unit_of_work import UnitOfWorkFactory
+from src.domain.query import Cursor
+from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "index"
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    acked: int = 0
+    indexed: int = 0
+    succeeded: list[UUID] = field(default_factory=list)
+    retrying: list[UUID] = field(default_factory=list)
+    failed: list[UUID] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Work:
+    message: QueueMessage
+    task: AsyncTask
+
+
+class IndexTasks:
+    """Rules:
+    - a task already `succeeded` is acknowledged and skipped (at-least-once made effectively-once);
+    - documents are written with the log id as `_id`, so a retry cannot duplicate;
+    - the tasks of one receive are indexed in one bulk request;
+    - a failure records the error and attempts and leaves the message for SQS to redeliver; on the
+      last delivery SQS allows (`max_receive_count`) the task is marked `failed` (the message then
+      goes to the dead-letter queue);
+    - a range task (admin reindex) walks PostgreSQL in bounded batches, saving its position, so a
+      retry resumes where it stopped.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        index: SearchIndex,
+        queue: TaskQueue,
+        *,
+        max_receive_count: int = 5,
+        range_batch: int = 2000,
+        visibility_seconds: int = 120,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._index = index
+        self._queue = queue
+        self._max_receive_count = max_receive_count
+        self._range_batch = range_batch
+        self._visibility = visibility_seconds
+
+    async def execute(self, messages: Sequence[QueueMessage]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        to_ack: list[str] = []
+        by_ids: list[_Work] = []
+        for message in messages:
+            work = await self._start(message, to_ack)
+            if work is None:
+                continue
+            if work.task.payload.get("mode") == "range":
+                await self._run_range(work, outcome, to_ack)
+            else:
+                by_ids.append(work)
+        if by_ids:
+            await self._run_by_ids(by_ids, outcome, to_ack)
+        if to_ack:
+            await self._queue.ack(queue=QUEUE, receipts=to_ack)
+        outcome.acked = len(to_ack)
+        return outcome
+
+    async def _start(self, message: QueueMessage, to_ack: list[str]) -> _Work | None:
+        try:
+            task_id = UUID(str(message.body["task_id"]))
+            tenant_id = UUID(str(message.body["tenant_id"]))
+        except (KeyError, ValueError):
+            # Not ours to understand: left unacknowledged, it ends in the dead-letter queue.
+            logger.error("unreadable index message %s", str(message.body)[:200])
+            return None
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(tenant_id)
+            task = await uow.tasks.start(tenant_id=tenant_id, task_id=task_id)
+            if task is None:
+                existing = await uow.tasks.get(tenant_id=tenant_id, task_id=task_id)
+                to_ack.append(message.receipt)
+                if existing is None:
+                    logger.warning("index message for unknown task %s acknowledged", task_id)
+                return None
+            await uow.commit()
+        if task.task_type is not TaskType.REINDEX:
+            await self._finish(task, TaskStatus.FAILED, error=f"the index worker cannot run {task.task_type} tasks")
+            to_ack.append(message.receipt)
+            return None
+        return _Work(message, task)
+
+    async def _finish(
+        self, task: AsyncTask, status: TaskStatus, *, result: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(task.tenant_id)
+            await uow.tasks.finish(
+                tenant_id=task.tenant_id, task_id=task.task_id, status=status, result=result, error_msg=error
+            )
+            await uow.commit()
+
+    async def _fail(self, work: _Work, error: str, outcome: BatchOutcome, to_ack: list[str]) -> None:
+        last = work.message.receive_count >= self._max_receive_count
+        await self._finish(work.task, TaskStatus.FAILED if last else TaskStatus.PENDING, error=error)
+        (outcome.failed if last else outcome.retrying).append(work.task.task_id)
+        logger.warning("index task %s failed (attempt %d): %s", work.task.task_id, work.task.attempts, error)
+
+    async def _run_by_ids(self, batch: list[_Work], outcome: BatchOutcome, to_ack: list[str]) -> None:
+        events: list[LogEvent] = []
+        loaded: list[tuple[_Work, int, int]] = []
+        for work in batch:
+            try:
+                ids = [UUID(i) for i in work.task.payload.get("log_ids", [])]
+            except (TypeError, ValueError) as e:
+                await self._fail(work, f"payload has a bad log id: {e}", outcome, to_ack)
+                continue
+            async with self._uow_factory() as uow:
+                await uow.act_as_tenant(work.task.tenant_id)
+                found = await uow.reader.get_many(tenant_id=work.task.tenant_id, ids=ids)
+            events += found
+            loaded.append((work, len(found), len(ids) - len(found)))
+        try:
+            report = await self._index.index(events)
+            if report.failed:
+                raise RuntimeError(f"{report.failed} documents were refused: {'; '.join(report.errors[:3])}")
+        except Exception as e:
+            for work, _, _ in loaded:
+                await self._fail(work, f"indexing failed: {e}", outcome, to_ack)
+            return
+        for work, indexed, missing in loaded:
+            # Missing rows were deleted (cleanup) before indexing ran: nothing to index for them.
+            await self._finish(work.task, TaskStatus.SUCCEEDED, result={"indexed": indexed, "missing": missing})
+            to_ack.append(work.message.receipt)
+            outcome.succeeded.append(work.task.task_id)
+            outcome.indexed += indexed
+
+    async def _run_range(self, work: _Work, outcome: BatchOutcome, to_ack: list[str]) -> None:
+        task = work.task
+        payload = task.payload
+        start = datetime.fromisoformat(payload["from"]) if payload.get("from") else None
+        end = datetime.fromisoformat(payload["to"]) if payload.get("to") else None
+        position = task.result.get("cursor")
+        after = Cursor.decode(position) if position else None
+        done = int(task.result.get("indexed", 0))
+        try:
+            while True:
+                async with self._uow_factory() as uow:
+                    await uow.act_as_tenant(task.tenant_id)
+                    batch = await uow.reader.scan(
+                        tenant_id=task.tenant_id, start=start, end=end, after=after, limit=self._range_batch
+                    )
+                if not batch:
+                    break
+                report = await self._index.index(batch)
+                if report.failed:
+                    raise RuntimeError(f"{report.failed} documents were refused: {'; '.join(report.errors[:3])}")
+                done += report.indexed
+                after = Cursor(batch[-1].timestamp, batch[-1].id)
+                async with self._uow_factory() as uow:
+                    await uow.act_as_tenant(task.tenant_id)
+                    await uow.tasks.record_progress(
+                        tenant_id=task.tenant_id,
+                        task_id=task.task_id,
+                        result={"indexed": done, "cursor": after.encode()},
+                    )
+                    await uow.commit()
+                await self._queue.extend(queue=QUEUE, receipt=work.message.receipt, seconds=self._visibility)
+        except Exception as e:
+            await self._fail(work, f"reindex failed after {done} events: {e}", outcome, to_ack)
+            return
+        await self._finish(task, TaskStatus.SUCCEEDED, result={"indexed": done, "cursor": None})
+        to_ack.append(work.message.receipt)
+        outcome.succeeded.append(task.task_id)
+        outcome.indexed += done

@@ -1,0 +1,70 @@
+"""Use cases: search a tenant's logs, and summarise them; PostgreSQL answers when the index cannot."""
+
+from __future__ import annotations
+
+import logging
+
+from src.domain.credentials import Principal, Scope
+from src.domain.errors import DependencyUnavailable, Forbidden, InvalidInput
+from src.domain.ports.search_index import SearchIndex, SearchPage
+from src.domain.ports.unit_of_work import UnitOfWorkFactory
+from src.domain.query import LogQuery, LogStats, StatsQuery
+
+logger = logging.getLogger(__name__)
+
+MAX_BUCKETS = 1000
+
+
+def _require_read(principal: Principal) -> None:
+    if not principal.has(Scope.READ):
+        raise Forbidden("this credential lacks the 'read' scope", code="missing_scope", details={"scope": "read"})
+
+
+class SearchLogs:
+    """Rules: `read` scope; the tenant is the principal's; with the search index down, a query
+    without `q` is answered from PostgreSQL in the same shape, and one with `q` gets 503."""
+
+    def __init__(self, index: SearchIndex, uow_factory: UnitOfWorkFactory) -> None:
+        self._index = index
+        self._uow_factory = uow_factory
+
+    async def execute(self, *, principal: Principal, query: LogQuery) -> tuple[SearchPage, str]:
+        _require_read(principal)
+        query.check()
+        try:
+            return await self._index.search(tenant_id=principal.tenant_id, query=query), "opensearch"
+        except DependencyUnavailable:
+            if query.text is not None:
+                raise
+            logger.warning("search index unavailable; answering from PostgreSQL")
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(principal.tenant_id)
+            return await uow.reader.search(tenant_id=principal.tenant_id, query=query), "postgres"
+
+
+class SummariseLogs:
+    """Rules: as SearchLogs; the histogram has at most MAX_BUCKETS buckets."""
+
+    def __init__(self, index: SearchIndex, uow_factory: UnitOfWorkFactory) -> None:
+        self._index = index
+        self._uow_factory = uow_factory
+
+    async def execute(self, *, principal: Principal, query: StatsQuery) -> tuple[LogStats, str]:
+        _require_read(principal)
+        if query.start >= query.end:
+            raise InvalidInput("'from' must be before 'to'", details={"field": "from"})
+        if query.interval_seconds <= 0:
+            raise InvalidInput("interval must be positive", details={"field": "interval"})
+        if (query.end - query.start).total_seconds() / query.interval_seconds > MAX_BUCKETS:
+            raise InvalidInput(
+                f"that interval gives more than {MAX_BUCKETS} buckets; choose a longer one",
+                code="too_many_buckets",
+                details={"field": "interval", "max_buckets": MAX_BUCKETS},
+            )
+        try:
+            return await self._index.stats(tenant_id=principal.tenant_id, query=query), "opensearch"
+        except DependencyUnavailable:
+            logger.warning("search index unavailable; summarising from PostgreSQL")
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(principal.tenant_id)
+            return await uow.reader.stats(tenant_id=principal.tenant_id, query=query), "postgres"
