@@ -5,12 +5,17 @@ from __future__ import annotations
 import aioboto3
 import orjson
 
-QUEUE_NAMES = ("index", "archive", "cleanup", "export")
+QUEUE_NAMES = ("index", "archive", "cleanup", "export", "ingest")
 MAX_RECEIVE_COUNT = 5
 
 
 async def ensure_queues(
-    session: aioboto3.Session, *, endpoint_url: str | None, prefix: str, visibility_timeout: int = 60
+    session: aioboto3.Session,
+    *,
+    endpoint_url: str | None,
+    prefix: str,
+    visibility_timeout: int = 60,
+    max_receive_count: int = MAX_RECEIVE_COUNT,
 ) -> dict[str, str]:
     """Return {name: queue_url}. CreateQueue with identical attributes is a no-op, so reruns are safe."""
     urls: dict[str, str] = {}
@@ -27,7 +32,7 @@ async def ensure_queues(
                 Attributes={
                     "VisibilityTimeout": str(visibility_timeout),
                     "RedrivePolicy": orjson.dumps(
-                        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+                        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
                     ).decode(),
                 },
             )

@@ -89,7 +89,13 @@ async def _provision(state: dict[str, Any]) -> dict[str, Any]:
 
     settings = Settings()
     session = aioboto3.Session()
-    await ensure_queues(session, endpoint_url=settings.aws.endpoint_url, prefix=settings.aws.queue_prefix)
+    await ensure_queues(
+        session,
+        endpoint_url=settings.aws.endpoint_url,
+        prefix=settings.aws.queue_prefix,
+        visibility_timeout=settings.aws.visibility_timeout,
+        max_receive_count=settings.aws.max_receive_count,
+    )
     await ensure_bucket(
         session, endpoint_url=settings.aws.endpoint_url, bucket=settings.aws.bucket, region=settings.aws.region
     )

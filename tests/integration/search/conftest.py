@@ -1,0 +1,142 @@
+"""The indexing stack: real PostgreSQL, moto SQS and osmem-server, the app and an index worker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aioboto3
+import httpx
+import pytest
+
+from src.adapters.embedded.service import RunningService, free_port
+from src.adapters.opensearch.provision import ensure_index_template
+from src.adapters.sqs.provision import ensure_queues
+from tests.conftest import ADMIN_TOKEN, make_settings
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="session")
+def aws_url() -> Iterator[str]:
+    external = os.environ.get("AWS_ENDPOINT_URL")
+    if external:
+        yield external
+        return
+    from src.adapters.embedded.moto import start_moto
+
+    service = start_moto()
+    try:
+        yield service.url
+    finally:
+        service.stop()
+
+
+class Osmem:
+    """An osmem-server on a fixed port that a test may stop and start again (it is in memory)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.service: RunningService | None = None
+
+    def start(self) -> None:
+        from src.adapters.embedded.osmem import start_osmem
+
+        self.service = start_osmem(addr=f"127.0.0.1:{self.port}", japanese=False)
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
+
+
+@pytest.fixture(scope="session")
+def osmem() -> Iterator[Osmem]:
+    server = Osmem()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Stack:
+    client: httpx.AsyncClient
+    settings: Any
+    app: Any
+    osmem: Osmem
+
+    async def ingest(self, headers: dict[str, str], events: list[dict[str, Any]]) -> list[str]:
+        response = await self.client.post("/api/v1/logs/bulk", json=events, headers=headers)
+        assert response.status_code == 201, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    async def wait_searchable(
+        self, headers: dict[str, str], expected: int, within: float = 20, **params: Any
+    ) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + within
+        body: dict[str, Any] = {}
+        while asyncio.get_running_loop().time() < deadline:
+            response = await self.client.get("/api/v1/logs", params={"page_size": 1, **params}, headers=headers)
+            body = response.json()
+            if (
+                response.status_code == 200
+                and response.headers.get("x-logplane-source") == "opensearch"
+                and body["total"] >= expected
+            ):
+                return body
+            await asyncio.sleep(0.2)
+        pytest.fail(f"only {body.get('total')} of {expected} became searchable: {body}")
+
+
+@asynccontextmanager
+async def running_worker(settings: Any) -> AsyncIterator[asyncio.Event]:
+    from workers import index
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(index.main(settings, stop))
+    try:
+        yield stop
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+
+@pytest.fixture(scope="session")
+async def stack(postgres_url: str, redis_url: str, aws_url: str, osmem: Osmem) -> AsyncIterator[Stack]:
+    from src.entrypoints.http.app import make_app
+
+    prefix = f"t{uuid.uuid4().hex[:6]}-"
+    await ensure_index_template(osmem.url)
+    await ensure_queues(
+        aioboto3.Session(), endpoint_url=aws_url, prefix=prefix, visibility_timeout=2, max_receive_count=3
+    )
+    settings = make_settings(
+        postgres_url,
+        redis_url,
+        aws__endpoint_url=aws_url,
+        aws__queue_prefix=prefix,
+        aws__visibility_timeout=2,
+        aws__max_receive_count=3,
+        opensearch__url=osmem.url,
+        worker__receive_wait_seconds=1,
+        worker__relay_interval_seconds=0.5,
+        worker__relay_stale_seconds=1.0,
+    )
+    app = make_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://logplane.test") as client:
+            yield Stack(client=client, settings=settings, app=app, osmem=osmem)
+
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
