@@ -17,7 +17,8 @@ _TAKE = text(
     UPDATE async_task SET updated_at = now()
     WHERE task_id IN (
         SELECT task_id FROM async_task
-        WHERE status = 'pending' AND task_type = ANY(CAST(:types AS text[])) AND updated_at < :older_than
+        WHERE status = 'pending' AND attempts = 0
+          AND task_type = ANY(CAST(:types AS text[])) AND updated_at < :older_than
         ORDER BY created_at
         LIMIT :limit
         FOR UPDATE SKIP LOCKED)
@@ -28,6 +29,9 @@ _TAKE = text(
 
 
 class PostgresOutboxStore(OutboxStore):
+    """Only never-started tasks are the relay's (`attempts = 0`): once a worker has received a task,
+    its message is SQS's to redeliver or dead-letter, and a second copy would dodge the DLQ."""
+
     def __init__(self, owner_engine: AsyncEngine) -> None:
         self._engine = owner_engine
 

@@ -14,6 +14,6 @@ class OutboxStore(Protocol):
     async def take_stale_pending(
         self, *, types: frozenset[TaskType], older_than: datetime, limit: int
     ) -> list[AsyncTask]:
-        """Pending tasks not touched since `older_than`, touched now so no other relay takes them too.
+        """Never-started pending tasks not touched since `older_than`, touched now so no other relay takes them too.
 
         Safe in many processes at once (rows are locked with SKIP LOCKED while being taken)."""
