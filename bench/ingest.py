@@ -382,7 +382,9 @@ def free_port() -> int:
 class ApiServer:
     """The real API under uvicorn, as a child process; `stop()` sends SIGTERM (graceful drain)."""
 
-    def __init__(self, backing: Backing, *, workers: int, log_path: Path, pool_size: int | None) -> None:
+    def __init__(
+        self, backing: Backing, *, workers: int, log_path: Path, factory: str, extra_env: dict[str, str]
+    ) -> None:
         self.port = free_port()
         self.workers = workers
         self.base_url = f"http://{HOST}:{self.port}"
@@ -396,14 +398,13 @@ class ApiServer:
             "LOGPLANE_JWT_SECRET": JWT_SECRET,
             "LOGPLANE_RATE_LIMIT_ENABLED": "false",
         }
-        if pool_size:
-            env["LOGPLANE_DB_POOL_SIZE"] = str(pool_size)
+        env.update(extra_env)
         args = [
             sys.executable,
             "-m",
             "uvicorn",
             "--factory",
-            "bench.app_factory:create_app",
+            factory,
             "--host",
             HOST,
             "--port",
@@ -758,6 +759,13 @@ def _ints(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+def _key_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--events", type=int, default=100_000, help="events for COPY and for each bulk run")
@@ -766,7 +774,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bulk-clients", type=int, default=4, help="concurrent bulk clients")
     p.add_argument("--single-clients", type=int, default=32, help="concurrent single-POST connections")
     p.add_argument("--workers", type=_ints, default=[1, 2], help="uvicorn worker counts to try, comma-separated")
-    p.add_argument("--pool-size", type=int, default=None, help="LOGPLANE_DB_POOL_SIZE for the API (default: app's)")
+    p.add_argument(
+        "--api-env",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the API process, e.g. LOGPLANE_DB_POOL_SIZE=20 (repeatable)",
+    )
+    p.add_argument(
+        "--factory",
+        default="bench.app_factory:create_app",
+        help="uvicorn app factory (module:function); put other modules on PYTHONPATH to A/B a change",
+    )
     p.add_argument("--client", choices=("auto", "wrk", "python"), default="auto", help="single-POST load generator")
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (1 keeps its CPU share smallest)")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of untimed single-POST warm-up")
@@ -819,7 +839,13 @@ def run(
     verified: list[str] = []
     tenants: dict[str, Tenant] = {}
     for workers in args.workers:
-        server = ApiServer(backing, workers=workers, log_path=workdir / f"api-w{workers}.log", pool_size=args.pool_size)
+        server = ApiServer(
+            backing,
+            workers=workers,
+            log_path=workdir / f"api-w{workers}.log",
+            factory=args.factory,
+            extra_env=dict(args.api_env),
+        )
         try:
             server.wait_ready()
             log(f"API up: {server.base_url}, workers={workers}, pid {server.pid}")
@@ -833,7 +859,7 @@ def run(
                 # Baseline once, with the API up but idle (same machine state as the API runs).
                 tenant = tenants[f"copy-{workers}"]
                 records = copy_records(events, tenant.id)
-                chunk = max(args.batch_sizes)
+                chunk = max(args.batch_sizes, default=5000)
                 cpu = CpuWindow(server.pid)
                 seconds = asyncio.run(run_copy(backing.owner_url, records, chunk, cpu))
                 del records

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from uuid import UUID
 
 from src.domain.errors import InvalidInput, NotFound
@@ -16,11 +17,17 @@ class UpdateTenantRequest:
     tenant_id: UUID
     retention_days: int | None = None
     status: TenantStatus | None = None
-    limits: TenantLimits | None = None
+    limits: TenantLimits | None = None  # replaces all limits
+    # Changes only the limits named (None: back to the platform default), as a JSON merge patch does.
+    limit_changes: Mapping[str, int | None] | None = None
+
+
+_LIMIT_NAMES = frozenset(f.name for f in fields(TenantLimits))
 
 
 class UpdateTenant:
-    """Rules: only the fields given change; a suspension takes effect in this process at once."""
+    """Rules: only the fields given change, limits included (a change to one limit keeps the others);
+    a suspension takes effect in this process at once."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, *, tenant_cache: TtlCache[UUID, Tenant | None]) -> None:
         self._uow_factory = uow_factory
@@ -29,15 +36,21 @@ class UpdateTenant:
     async def execute(self, request: UpdateTenantRequest) -> Tenant:
         if request.retention_days is not None and request.retention_days <= 0:
             raise InvalidInput("retention_days must be positive", details={"field": "retention_days"})
+        unknown = set(request.limit_changes or {}) - _LIMIT_NAMES
+        if unknown:
+            raise InvalidInput(f"unknown limits {sorted(unknown)}", details={"field": "limits"})
         async with self._uow_factory() as uow:
             tenant = await uow.tenants.get(tenant_id=request.tenant_id)
             if tenant is None:
                 raise NotFound("no such tenant", details={"tenant_id": str(request.tenant_id)})
+            limits = request.limits or tenant.limits
+            if request.limit_changes:
+                limits = replace(limits, **request.limit_changes)
             updated = replace(
                 tenant,
                 retention_days=request.retention_days or tenant.retention_days,
                 status=request.status or tenant.status,
-                limits=request.limits or tenant.limits,
+                limits=limits,
             )
             await uow.tenants.update(tenant=updated)
             await uow.commit()

@@ -101,5 +101,15 @@ def test_dev_runs_the_platform_and_reuses_its_data(tmp_path: Path) -> None:
             f"{base}/api/v1/tenants", headers={"Authorization": f"Bearer {state['admin_token']}"}, timeout=10
         )
         assert len(tenants.json()["items"]) == 1
+        # osmem-server started empty: dev reindexed PostgreSQL into it, so full-text search finds the
+        # events of the first run (the index worker runs as a child of dev).
+        found: dict[str, object] = {}
+        for _ in range(100):
+            response = httpx.get(f"{base}/api/v1/logs", params={"q": "curl"}, headers=headers, timeout=10)
+            found = response.json()
+            if response.status_code == 200 and found["total"] == 1:
+                break
+            time.sleep(0.3)
+        assert found["total"] == 1, found
     finally:
         assert _stop(proc) == 0

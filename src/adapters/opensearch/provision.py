@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
+from opensearchpy.exceptions import NotFoundError
 
 TEMPLATE_NAME = "logplane-logs"
 INDEX_PATTERN = "logplane-logs-*"
@@ -36,5 +37,17 @@ async def ensure_index_template(url: str) -> None:
     client = AsyncOpenSearch(hosts=[url])
     try:
         await client.indices.put_index_template(name=TEMPLATE_NAME, body=TEMPLATE)
+    finally:
+        await client.close()
+
+
+async def index_is_empty(url: str) -> bool:
+    """True when no log document exists at all (e.g. osmem-server just started, in memory)."""
+    client = AsyncOpenSearch(hosts=[url])
+    try:
+        result = await client.count(index=INDEX_PATTERN, params={"ignore_unavailable": "true"})
+        return int(result["count"]) == 0
+    except NotFoundError:
+        return True
     finally:
         await client.close()

@@ -103,6 +103,7 @@ async def _provision(state: dict[str, Any]) -> dict[str, Any]:
     await ensure_index_template(settings.opensearch.url)
     container = build_container(settings)
     try:
+        await _reindex_if_search_is_empty(container, settings.opensearch.url)
         demo = state.get("demo", {})
         if demo.get("api_key"):
             try:
@@ -118,6 +119,20 @@ async def _provision(state: dict[str, Any]) -> dict[str, Any]:
         return {"tenant_id": str(created.tenant.id), "name": name, "api_key": created.api_key}
     finally:
         await container.close()
+
+
+async def _reindex_if_search_is_empty(container: Any, opensearch_url: str) -> None:
+    """osmem-server keeps nothing across restarts: rebuild the index from PostgreSQL, the source of truth."""
+    from sqlalchemy import text
+
+    from src.adapters.opensearch.provision import index_is_empty
+    from src.usecases.request_reindex import ReindexRequest
+
+    async with container.owner_engine.connect() as conn:
+        has_logs = bool((await conn.execute(text("SELECT EXISTS (SELECT 1 FROM logs)"))).scalar_one())
+    if has_logs and await index_is_empty(opensearch_url):
+        tasks = await container.reindex.execute(ReindexRequest())
+        print(f"search index is empty but PostgreSQL is not: reindexing {len(tasks)} tenant(s) in the background")
 
 
 def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -13,6 +14,9 @@ from src.entrypoints.logging_setup import request_id_var
 
 logger = logging.getLogger("logplane.access")
 
+# A client's id is echoed into headers and every log line: only a plain token, else one of ours.
+_CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:+=/-]{1,64}")
+
 
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
@@ -22,8 +26,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode()[:64]
-        request_id = incoming or uuid.uuid4().hex
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"")[:64]
+        request_id = incoming.decode() if _CLIENT_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()

@@ -7,6 +7,8 @@ Storage is Redis when configured, so every API process counts against the same b
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from slowapi import Limiter
@@ -23,6 +25,11 @@ class TenantRates:
 
     def limit_for(self, key: str) -> str:
         return f"{self._per_minute.get(key, self.default_per_minute)}/minute"
+
+
+def tenant_limit(limiter: Limiter, rates: TenantRates) -> Callable[[Any], Any]:
+    """The tenant's one budget, shared by all its routes: a plain `limit` would count each route apart."""
+    return limiter.shared_limit(rates.limit_for, scope="tenant")
 
 
 def tenant_key(request: Request) -> str:

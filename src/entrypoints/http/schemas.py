@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +13,27 @@ from src.domain.errors import InvalidEvent
 from src.domain.logs import LogDraft
 from src.domain.severity import Severity, normalise_severity
 from src.domain.tenants import Tenant, TenantStatus
+
+# Earlier instants are no log's: PostgreSQL drivers mangle the very earliest (asyncpg stores year 1 as
+# -infinity), and each distinct day would get its own partition.
+EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a string, or any key or string inside nested dicts and lists, holds U+0000."""
+    pending = [value]
+    while pending:  # iterative: the nesting depth is checked later, so it may be anything here
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            if any("\x00" in key for key in item):
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 class LogEventIn(BaseModel):
@@ -37,6 +58,21 @@ class LogEventIn(BaseModel):
     @classmethod
     def _severity(cls, value: object) -> Severity:
         return normalise_severity(value)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _not_before_epoch(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value < EARLIEST_TIMESTAMP:
+            raise ValueError("must not be before 1970-01-01T00:00:00Z")
+        return value
+
+    @field_validator("message", "service", "host", "user_id", "action", "trace_id", "span_id", "id", "attributes")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text and jsonb cannot hold U+0000: refuse the event here, not fail its commit with a 500.
+        if _holds_nul(value):
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
 
     def to_draft(self, *, client_id: str | None = None, request_hash: str | None = None) -> LogDraft:
         return LogDraft(

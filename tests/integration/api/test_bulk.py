@@ -206,3 +206,13 @@ async def test_duplicate_ids_within_a_batch_store_once(
     assert again.status_code == 201, again.text
     assert [i["id"] for i in again.json()["items"]] == [i["id"] for i in items]
     assert await count_logs(db, tenant.id) == 2
+
+
+async def test_nul_character_rejects_only_its_own_event(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, db: asyncpg.Connection
+) -> None:
+    events = [{"message": "fine"}, {"message": "bad\u0000"}, {"message": "also fine", "attributes": {"a": "\u0000"}}]
+    response = await app_client.post(BULK, json=events, headers=tenant.headers)
+    assert response.status_code == 207, response.text
+    assert [(e["index"], e["code"]) for e in response.json()["errors"]] == [(1, "invalid_field"), (2, "invalid_field")]
+    assert await _messages(db, tenant.id) == ["fine"]

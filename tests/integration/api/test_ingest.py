@@ -313,3 +313,49 @@ async def test_gzip_single_event_is_accepted(
     )
     assert response.status_code == 201, response.text
     assert (await _stored(db, response.json()["id"]))["message"] == "zipped"
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"message": "a\u0000b"}, "message"),
+        ({"message": "ok", "service": "s\u0000"}, "service"),
+        ({"message": "ok", "id": "i\u0000"}, "id"),
+        ({"message": "ok", "attributes": {"k": "a\u0000b"}}, "attributes"),
+        ({"message": "ok", "attributes": {"k\u0000": 1}}, "attributes"),
+        ({"message": "ok", "attributes": {"l": [{"deep": ["\u0000"]}]}}, "attributes"),
+    ],
+)
+async def test_nul_characters_are_refused_not_a_server_error(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, db: asyncpg.Connection, event: dict[str, Any], field: str
+) -> None:
+    """PostgreSQL text and jsonb cannot store U+0000; such an event is the client's error, not a 500."""
+    response = await app_client.post("/api/v1/logs", json=event, headers=tenant.headers)
+    error = assert_error(response, 422, "invalid_field")
+    assert error["details"]["field"] == field
+    assert await count_logs(db, tenant.id) == 0
+
+
+@pytest.mark.parametrize(
+    "timestamp", ["0001-01-01T00:00:00Z", "1900-02-28T23:59:59-05:00", "1970-01-01T00:59:59+01:00"]
+)
+async def test_timestamps_before_the_unix_epoch_are_refused(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, db: asyncpg.Connection, timestamp: str
+) -> None:
+    """Year 1 used to be stored as -infinity while the answer said 0001-01-01 (or to fail with a 500)."""
+    response = await app_client.post(
+        "/api/v1/logs", json={"message": "old", "timestamp": timestamp}, headers=tenant.headers
+    )
+    error = assert_error(response, 422, "invalid_field")
+    assert error["details"] == {"field": "timestamp"}
+    assert await count_logs(db, tenant.id) == 0
+
+
+async def test_the_epoch_itself_is_stored_exactly(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, db: asyncpg.Connection
+) -> None:
+    response = await app_client.post(
+        "/api/v1/logs", json={"message": "epoch", "timestamp": "1970-01-01T01:00:00+01:00"}, headers=tenant.headers
+    )
+    assert response.status_code == 201, response.text
+    assert (await _stored(db, response.json()["id"]))["timestamp"] == datetime(1970, 1, 1, tzinfo=UTC)

@@ -90,3 +90,37 @@ async def test_tenant_admin_key_cannot_create_keys_for_another_tenant(
         f"/api/v1/tenants/{tenant.id}/keys", json={"name": "x", "scopes": ["admin"]}, headers=other_tenant.headers
     )
     assert_error(response, 401, "invalid_admin_token")
+
+
+async def test_tenant_cannot_read_another_tenants_event_or_tasks(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle, db: asyncpg.Connection
+) -> None:
+    stored = await app_client.post("/api/v1/logs", json={"message": "a's secret"}, headers=tenant.headers)
+    assert stored.status_code == 201
+    log_id = stored.json()["id"]
+    task_id = str(await db.fetchval("SELECT task_id FROM async_task WHERE payload->'log_ids' ? $1", log_id))
+    # The owner reads both back (the control for the refusals below).
+    own_log = await app_client.get(f"/api/v1/logs/{log_id}", headers=tenant.headers)
+    assert own_log.status_code == 200 and own_log.json()["message"] == "a's secret"
+    own_task = await app_client.get(f"/api/v1/tasks/{task_id}", headers=tenant.headers)
+    assert own_task.status_code == 200 and own_task.json()["task_type"] == "reindex"
+
+    b_token = await issue_token(app_client, other_tenant.api_key)
+    for credential in (other_tenant.api_key, b_token):
+        assert_error(await app_client.get(f"/api/v1/logs/{log_id}", headers=bearer(credential)), 404, "not_found")
+        assert_error(await app_client.get(f"/api/v1/tasks/{task_id}", headers=bearer(credential)), 404, "not_found")
+        listed = await app_client.get("/api/v1/tasks", headers=bearer(credential))
+        assert listed.status_code == 200, listed.text
+        assert task_id not in {t["task_id"] for t in listed.json()["items"]}
+    assert "a's secret" not in listed.text
+
+
+async def test_reading_needs_the_read_scope(app_client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    stored = await app_client.post("/api/v1/logs", json={"message": "x"}, headers=tenant.headers)
+    ingest_only = await create_key(app_client, tenant.api_key, ["ingest"])
+    response = await app_client.get(f"/api/v1/logs/{stored.json()['id']}", headers=bearer(ingest_only["api_key"]))
+    error = assert_error(response, 403, "missing_scope")
+    assert error["details"] == {"scope": "read"}
+    reader = await create_key(app_client, tenant.api_key, ["read"])
+    ok = await app_client.get(f"/api/v1/logs/{stored.json()['id']}", headers=bearer(reader["api_key"]))
+    assert ok.status_code == 200, ok.text

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from tests.conftest import TenantHandle, create_tenant
-from tests.integration.api.conftest import app_client_with, assert_error, count_logs
+from tests.integration.api.conftest import ADMIN, app_client_with, assert_error, count_logs
 
 BULK = "/api/v1/logs/bulk"
 MAX_BODY = 4096
@@ -159,3 +159,37 @@ async def test_batch_of_exactly_max_events_is_accepted(
     )
     assert response.status_code == 201, response.text
     assert await count_logs(db, small_tenant.id) == MAX_EVENTS
+
+
+async def test_a_tenants_own_limits_override_the_platform_defaults(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, db: asyncpg.Connection
+) -> None:
+    limited = await create_tenant(app_client, limits={"max_batch_events": 2, "max_body_bytes": 1024})
+    too_many = await app_client.post(BULK, json=[{"message": "x"}] * 3, headers=limited.headers)
+    error = assert_error(too_many, 413, "batch_too_large")
+    assert error["details"] == {"max_events": 2, "events": 3}
+    too_big = await app_client.post("/api/v1/logs", json={"message": "x" * 2000}, headers=limited.headers)
+    assert assert_error(too_big, 413, "body_too_large")["details"] == {"max_bytes": 1024}
+    ok = await app_client.post(BULK, json=[{"message": "x"}] * 2, headers=limited.headers)
+    assert ok.status_code == 201, ok.text
+    assert await count_logs(db, limited.id) == 2
+    # The platform defaults still apply to everyone else.
+    others = await app_client.post(BULK, json=[{"message": "x" * 2000}] * 3, headers=tenant.headers)
+    assert others.status_code == 201, others.text
+
+
+async def test_a_tenant_may_be_allowed_more_than_the_default(small_client: httpx.AsyncClient) -> None:
+    generous = await create_tenant(small_client, limits={"max_batch_events": MAX_EVENTS + 3})
+    response = await small_client.post(
+        BULK, json=[{"message": str(i)} for i in range(MAX_EVENTS + 3)], headers=generous.headers
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_changed_limits_apply_at_once(app_client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    assert (await app_client.post(BULK, json=[{"message": "x"}] * 3, headers=tenant.headers)).status_code == 201
+    patched = await app_client.patch(
+        f"/api/v1/tenants/{tenant.id}", json={"limits": {"max_batch_events": 2}}, headers=ADMIN
+    )
+    assert patched.status_code == 200, patched.text
+    assert_error(await app_client.post(BULK, json=[{"message": "x"}] * 3, headers=tenant.headers), 413)

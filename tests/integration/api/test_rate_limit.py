@@ -39,9 +39,10 @@ async def test_fourth_request_over_a_limit_of_three_is_429(
     assert 0 < float(refused.headers["X-RateLimit-Reset"]) - time.time() <= 61
     assert await count_logs(db, tenant.id) == 3
 
-    # The budget is the tenant's, not the route's.
+    # The budget is the tenant's, shared by all its routes.
     bulk = await app_client.post("/api/v1/logs/bulk", json=[{"message": "x"}], headers=tenant.headers)
     assert_error(bulk, 429, "rate_limited")
+    assert_error(await app_client.get("/api/v1/keys", headers=tenant.headers), 429, "rate_limited")
     # Another tenant is unaffected.
     other = await app_client.post("/api/v1/logs", json={"message": "x"}, headers=other_tenant.headers)
     assert other.status_code == 201, other.text

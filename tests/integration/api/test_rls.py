@@ -136,9 +136,12 @@ async def test_updates_cannot_reach_or_move_rows_across_tenants(
     await _act_as(as_app, b.id)
     revoked = await as_app.execute("UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1", uuid.UUID(a.id))
     assert revoked == "UPDATE 0"
-    assert await db.fetchval(
-        "SELECT count(*) FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NOT NULL", uuid.UUID(a.id)
-    ) == 0
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NOT NULL", uuid.UUID(a.id)
+        )
+        == 0
+    )
     with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError, match="row-level security"):
         await as_app.execute("UPDATE async_task SET tenant_id = $1", uuid.UUID(a.id))
 

@@ -75,7 +75,9 @@ async def test_malformed_tenant_id_is_422(app_client: httpx.AsyncClient) -> None
     assert_error(response, 422, "invalid_request")
 
 
-async def test_duplicate_name_is_409(app_client: httpx.AsyncClient, tenant: TenantHandle, db: asyncpg.Connection) -> None:
+async def test_duplicate_name_is_409(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, db: asyncpg.Connection
+) -> None:
     response = await app_client.post(TENANTS, json={"name": tenant.name}, headers=ADMIN)
     assert_error(response, 409, "tenant_exists")
     assert await db.fetchval("SELECT count(*) FROM tenants WHERE name = $1", tenant.name) == 1
@@ -94,14 +96,14 @@ async def test_duplicate_name_is_409(app_client: httpx.AsyncClient, tenant: Tena
         ({}, "invalid_request"),
     ],
 )
-async def test_invalid_tenant_requests_are_422(app_client: httpx.AsyncClient, body: dict[str, object], code: str) -> None:
+async def test_invalid_tenant_requests_are_422(
+    app_client: httpx.AsyncClient, body: dict[str, object], code: str
+) -> None:
     response = await app_client.post(TENANTS, json=body, headers=ADMIN)
     assert_error(response, 422, code)
 
 
-async def test_patch_changes_only_what_is_given(
-    app_client: httpx.AsyncClient, db: asyncpg.Connection
-) -> None:
+async def test_patch_changes_only_what_is_given(app_client: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     tenant = await create_tenant(app_client, retention_days=10, limits={"requests_per_minute": 500})
     response = await app_client.patch(f"{TENANTS}/{tenant.id}", json={"retention_days": 365}, headers=ADMIN)
     assert response.status_code == 200, response.text
@@ -120,7 +122,9 @@ async def test_patch_unknown_tenant_is_404(app_client: httpx.AsyncClient) -> Non
 
 
 @pytest.mark.parametrize("body", [{"status": "deleted"}, {"retention_days": -1}, {"name": "rename"}])
-async def test_invalid_patch_is_422(app_client: httpx.AsyncClient, tenant: TenantHandle, body: dict[str, object]) -> None:
+async def test_invalid_patch_is_422(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, body: dict[str, object]
+) -> None:
     response = await app_client.patch(f"{TENANTS}/{tenant.id}", json=body, headers=ADMIN)
     assert_error(response, 422)
 
@@ -168,3 +172,23 @@ async def test_admin_creates_a_key_for_a_tenant(
         f"{TENANTS}/{uuid.uuid4()}/keys", json={"name": "shipper", "scopes": ["ingest"]}, headers=ADMIN
     )
     assert_error(missing, 404, "not_found")
+
+
+async def test_patching_one_limit_keeps_the_others(app_client: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+    """A merge patch: lowering the batch size must not silently lift the tenant's rate limit."""
+    tenant = await create_tenant(app_client, limits={"requests_per_minute": 500, "max_batch_events": 100})
+    response = await app_client.patch(
+        f"{TENANTS}/{tenant.id}", json={"limits": {"max_batch_events": 50}}, headers=ADMIN
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["limits"] == {"requests_per_minute": 500, "max_batch_events": 50, "max_body_bytes": None}
+    stored = orjson.loads(await db.fetchval("SELECT limits FROM tenants WHERE id = $1", uuid.UUID(tenant.id)))
+    assert (stored["requests_per_minute"], stored["max_batch_events"]) == (500, 50)
+    # An explicit null returns that one limit to the platform default.
+    reset = await app_client.patch(
+        f"{TENANTS}/{tenant.id}", json={"limits": {"requests_per_minute": None}}, headers=ADMIN
+    )
+    assert reset.status_code == 200, reset.text
+    assert reset.json()["limits"] == {"requests_per_minute": None, "max_batch_events": 50, "max_body_bytes": None}
+    ok = await app_client.post("/api/v1/logs", json={"message": "x"}, headers=tenant.headers)
+    assert ok.headers["X-RateLimit-Limit"] == "6000"

@@ -11,7 +11,7 @@ from slowapi import Limiter
 from src.domain.credentials import parse_scopes
 from src.domain.errors import Unauthenticated
 from src.entrypoints.http.deps import ContainerDep, TenantAdminScope
-from src.entrypoints.http.rate_limit import TenantRates
+from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.schemas import KeyCreateIn, TokenIn
 from src.usecases.issue_token import IssueTokenRequest
@@ -52,7 +52,7 @@ def auth_router(limiter: Limiter, rates: TenantRates, token_limit: str) -> APIRo
         )
 
     @router.post("/keys", status_code=201, summary="Create an API key for your tenant (admin scope)")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def create_key(
         request: Request, body: KeyCreateIn, principal: TenantAdminScope, c: ContainerDep
     ) -> JsonResponse:
@@ -74,7 +74,7 @@ def auth_router(limiter: Limiter, rates: TenantRates, token_limit: str) -> APIRo
         )
 
     @router.get("/keys", summary="List your tenant's keys (never their secrets)")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def list_keys(request: Request, principal: TenantAdminScope, c: ContainerDep) -> JsonResponse:
         keys = await c.list_keys.execute(principal.tenant_id)
         return JsonResponse(
@@ -93,7 +93,7 @@ def auth_router(limiter: Limiter, rates: TenantRates, token_limit: str) -> APIRo
         )
 
     @router.delete("/keys/{key_id}", status_code=204, summary="Revoke one of your tenant's keys")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def revoke_key(request: Request, key_id: UUID, principal: TenantAdminScope, c: ContainerDep) -> Response:
         await c.revoke_key.execute(tenant_id=principal.tenant_id, key_id=key_id)
         return Response(status_code=204)

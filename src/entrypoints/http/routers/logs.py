@@ -9,12 +9,14 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from slowapi import Limiter
 
+from src.domain.credentials import Principal
 from src.domain.errors import DomainError, InvalidEvent, PayloadTooLarge
 from src.domain.logs import StoredRef
+from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.body import parse_json_object, read_body, split_batch
 from src.entrypoints.http.deps import ContainerDep, IngestScope
 from src.entrypoints.http.errors import error_body
-from src.entrypoints.http.rate_limit import TenantRates
+from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.schemas import LogEventIn, describe_validation_error, draft_from
 from src.usecases.ingest_logs import IngestRequest
@@ -28,14 +30,25 @@ def _item_error(index: int, error: DomainError) -> dict[str, Any]:
     return {"index": index, "code": error.code, "message": error.message}
 
 
+async def _tenant_limits(container: Container, principal: Principal) -> tuple[int, int]:
+    """(max body bytes, max batch events): the tenant's own overrides, else the platform's."""
+    cfg = container.settings.ingest
+    tenant = await container.authenticate.tenant(principal.tenant_id)  # cached, like the credential check
+    own = tenant.limits if tenant is not None else None
+    max_body = (own.max_body_bytes if own else None) or cfg.max_body_bytes
+    max_events = (own.max_batch_events if own else None) or cfg.max_batch_events
+    return max_body, max_events
+
+
 def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix="/api/v1/logs", tags=["ingest"])
 
     @router.post("", status_code=201, summary="Store one event")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def ingest_one(request: Request, principal: IngestScope, container: ContainerDep) -> JsonResponse:
         cfg = container.settings.ingest
-        body = await read_body(request, max_bytes=cfg.max_body_bytes, max_decompressed=cfg.max_decompressed_bytes)
+        max_body, _ = await _tenant_limits(container, principal)
+        body = await read_body(request, max_bytes=max_body, max_decompressed=cfg.max_decompressed_bytes)
         parsed = parse_json_object(body)
         if not isinstance(parsed, dict):
             raise InvalidEvent("the body must be one JSON object; send arrays to /api/v1/logs/bulk")
@@ -58,18 +71,19 @@ def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         return JsonResponse(_ref(outcome), status_code=201, headers=headers)
 
     @router.post("/bulk", summary="Store a batch (JSON array or NDJSON, optionally gzip)")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def ingest_bulk(request: Request, principal: IngestScope, container: ContainerDep) -> JsonResponse:
         cfg = container.settings.ingest
-        body = await read_body(request, max_bytes=cfg.max_body_bytes, max_decompressed=cfg.max_decompressed_bytes)
+        max_body, max_events = await _tenant_limits(container, principal)
+        body = await read_body(request, max_bytes=max_body, max_decompressed=cfg.max_decompressed_bytes)
         raw_items = split_batch(body, request.headers.get("content-type", "application/json"))
         if not raw_items:
             raise InvalidEvent("the batch is empty", code="empty_batch")
-        if len(raw_items) > cfg.max_batch_events:
+        if len(raw_items) > max_events:
             raise PayloadTooLarge(
-                f"a batch holds at most {cfg.max_batch_events} events",
+                f"a batch holds at most {max_events} events",
                 code="batch_too_large",
-                details={"max_events": cfg.max_batch_events, "events": len(raw_items)},
+                details={"max_events": max_events, "events": len(raw_items)},
             )
         items = [item if isinstance(item, DomainError) else draft_from(item) for item in raw_items]
         result = await container.ingest.execute(IngestRequest(principal=principal, items=items))

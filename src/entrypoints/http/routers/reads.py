@@ -11,7 +11,7 @@ from slowapi import Limiter
 from src.domain.logs import LogEvent
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.entrypoints.http.deps import ContainerDep, ReadScope
-from src.entrypoints.http.rate_limit import TenantRates
+from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.responses import JsonResponse
 
 
@@ -52,17 +52,17 @@ def reads_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["read"])
 
     @router.get("/logs/{log_id}", summary="One stored event")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def get_log(request: Request, log_id: UUID, principal: ReadScope, c: ContainerDep) -> JsonResponse:
         return JsonResponse(log_out(await c.get_log.execute(principal=principal, log_id=log_id)))
 
     @router.get("/tasks/{task_id}", summary="One of the tenant's background tasks")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def get_task(request: Request, task_id: UUID, principal: ReadScope, c: ContainerDep) -> JsonResponse:
         return JsonResponse(task_out(await c.get_task.execute(principal=principal, task_id=task_id)))
 
     @router.get("/tasks", summary="The tenant's background tasks, newest first")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def list_tasks(
         request: Request,
         principal: ReadScope,

@@ -57,7 +57,7 @@ def tenants_router(limiter: Limiter, admin_limit: str) -> APIRouter:
                 tenant_id=tenant_id,
                 retention_days=body.retention_days,
                 status=body.status,
-                limits=TenantLimits(**body.limits.model_dump()) if body.limits else None,
+                limit_changes=body.limits.model_dump(exclude_unset=True) if body.limits else None,
             )
         )
         return JsonResponse(TenantOut.of(tenant).model_dump(mode="json"))
