@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from src.domain.errors import Conflict, DomainError
@@ -49,12 +50,14 @@ class GroupCommitWriter:
         max_inflight: int = 2,
         metrics: IngestMetrics | None = None,
         after_commit: Callable[[list[AsyncTask]], Awaitable[object]] | None = None,
+        partition_horizon_days: int = 62,
     ) -> None:
         self._uow_factory = uow_factory
         self._partitions = partitions
         self._max_batch_events = max_batch_events
         self._slots = asyncio.Semaphore(max_inflight)
         self._metrics = metrics or NoMetrics()
+        self._partition_horizon_days = partition_horizon_days
         # Announces the committed outbox rows (publishing to the queue); runs after the answer.
         self._after_commit = after_commit
         self._announcing: set[asyncio.Task[None]] = set()
@@ -148,6 +151,16 @@ class GroupCommitWriter:
         except Exception as e:
             request.future.set_exception(e)
 
+    async def _ensure_partitions(self, batch: list[_Request]) -> None:
+        """Daily partitions for recent days only: a backfill of years must not create a table per day
+        (older rows go to the default partition). Failing here is not fatal for the same reason."""
+        horizon = datetime.now(UTC).date() - timedelta(days=self._partition_horizon_days)
+        days = {e.timestamp.astimezone(UTC).date() for r in batch for e in r.events}
+        try:
+            await self._partitions.ensure_days(d for d in days if d >= horizon)
+        except Exception:
+            logger.warning("could not prepare partitions for %s; rows go to the default partition", sorted(days))
+
     def _announce(self, tasks: list[AsyncTask]) -> None:
         if not tasks or self._after_commit is None:
             return
@@ -164,7 +177,7 @@ class GroupCommitWriter:
             logger.warning("publishing %d committed task(s) failed; the relay will retry", len(tasks), exc_info=True)
 
     async def _commit(self, batch: list[_Request]) -> tuple[list[list[Outcome]], list[AsyncTask]]:
-        await self._partitions.ensure_days({e.timestamp.date() for r in batch for e in r.events})
+        await self._ensure_partitions(batch)
         by_tenant: dict[UUID, list[int]] = {}
         for i, request in enumerate(batch):
             by_tenant.setdefault(request.tenant_id, []).append(i)

@@ -167,3 +167,23 @@ async def test_partitions_are_ensured_for_event_days(uow: FakeUnitOfWorkFactory)
         )
     )
     assert partitions.days == {earlier.date(), NOW.date()}
+
+
+async def test_partition_trouble_does_not_fail_ingest_and_old_days_make_no_partition(
+    uow: FakeUnitOfWorkFactory,
+) -> None:
+    class Broken(FakePartitions):
+        async def ensure_days(self, days):  # type: ignore[no-untyped-def]
+            raise RuntimeError("DDL refused")
+
+    use_case = IngestLogs(GroupCommitWriter(uow, Broken()), limits=EventLimits())
+    result = await use_case.execute(IngestRequest(principal=principal(Scope.INGEST), items=[LogDraft(message="m")]))
+    assert result.accepted == 1 and len(uow.store.logs) == 1
+
+    partitions = FakePartitions()
+    use_case = IngestLogs(GroupCommitWriter(uow, partitions), limits=EventLimits())
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    await use_case.execute(
+        IngestRequest(principal=principal(Scope.INGEST), items=[LogDraft(message="m", timestamp=old)])
+    )
+    assert partitions.days == set()

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.http import errors
-from src.entrypoints.http.middleware import RequestContextMiddleware
+from src.entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.routers import auth, health, logs, reads, search, tenants
@@ -78,5 +78,7 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(reads.reads_router(limiter, rates))
     app.include_router(tenants.tenants_router(limiter, admin_limit))
     app.include_router(auth.auth_router(limiter, rates, admin_limit))
+    # Ingest routes check their own, per-tenant limits while streaming.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=1024 * 1024, exempt_prefixes=("/api/v1/logs",))
     app.add_middleware(RequestContextMiddleware)
     return app

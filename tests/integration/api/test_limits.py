@@ -193,3 +193,20 @@ async def test_changed_limits_apply_at_once(app_client: httpx.AsyncClient, tenan
     )
     assert patched.status_code == 200, patched.text
     assert_error(await app_client.post(BULK, json=[{"message": "x"}] * 3, headers=tenant.headers), 413)
+
+
+async def test_whole_document_routes_cap_their_bodies(app_client) -> None:
+    big = b'{"api_key": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    for path in ("/api/v1/auth/token", "/api/v1/tenants"):
+        response = await app_client.post(path, content=big, headers={"Content-Type": "application/json"})
+        assert response.status_code == 413, path
+        assert response.json()["error"]["code"] == "body_too_large"
+
+    async def chunks():
+        for _ in range(40):
+            yield b"y" * 65536
+
+    response = await app_client.post(
+        "/api/v1/auth/token", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
