@@ -19,7 +19,7 @@ from uuid import UUID
 import orjson
 
 from src.domain.errors import InvalidInput
-from src.domain.severity import Severity
+from src.domain.severity import Severity, normalise_severity
 
 FIELDS = ("service", "host", "severity", "user_id", "action", "trace_id", "span_id")
 MAX_PAGE_DEPTH = 10_000
@@ -56,7 +56,10 @@ def parse_text_query(q: str) -> TextQuery:
                     details={"field": "q", "name": name},
                 )
             if name == "severity":
-                value = Severity[value.upper()].name if value.upper() in Severity.__members__ else value.upper()
+                try:
+                    value = normalise_severity(value).name
+                except ValueError as e:
+                    raise InvalidInput(str(e), code="invalid_query", details={"field": "q"}) from e
             (ex_fields if negate else fields).append((name, value))
         elif quoted is not None:
             if value.strip():

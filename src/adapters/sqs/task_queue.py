@@ -121,3 +121,7 @@ class SqsTaskQueue(TaskQueue):
             await self._client.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=seconds)
         except (BotoCoreError, ClientError) as e:
             raise _unavailable(e) from e
+
+    async def ping(self) -> None:
+        self._urls.pop("index", None)
+        await self._url("index")

@@ -49,6 +49,11 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
 
             redis_client = Redis.from_url(settings.redis.redis_url)
             container.extras.setdefault("readiness", {})["redis"] = redis_client.ping
+        optional = container.extras.setdefault("optional_readiness", {})
+        for name, resource in (("opensearch", container.search_index), ("sqs", container.queue)):
+            probe = getattr(resource, "ping", None)
+            if probe is not None:
+                optional[name] = probe
         app.state.container = container
         maintenance = asyncio.create_task(_keep_partitions_ahead(container))
         try:

@@ -178,6 +178,9 @@ async def test_search_outage_falls_back_to_postgres_and_indexing_catches_up(stac
             assert plain.json()["total"] == 3
             stats = await stack.client.get("/api/v1/logs/stats", headers=tenant.headers)
             assert stats.status_code == 200 and stats.json()["total"] == 10
+            ready = await stack.client.get("/health/ready")
+            assert ready.status_code == 200 and ready.json()["status"] == "degraded"
+            assert ready.json()["checks"]["opensearch"].startswith("failed")
             text = await stack.client.get("/api/v1/logs", params={"q": "payment"}, headers=tenant.headers)
             assert text.status_code == 503
             assert text.json()["error"]["details"]["dependency"] == "opensearch"
@@ -189,3 +192,9 @@ async def test_search_outage_falls_back_to_postgres_and_indexing_catches_up(stac
             await ensure_index_template(stack.osmem.url)
         caught_up = await stack.wait_searchable(tenant.headers, 5, within=40, service="during-outage")
     assert caught_up["total"] == 5
+
+
+async def test_readiness_reports_search_and_queue_without_failing_on_them(stack: Stack) -> None:
+    ready = await stack.client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "opensearch": "ok", "sqs": "ok"}

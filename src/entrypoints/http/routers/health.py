@@ -28,14 +28,18 @@ async def ready(c: ContainerDep) -> JsonResponse:
         async with c.app_engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    probes = {"postgres": postgres, **c.extras.get("readiness", {})}
-    for name, probe in probes.items():
+    # Required: without these nothing is accepted. Optional ones degrade features (search falls
+    # back to PostgreSQL, tasks wait in the outbox) but ingest stays up, so they do not fail readiness.
+    required = {"postgres": postgres, **c.extras.get("readiness", {})}
+    optional = c.extras.get("optional_readiness", {})
+    for name, probe in {**required, **optional}.items():
         try:
             await asyncio.wait_for(probe(), timeout=2.0)
             checks[name] = "ok"
         except Exception as e:  # a probe's failure is the answer, not an error
             checks[name] = f"failed: {type(e).__name__}: {e}"[:300]
-    failed = [name for name, state in checks.items() if state != "ok"]
+    failed = [name for name in required if checks[name] != "ok"]
+    degraded = [name for name in optional if checks[name] != "ok"]
     if failed:
         return JsonResponse(
             {
@@ -49,7 +53,7 @@ async def ready(c: ContainerDep) -> JsonResponse:
             },
             status_code=503,
         )
-    return JsonResponse({"status": "ok", "checks": checks})
+    return JsonResponse({"status": "degraded" if degraded else "ok", "checks": checks})
 
 
 @router.get("/metrics")

@@ -1,0 +1,169 @@
+"""Index worker step, outbox relay, search fallback and the q parser against fakes of the ports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from src.domain.credentials import Principal, Scope
+from src.domain.errors import DependencyUnavailable, InvalidInput
+from src.domain.event_limits import EventLimits
+from src.domain.logs import LogDraft
+from src.domain.ports.outbox import OutboxStore
+from src.domain.ports.task_queue import QueueMessage
+from src.domain.query import Cursor, LogQuery, parse_text_query
+from src.domain.tasks import AsyncTask, TaskStatus, TaskType, task_message
+from src.usecases.group_commit import GroupCommitWriter
+from src.usecases.index_tasks import IndexTasks
+from src.usecases.ingest_logs import IngestLogs, IngestRequest
+from src.usecases.publish_tasks import PublishTasks, RelayOutbox
+from src.usecases.search_logs import SearchLogs
+from tests.fakes import FakePartitions, FakeSearchIndex, FakeTaskQueue, FakeUnitOfWorkFactory
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+def who(*scopes: Scope, tenant=None) -> Principal:
+    return Principal(tenant_id=tenant or uuid4(), subject="key:t", scopes=frozenset(scopes), via="api_key")
+
+
+class World:
+    def __init__(self) -> None:
+        self.uow = FakeUnitOfWorkFactory()
+        self.queue = FakeTaskQueue()
+        self.index = FakeSearchIndex()
+        self.publish = PublishTasks(self.queue)
+        writer = GroupCommitWriter(self.uow, FakePartitions(), after_commit=self.publish.execute)
+        self.ingest = IngestLogs(writer, limits=EventLimits(), clock=lambda: NOW)
+        self.writer = writer
+        self.worker = IndexTasks(self.uow, self.index, self.queue, max_receive_count=3, range_batch=4)
+
+    async def store(self, principal: Principal, n: int) -> None:
+        items = [LogDraft(message=f"m{i}", timestamp=NOW - timedelta(seconds=i)) for i in range(n)]
+        await self.ingest.execute(IngestRequest(principal=principal, items=items))
+        await self.writer.close()  # let the post-commit publish run
+
+    async def receive(self) -> list[QueueMessage]:
+        return await self.queue.receive(queue="index")
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_committed_tasks_are_published_then_indexed_once(world: World) -> None:
+    tenant = who(Scope.INGEST, Scope.READ)
+    await world.store(tenant, 5)
+    messages = await world.receive()
+    assert len(messages) == 1 and messages[0].body["tenant_id"] == str(tenant.tenant_id)
+    outcome = await world.worker.execute(messages)
+    assert outcome.indexed == 5 and len(world.index.docs) == 5
+    assert world.queue.acked == [messages[0].receipt]
+    (task,) = world.uow.store.tasks.values()
+    assert task.status is TaskStatus.SUCCEEDED and task.result == {"indexed": 5, "missing": 0}
+    # At-least-once delivery: the same message again is acknowledged and skipped.
+    again = await world.worker.execute(messages)
+    assert again.indexed == 0 and again.acked == 1 and world.index.bulk_calls == 1
+
+
+async def test_many_tasks_share_one_bulk_request(world: World) -> None:
+    for _ in range(4):
+        await world.store(who(Scope.INGEST), 3)
+    messages = await world.receive()
+    assert len(messages) == 4
+    outcome = await world.worker.execute(messages)
+    assert outcome.indexed == 12 and world.index.bulk_calls == 1
+
+
+async def test_failure_is_retried_then_failed_on_the_last_delivery(world: World) -> None:
+    await world.store(who(Scope.INGEST), 2)
+    (message,) = await world.receive()
+    world.index.down = True
+    first = await world.worker.execute([message])
+    (task,) = world.uow.store.tasks.values()
+    assert first.retrying == [task.task_id] and world.queue.acked == []
+    assert world.uow.store.tasks[task.task_id].status is TaskStatus.PENDING
+    assert "indexing failed" in (world.uow.store.tasks[task.task_id].error_msg or "")
+    last = QueueMessage(body=message.body, receipt="r-last", receive_count=3)
+    outcome = await world.worker.execute([last])
+    assert outcome.failed == [task.task_id]
+    stored = world.uow.store.tasks[task.task_id]
+    assert stored.status is TaskStatus.FAILED and stored.attempts == 2
+
+
+async def test_range_reindex_walks_in_batches_and_resumes(world: World) -> None:
+    tenant = who(Scope.INGEST)
+    await world.store(tenant, 10)
+    await world.receive()  # drop the ingest-time announcements
+    task = AsyncTask(task_id=uuid4(), tenant_id=tenant.tenant_id, task_type=TaskType.REINDEX, payload={"mode": "range"})
+    world.uow.store.tasks[task.task_id] = task
+    message = QueueMessage(body=task_message(task), receipt="r1", receive_count=1)
+    outcome = await world.worker.execute([message])
+    assert outcome.indexed == 10 and len(world.index.docs) == 10
+    assert world.index.bulk_calls == 3  # batches of 4, 4, 2
+    assert world.queue.extended == ["r1", "r1", "r1"]  # visibility kept while working
+    assert world.uow.store.tasks[task.task_id].result["indexed"] == 10
+
+
+async def test_relay_publishes_stale_pending_tasks(world: World) -> None:
+    stale = [AsyncTask(task_id=uuid4(), tenant_id=uuid4(), task_type=TaskType.REINDEX) for _ in range(3)]
+
+    class Store(OutboxStore):
+        def __init__(self) -> None:
+            self.rounds = [stale, []]
+
+        async def take_stale_pending(self, *, types, older_than, limit):  # type: ignore[no-untyped-def]
+            return self.rounds.pop(0)
+
+    relay = RelayOutbox(
+        Store(), world.publish, types=frozenset({TaskType.REINDEX}), stale_after=timedelta(seconds=1), batch=3
+    )
+    assert await relay.execute() == 3
+    assert [m["task_id"] for m in world.queue.sent["index"]] == [str(t.task_id) for t in stale]
+
+
+async def test_publish_failure_after_commit_keeps_the_task_pending(world: World) -> None:
+    world.queue.down = True
+    await world.store(who(Scope.INGEST), 1)
+    (task,) = world.uow.store.tasks.values()
+    assert task.status is TaskStatus.PENDING and world.queue.sent == {}
+
+
+async def test_search_falls_back_to_postgres_for_filters_only(world: World) -> None:
+    tenant = who(Scope.INGEST, Scope.READ)
+    await world.store(tenant, 3)
+    search = SearchLogs(world.index, world.uow)
+    world.index.down = True
+    page, source = await search.execute(principal=tenant, query=LogQuery())
+    assert source == "postgres" and page.total == 3
+    with pytest.raises(DependencyUnavailable):
+        await search.execute(principal=tenant, query=LogQuery(text=parse_text_query("m1")))
+
+
+def test_text_query_syntax() -> None:
+    q = parse_text_query('payment "connection reset" -timeout -"dry run" service:billing -host:web-2 attr.region:eu')
+    assert q.words == ("payment",)
+    assert q.phrases == ("connection reset",)
+    assert q.excluded_words == ("timeout",)
+    assert q.excluded_phrases == ("dry run",)
+    assert q.fields == (("service", "billing"), ("attr.region", "eu"))
+    assert q.excluded_fields == (("host", "web-2"),)
+    assert parse_text_query("severity:warning").fields == (("severity", "WARN"),)
+    with pytest.raises(InvalidInput):
+        parse_text_query("tenant_id:x")
+
+
+def test_cursor_round_trip_and_tamper() -> None:
+    cursor = Cursor(NOW, uuid4())
+    assert Cursor.decode(cursor.encode()) == cursor
+    with pytest.raises(InvalidInput):
+        Cursor.decode("not-a-cursor")
+
+
+def test_page_depth_is_bounded() -> None:
+    with pytest.raises(InvalidInput):
+        LogQuery(page=101, page_size=100).check()
+    LogQuery(page=1000, page_size=100, use_cursor=True).check()
