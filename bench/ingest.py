@@ -990,6 +990,8 @@ def render(
         f"Machine: {machine()}; PostgreSQL {server_version(backing.owner_url)}"
         f" ({'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'embedded'}).",
         "",
+        f"API: `{args.factory}`" + "".join(f", {k}={v}" for k, v in args.api_env) + ".",
+        "",
         f"Bulk: {copy_row.events} events per run. CPU columns: cores used during the timed phase"
         " (api = uvicorn process tree, client = this script / wrk).",
         "",

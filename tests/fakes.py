@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from types import TracebackType
@@ -75,6 +75,12 @@ class FakeLogRepository(LogRepository):
             if self._s.store.fail_when_message is not None and event.message == self._s.store.fail_when_message:
                 raise RuntimeError("storage refused this row")
             self._s.logs[event.id] = event
+
+    async def restore_many(self, *, events: Sequence[LogEvent]) -> int:
+        new = [e for e in events if e.id not in self._s.store.logs and e.id not in self._s.logs]
+        for event in new:
+            self._s.logs[event.id] = event
+        return len(new)
 
     async def get(self, *, tenant_id: UUID, log_id: UUID) -> LogEvent | None:
         event = self._s.store.logs.get(log_id)
@@ -171,6 +177,18 @@ class FakeLogReader(LogReader):
 
     async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int:
         return len(self._mine(tenant_id))
+
+    def _archivable(self, tenant_id: UUID, before: datetime, received_before: datetime) -> list[LogEvent]:
+        return [e for e in self._mine(tenant_id) if e.timestamp < before and e.received_at < received_before]
+
+    async def stream_archivable(
+        self, *, tenant_id: UUID, before: datetime, received_before: datetime
+    ) -> AsyncIterator[LogEvent]:
+        for event in self._archivable(tenant_id, before, received_before):
+            yield event
+
+    async def count_archivable(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int:
+        return len(self._archivable(tenant_id, before, received_before))
 
 
 class FakeSearchIndex(SearchIndex):

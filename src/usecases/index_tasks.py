@@ -15,6 +15,7 @@ from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import Cursor
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.usecases.task_lifecycle import TaskLifecycle
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +60,9 @@ class IndexTasks:
         visibility_seconds: int = 120,
     ) -> None:
         self._uow_factory = uow_factory
+        self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count)
         self._index = index
         self._queue = queue
-        self._max_receive_count = max_receive_count
         self._range_batch = range_batch
         self._visibility = visibility_seconds
 
@@ -85,44 +86,19 @@ class IndexTasks:
         return outcome
 
     async def _start(self, message: QueueMessage, to_ack: list[str]) -> _Work | None:
-        try:
-            task_id = UUID(str(message.body["task_id"]))
-            tenant_id = UUID(str(message.body["tenant_id"]))
-        except (KeyError, ValueError):
-            # Not ours to understand: left unacknowledged, it ends in the dead-letter queue.
-            logger.error("unreadable index message %s", str(message.body)[:200])
-            return None
-        async with self._uow_factory() as uow:
-            await uow.act_as_tenant(tenant_id)
-            task = await uow.tasks.start(tenant_id=tenant_id, task_id=task_id)
-            if task is None:
-                existing = await uow.tasks.get(tenant_id=tenant_id, task_id=task_id)
-                to_ack.append(message.receipt)
-                if existing is None:
-                    logger.warning("index message for unknown task %s acknowledged", task_id)
-                return None
-            await uow.commit()
-        if task.task_type is not TaskType.REINDEX:
-            await self._finish(task, TaskStatus.FAILED, error=f"the index worker cannot run {task.task_type} tasks")
+        started = await self._life.start(message, frozenset({TaskType.REINDEX}))
+        if started.ack:
             to_ack.append(message.receipt)
-            return None
-        return _Work(message, task)
+        return _Work(message, started.task) if started.task is not None else None
 
     async def _finish(
         self, task: AsyncTask, status: TaskStatus, *, result: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
-        async with self._uow_factory() as uow:
-            await uow.act_as_tenant(task.tenant_id)
-            await uow.tasks.finish(
-                tenant_id=task.tenant_id, task_id=task.task_id, status=status, result=result, error_msg=error
-            )
-            await uow.commit()
+        await self._life.finish(task, status, result=result, error=error)
 
     async def _fail(self, work: _Work, error: str, outcome: BatchOutcome, to_ack: list[str]) -> None:
-        last = work.message.receive_count >= self._max_receive_count
-        await self._finish(work.task, TaskStatus.FAILED if last else TaskStatus.PENDING, error=error)
+        last = await self._life.fail(work.task, work.message, error)
         (outcome.failed if last else outcome.retrying).append(work.task.task_id)
-        logger.warning("index task %s failed (attempt %d): %s", work.task.task_id, work.task.attempts, error)
 
     async def _run_by_ids(self, batch: list[_Work], outcome: BatchOutcome, to_ack: list[str]) -> None:
         events: list[LogEvent] = []

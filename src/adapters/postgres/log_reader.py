@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -137,3 +137,26 @@ class PostgresLogReader(LogReader):
     async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int:
         where, params = _where(tenant_id, LogQuery(start=start, end=end))
         return int((await self._conn.execute(text(f"SELECT count(*) FROM logs WHERE {where}"), params)).scalar_one())
+
+    async def stream_archivable(
+        self, *, tenant_id: UUID, before: datetime, received_before: datetime
+    ) -> AsyncIterator[LogEvent]:
+        result = await self._conn.stream(
+            text(
+                f'SELECT {_COLUMNS} FROM logs WHERE tenant_id = :t AND "timestamp" < :before '
+                'AND received_at < :received_before ORDER BY "timestamp", id'
+            ),
+            {"t": tenant_id, "before": before, "received_before": received_before},
+        )
+        async for row in result.mappings():
+            yield log_from_row(row)
+
+    async def count_archivable(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int:
+        result = await self._conn.execute(
+            text(
+                'SELECT count(*) FROM logs WHERE tenant_id = :t AND "timestamp" < :before '
+                "AND received_at < :received_before"
+            ),
+            {"t": tenant_id, "before": before, "received_before": received_before},
+        )
+        return int(result.scalar_one())

@@ -27,6 +27,8 @@ _INSERT_LOGS = text(
     """
 )
 
+_RESTORE = text(_INSERT_LOGS.text + ' ON CONFLICT (tenant_id, "timestamp", id) DO NOTHING RETURNING id')
+
 _CLAIM = text(
     """
     INSERT INTO log_idempotency (tenant_id, client_id, log_id, "timestamp", request_hash)
@@ -85,28 +87,8 @@ class PostgresLogRepository(LogRepository):
         }
 
     async def add_many(self, *, events: Sequence[LogEvent]) -> None:
-        if not events:
-            return
-        dumps = orjson.dumps
-        await self._conn.execute(
-            _INSERT_LOGS,
-            {
-                "id": [e.id for e in events],
-                "tenant_id": [e.tenant_id for e in events],
-                "ts": [e.timestamp for e in events],
-                "received_at": [e.received_at for e in events],
-                "severity": [int(e.severity) for e in events],
-                "service": [e.service for e in events],
-                "message": [e.message for e in events],
-                "host": [e.host for e in events],
-                "user_id": [e.user_id for e in events],
-                "action": [e.action for e in events],
-                "trace_id": [e.trace_id for e in events],
-                "span_id": [e.span_id for e in events],
-                "attributes": [dumps(e.attributes).decode() for e in events],
-                "client_id": [e.client_id for e in events],
-            },
-        )
+        if events:
+            await self._conn.execute(_INSERT_LOGS, _columns(events))
 
     async def get(self, *, tenant_id: UUID, log_id: UUID) -> LogEvent | None:
         row = (
@@ -124,3 +106,30 @@ class PostgresLogRepository(LogRepository):
     async def count(self, *, tenant_id: UUID) -> int:
         result = await self._conn.execute(text("SELECT count(*) FROM logs WHERE tenant_id = :t"), {"t": tenant_id})
         return int(result.scalar_one())
+
+    async def restore_many(self, *, events: Sequence[LogEvent]) -> int:
+        if not events:
+            return 0
+        result = await self._conn.execute(_RESTORE, _columns(events))
+        return len(result.fetchall())
+
+
+def _columns(events: Sequence[LogEvent]) -> dict[str, list[object]]:
+    """One array per column: the whole batch travels as 14 parameters, whatever its size."""
+    dumps = orjson.dumps
+    return {
+        "id": [e.id for e in events],
+        "tenant_id": [e.tenant_id for e in events],
+        "ts": [e.timestamp for e in events],
+        "received_at": [e.received_at for e in events],
+        "severity": [int(e.severity) for e in events],
+        "service": [e.service for e in events],
+        "message": [e.message for e in events],
+        "host": [e.host for e in events],
+        "user_id": [e.user_id for e in events],
+        "action": [e.action for e in events],
+        "trace_id": [e.trace_id for e in events],
+        "span_id": [e.span_id for e in events],
+        "attributes": [dumps(e.attributes).decode() for e in events],
+        "client_id": [e.client_id for e in events],
+    }

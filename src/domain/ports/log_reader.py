@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -32,3 +32,13 @@ class LogReader(Protocol):
 
     @abstractmethod
     async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int: ...
+
+    @abstractmethod
+    def stream_archivable(
+        self, *, tenant_id: UUID, before: datetime, received_before: datetime
+    ) -> AsyncIterator[LogEvent]:
+        """Events with timestamp < before, received before `received_before`, in (timestamp, id)
+        order, read through a server-side cursor: memory stays flat whatever the count."""
+
+    @abstractmethod
+    async def count_archivable(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int: ...

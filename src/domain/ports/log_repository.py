@@ -38,3 +38,7 @@ class LogRepository(Protocol):
 
     @abstractmethod
     async def count(self, *, tenant_id: UUID) -> int: ...
+
+    @abstractmethod
+    async def restore_many(self, *, events: Sequence[LogEvent]) -> int:
+        """Insert events that are not stored yet (same id and timestamp); return how many were new."""

@@ -1,0 +1,132 @@
+"""A/B app factory: the real app with candidate fixes switched on by `BENCH_AB_*` variables.
+
+The fixes are applied as monkeypatches so they can be measured before anyone edits `src/`:
+
+    python bench/ingest.py --factory bench.ab_factory:create_app \\
+        --api-env BENCH_AB_GC_FREEZE=1 --api-env BENCH_AB_ASYNC_CONTAINER=1
+
+- `BENCH_AB_GC_FREEZE=1`: `gc.freeze()` once the app is built, so the ~140k long-lived objects of the
+  imported framework stack leave the collector's view and full (gen2) collections stop pausing the
+  event loop for ~60-75 ms each.
+- `BENCH_AB_ASYNC_CONTAINER=1`: makes the `get_container` dependency a coroutine function; as a plain
+  `def` FastAPI runs it in the thread pool on every request (a thread hop per request).
+- `BENCH_AB_COPY_STAGING=1`: `PostgresLogRepository.add_many` writes with binary COPY into a
+  session temp table (`ON COMMIT DELETE ROWS`) and one `INSERT INTO logs SELECT` (RLS still checks
+  every row), instead of `INSERT ... SELECT FROM unnest(14 arrays)`.
+- `BENCH_AB_GC_STATS=1`: logs every gen2 collection (and any collection over 5 ms) with its duration.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+
+def _gc_stats() -> None:
+    started: dict[str, float] = {}
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started["t"] = time.perf_counter()
+            return
+        ms = (time.perf_counter() - started.get("t", time.perf_counter())) * 1000
+        if info["generation"] == 2 or ms > 5:
+            print(
+                f"GC gen{info['generation']} {ms:.1f} ms collected={info['collected']} tracked={len(gc.get_objects())}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    gc.callbacks.append(callback)
+
+
+_COLUMNS = (
+    "id",
+    "tenant_id",
+    "timestamp",
+    "received_at",
+    "severity",
+    "service",
+    "message",
+    "host",
+    "user_id",
+    "action",
+    "trace_id",
+    "span_id",
+    "attributes",
+    "client_id",
+)
+
+
+def _copy_staging() -> None:
+    import orjson
+
+    from src.adapters.postgres.log_repository import PostgresLogRepository
+
+    async def add_many(self: Any, *, events: Any) -> None:
+        if not events:
+            return
+        raw = await self._conn.get_raw_connection()
+        driver = raw.driver_connection  # the asyncpg connection, inside the unit of work's transaction
+        await driver.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS logs_staging (LIKE logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        dumps = orjson.dumps
+        await driver.copy_records_to_table(
+            "logs_staging",
+            columns=_COLUMNS,
+            records=[
+                (
+                    e.id,
+                    e.tenant_id,
+                    e.timestamp,
+                    e.received_at,
+                    int(e.severity),
+                    e.service,
+                    e.message,
+                    e.host,
+                    e.user_id,
+                    e.action,
+                    e.trace_id,
+                    e.span_id,
+                    dumps(e.attributes).decode(),
+                    e.client_id,
+                )
+                for e in events
+            ],
+        )
+        # Same column order: the staging table was made LIKE logs.
+        await driver.execute("INSERT INTO logs SELECT * FROM logs_staging")
+
+    PostgresLogRepository.add_many = add_many  # type: ignore[method-assign]
+
+
+def create_app() -> FastAPI:
+    from src.entrypoints.http import deps
+    from src.entrypoints.http.app import make_app
+    from src.entrypoints.logging_setup import configure_logging
+    from src.entrypoints.settings import Settings
+
+    configure_logging(os.environ.get("LOGPLANE_LOG_LEVEL", "WARNING"))
+    if os.environ.get("BENCH_AB_ASYNC_CONTAINER"):
+
+        async def get_container(request: Request) -> Any:
+            return request.app.state.container
+
+        # In place, so every `Depends(get_container)` already built sees a coroutine function.
+        # (app.dependency_overrides would be re-analysed on every request and cost more than it saves.)
+        deps.get_container.__code__ = get_container.__code__
+    if os.environ.get("BENCH_AB_COPY_STAGING"):
+        _copy_staging()
+    if os.environ.get("BENCH_AB_GC_STATS"):
+        _gc_stats()
+    app = make_app(Settings())
+    if os.environ.get("BENCH_AB_GC_FREEZE"):
+        gc.collect()
+        gc.freeze()
+    return app

@@ -1,0 +1,156 @@
+"""Archives: what an archived event looks like on disk, where objects go, and the manifest.
+
+Layout in the bucket (per tenant, per UTC day of the events, per task):
+    tenant=<tenant_id>/date=<YYYY-MM-DD>/<task_id>-<part>.ndjson.gz
+    tenant=<tenant_id>/manifests/<task_id>.json
+The manifest is the truth: an object not listed in a manifest is not part of any archive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from src.domain.logs import LogEvent
+from src.domain.severity import Severity
+
+SCHEMA_VERSION = 1
+
+
+def object_key(tenant_id: UUID, day: date, task_id: UUID, part: int) -> str:
+    return f"tenant={tenant_id}/date={day.isoformat()}/{task_id}-{part:04d}.ndjson.gz"
+
+
+def manifest_key(tenant_id: UUID, task_id: UUID) -> str:
+    return f"tenant={tenant_id}/manifests/{task_id}.json"
+
+
+def manifest_prefix(tenant_id: UUID) -> str:
+    return f"tenant={tenant_id}/manifests/"
+
+
+def event_line(event: LogEvent) -> bytes:
+    return (
+        orjson.dumps(
+            {
+                "id": str(event.id),
+                "tenant_id": str(event.tenant_id),
+                "timestamp": event.timestamp.isoformat(),
+                "received_at": event.received_at.isoformat(),
+                "severity": event.severity.name,
+                "service": event.service,
+                "host": event.host,
+                "user_id": event.user_id,
+                "action": event.action,
+                "trace_id": event.trace_id,
+                "span_id": event.span_id,
+                "message": event.message,
+                "attributes": event.attributes,
+                "client_id": event.client_id,
+            }
+        )
+        + b"\n"
+    )
+
+
+def event_from_line(line: bytes) -> LogEvent:
+    data = orjson.loads(line)
+    return LogEvent(
+        id=UUID(data["id"]),
+        tenant_id=UUID(data["tenant_id"]),
+        timestamp=datetime.fromisoformat(data["timestamp"]),
+        received_at=datetime.fromisoformat(data["received_at"]),
+        severity=Severity[data["severity"]],
+        service=data.get("service"),
+        host=data.get("host"),
+        user_id=data.get("user_id"),
+        action=data.get("action"),
+        trace_id=data.get("trace_id"),
+        span_id=data.get("span_id"),
+        message=data["message"],
+        attributes=data.get("attributes") or {},
+        client_id=data.get("client_id"),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchivedObject:
+    key: str
+    day: date
+    rows: int
+    bytes: int
+    raw_bytes: int
+    sha256: str
+    min_timestamp: datetime
+    max_timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Manifest:
+    task_id: UUID
+    tenant_id: UUID
+    before: datetime
+    received_before: datetime
+    objects: list[ArchivedObject] = field(default_factory=list)
+    created_at: datetime | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def rows(self) -> int:
+        return sum(o.rows for o in self.objects)
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "schema_version": self.schema_version,
+                "task_id": str(self.task_id),
+                "tenant_id": str(self.tenant_id),
+                "before": self.before.isoformat(),
+                "received_before": self.received_before.isoformat(),
+                "created_at": self.created_at.isoformat() if self.created_at else None,
+                "rows": self.rows,
+                "objects": [
+                    {
+                        "key": o.key,
+                        "date": o.day.isoformat(),
+                        "rows": o.rows,
+                        "bytes": o.bytes,
+                        "raw_bytes": o.raw_bytes,
+                        "sha256": o.sha256,
+                        "min_timestamp": o.min_timestamp.isoformat(),
+                        "max_timestamp": o.max_timestamp.isoformat(),
+                    }
+                    for o in self.objects
+                ],
+            },
+            option=orjson.OPT_INDENT_2,
+        )
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Manifest:
+        data: dict[str, Any] = orjson.loads(raw)
+        return cls(
+            task_id=UUID(data["task_id"]),
+            tenant_id=UUID(data["tenant_id"]),
+            before=datetime.fromisoformat(data["before"]),
+            received_before=datetime.fromisoformat(data["received_before"]),
+            created_at=datetime.fromisoformat(data["created_at"]) if data.get("created_at") else None,
+            schema_version=int(data["schema_version"]),
+            objects=[
+                ArchivedObject(
+                    key=o["key"],
+                    day=date.fromisoformat(o["date"]),
+                    rows=int(o["rows"]),
+                    bytes=int(o["bytes"]),
+                    raw_bytes=int(o["raw_bytes"]),
+                    sha256=o["sha256"],
+                    min_timestamp=datetime.fromisoformat(o["min_timestamp"]),
+                    max_timestamp=datetime.fromisoformat(o["max_timestamp"]),
+                )
+                for o in data["objects"]
+            ],
+        )
