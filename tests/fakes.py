@@ -233,6 +233,17 @@ class FakeSearchIndex(SearchIndex):
             del self.docs[key]
         return len(gone)
 
+    async def delete_archived(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int:
+        self._check()
+        gone = [
+            k
+            for k, e in self.docs.items()
+            if e.tenant_id == tenant_id and e.timestamp < before and e.received_at < received_before
+        ]
+        for key in gone:
+            del self.docs[key]
+        return len(gone)
+
     async def refresh(self) -> None:
         self._check()
 

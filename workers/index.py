@@ -17,7 +17,7 @@ from src.entrypoints.bootstrap import build_container
 from src.entrypoints.settings import Settings
 from src.usecases.index_tasks import QUEUE, IndexTasks
 from src.usecases.publish_tasks import RelayOutbox
-from workers.runner import run_periodic
+from workers.runner import run_periodic, sleep_or_stop
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
                 messages = await container.queue.receive(queue=QUEUE, wait_seconds=cfg.receive_wait_seconds)
             except DependencyUnavailable as e:
                 logger.warning("index queue unavailable (%s); retrying in 5 s", e.message)
-                await _sleep_or_stop(stop, 5.0)
+                await sleep_or_stop(stop, 5.0)
                 continue
             if not messages:
                 continue
@@ -64,10 +64,3 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     finally:
         await relay_loop
         await container.close()
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return

@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from src.entrypoints.settings import Settings
-from workers import index, maintenance
+from workers import archive, cleanup, index, maintenance
 
 WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
 
 WORKERS: dict[str, WorkerMain] = {
+    "archive": archive.main,
+    "cleanup": cleanup.main,
     "index": index.main,
     "maintenance": maintenance.main,
 }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
+from src.domain.ports.archive_store import ArchiveStore, StoredObject
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.query import LogQuery, LogStats, StatsQuery
@@ -39,6 +40,9 @@ class UnconfiguredSearchIndex(SearchIndex):
     async def delete_range(self, *, tenant_id: UUID, start: datetime | None, end: datetime | None) -> int:
         raise _off("search", "OPENSEARCH_URL")
 
+    async def delete_archived(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int:
+        raise _off("search", "OPENSEARCH_URL")
+
     async def refresh(self) -> None:
         raise _off("search", "OPENSEARCH_URL")
 
@@ -58,3 +62,25 @@ class UnconfiguredTaskQueue(TaskQueue):
 
     async def extend(self, *, queue: str, receipt: str, seconds: int) -> None:
         raise _off("queue", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
+
+
+class UnconfiguredArchiveStore(ArchiveStore):
+    """No S3 endpoint: archival and restore cannot run; the API says so with 503."""
+
+    async def put(self, *, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
+        raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
+
+    async def get(self, *, key: str) -> bytes | None:
+        raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
+
+    async def head(self, *, key: str) -> StoredObject | None:
+        raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
+
+    async def list(self, *, prefix: str) -> list[StoredObject]:
+        raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
+
+    async def presign(self, *, key: str, expires_seconds: int) -> str:
+        raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
+
+    async def ping(self) -> None:
+        raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")

@@ -16,7 +16,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.auth.jose_token_codec import JoseTokenCodec
-from src.adapters.disabled import UnconfiguredSearchIndex, UnconfiguredTaskQueue
+from src.adapters.disabled import UnconfiguredArchiveStore, UnconfiguredSearchIndex, UnconfiguredTaskQueue
 from src.adapters.opensearch.search_index import OpenSearchIndex
 from src.adapters.postgres.engine import make_app_engine, make_owner_engine
 from src.adapters.postgres.partitions import PostgresPartitionMaintainer
@@ -24,6 +24,7 @@ from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
 from src.domain.credentials import ApiKey
 from src.domain.event_limits import EventLimits
+from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.task_queue import TaskQueue
 from src.domain.ports.token_codec import TokenCodec
@@ -36,9 +37,11 @@ from src.usecases.create_tenant import CreateTenant
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_logs import IngestLogs
 from src.usecases.issue_token import IssueToken
+from src.usecases.list_archives import ListArchives
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from src.usecases.publish_tasks import PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
+from src.usecases.request_archival import RequestCleanup, RequestRestore
 from src.usecases.request_reindex import RequestReindex
 from src.usecases.search_logs import SearchLogs, SummariseLogs
 from src.usecases.tenant_queries import GetTenant, ListTenants
@@ -75,11 +78,15 @@ class Container:
     search: SearchLogs
     summarise: SummariseLogs
     reindex: RequestReindex
+    archive_store: ArchiveStore
+    request_cleanup: RequestCleanup
+    request_restore: RequestRestore
+    list_archives: ListArchives
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.writer.close()
-        for resource in (self.search_index, self.queue):
+        for resource in (self.search_index, self.queue, self.archive_store):
             closer = getattr(resource, "close", None)
             if closer is not None:
                 await closer()
@@ -123,6 +130,16 @@ def make_task_queue(settings: Settings) -> TaskQueue:
     return SqsTaskQueue(aioboto3.Session(), endpoint_url=settings.aws.endpoint_url, prefix=settings.aws.queue_prefix)
 
 
+def make_archive_store(settings: Settings) -> ArchiveStore:
+    if not settings.aws.queues_enabled:
+        return UnconfiguredArchiveStore()
+    import aioboto3
+
+    from src.adapters.s3.archive_store import S3ArchiveStore
+
+    return S3ArchiveStore(aioboto3.Session(), endpoint_url=settings.aws.endpoint_url, bucket=settings.aws.bucket)
+
+
 def build_container(settings: Settings, overrides: dict[str, Any] | None = None) -> Container:
     overrides = overrides or {}
     app_engine = make_app_engine(settings.database.database_url, pool_size=settings.database.pool_size)
@@ -134,6 +151,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     search_index: SearchIndex = overrides.get("search_index") or make_search_index(settings)
     queue: TaskQueue = overrides.get("queue") or make_task_queue(settings)
     publish = PublishTasks(queue)
+    archive_store: ArchiveStore = overrides.get("archive_store") or make_archive_store(settings)
     writer = GroupCommitWriter(
         uow,
         partitions,
@@ -187,4 +205,8 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         search=SearchLogs(search_index, uow),
         summarise=SummariseLogs(search_index, uow),
         reindex=RequestReindex(uow, publish),
+        archive_store=archive_store,
+        request_cleanup=RequestCleanup(uow, publish),
+        request_restore=RequestRestore(uow, publish),
+        list_archives=ListArchives(archive_store),
     )

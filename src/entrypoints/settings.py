@@ -111,6 +111,10 @@ class AwsSettings(BaseSettings):
 
 class WorkerSettings(BaseSettings):
     model_config = _cfg("WORKER_")
+    archive_part_rows: int = 200_000
+    archive_settle_seconds: float = 5.0
+    cleanup_batch: int = 10_000
+    retention_interval_seconds: float = 3600.0
     relay_interval_seconds: float = 5.0
     relay_stale_seconds: float = 30.0
     receive_wait_seconds: int = 5

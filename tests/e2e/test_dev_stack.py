@@ -79,7 +79,7 @@ def test_dev_runs_the_platform_and_reuses_its_data(tmp_path: Path) -> None:
         )
         assert again.status_code == 201
         ready = httpx.get(f"{base}/health/ready", timeout=10).json()
-        assert ready["checks"] == {"postgres": "ok", "redis": "ok", "opensearch": "ok", "sqs": "ok"}
+        assert ready["checks"] == {"postgres": "ok", "redis": "ok", "opensearch": "ok", "sqs": "ok", "s3": "ok"}
         tenants = httpx.get(
             f"{base}/api/v1/tenants", headers={"Authorization": f"Bearer {state['admin_token']}"}, timeout=10
         )

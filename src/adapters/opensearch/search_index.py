@@ -147,6 +147,31 @@ class OpenSearchIndex(SearchIndex):
             raise _unavailable(e) from e
         return int(result.get("deleted", 0))
 
+    async def delete_archived(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int:
+        body = {
+            "query": {
+                "bool": {
+                    "filter": [
+                        {"term": {"tenant_id": str(tenant_id)}},
+                        {"range": {"timestamp": {"lt": before.astimezone(UTC).isoformat()}}},
+                        {"range": {"received_at": {"lt": received_before.astimezone(UTC).isoformat()}}},
+                    ]
+                }
+            }
+        }
+        try:
+            result = await self._client.delete_by_query(
+                index=ALL_INDICES,
+                body=body,
+                routing=str(tenant_id),
+                params={"ignore_unavailable": "true", "refresh": "true", "conflicts": "proceed"},
+            )
+        except NotFoundError:
+            return 0
+        except (OsConnectionError, ConnectionTimeout) as e:
+            raise _unavailable(e) from e
+        return int(result.get("deleted", 0))
+
     async def refresh(self) -> None:
         try:
             await self._client.indices.refresh(index=ALL_INDICES, params={"ignore_unavailable": "true"})

@@ -47,5 +47,9 @@ class SearchIndex(Protocol):
     async def delete_range(self, *, tenant_id: UUID, start: datetime | None, end: datetime | None) -> int: ...
 
     @abstractmethod
+    async def delete_archived(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int:
+        """Delete exactly the documents of an archived range (timestamp < before, received before)."""
+
+    @abstractmethod
     async def refresh(self) -> None:
         """Make what was written visible to searches now (tests and reindex checkpoints)."""

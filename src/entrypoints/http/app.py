@@ -16,7 +16,7 @@ from src.entrypoints.http import errors
 from src.entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
 from src.entrypoints.http.responses import JsonResponse
-from src.entrypoints.http.routers import auth, health, logs, reads, search, tenants
+from src.entrypoints.http.routers import archives, auth, health, logs, reads, search, tenants
 from src.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,11 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
             redis_client = Redis.from_url(settings.redis.redis_url)
             container.extras.setdefault("readiness", {})["redis"] = redis_client.ping
         optional = container.extras.setdefault("optional_readiness", {})
-        for name, resource in (("opensearch", container.search_index), ("sqs", container.queue)):
+        for name, resource in (
+            ("opensearch", container.search_index),
+            ("sqs", container.queue),
+            ("s3", container.archive_store),
+        ):
             probe = getattr(resource, "ping", None)
             if probe is not None:
                 optional[name] = probe
@@ -80,6 +84,7 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(health.router)
     app.include_router(logs.logs_router(limiter, rates))
     app.include_router(search.search_router(limiter, rates, admin_limit))
+    app.include_router(archives.archives_router(limiter, rates))
     app.include_router(reads.reads_router(limiter, rates))
     app.include_router(tenants.tenants_router(limiter, admin_limit))
     app.include_router(auth.auth_router(limiter, rates, admin_limit))

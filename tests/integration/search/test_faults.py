@@ -19,7 +19,7 @@ from src.adapters.opensearch.provision import ensure_index_template
 from src.domain.errors import DependencyUnavailable
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from tests.conftest import create_tenant
-from tests.integration.search.conftest import Stack, running_worker
+from tests.integration.conftest import Stack, running_worker
 from tests.integration.search.test_indexing import _events
 
 
@@ -197,4 +197,4 @@ async def test_search_outage_falls_back_to_postgres_and_indexing_catches_up(stac
 async def test_readiness_reports_search_and_queue_without_failing_on_them(stack: Stack) -> None:
     ready = await stack.client.get("/health/ready")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "opensearch": "ok", "sqs": "ok"}
+    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "opensearch": "ok", "sqs": "ok", "s3": "ok"}

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from tests.conftest import create_tenant
-from tests.integration.search.conftest import Stack, running_worker
+from tests.integration.conftest import Stack, running_worker
 
 
 def _events(n: int, **extra: Any) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ import asyncio
 from opensearchpy import AsyncOpenSearch
 
 from tests.conftest import create_tenant
-from tests.integration.search.conftest import ADMIN, Stack, running_worker
+from tests.integration.conftest import ADMIN, Stack, running_worker
 from tests.integration.search.test_indexing import _events
 
 

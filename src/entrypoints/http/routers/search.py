@@ -14,7 +14,7 @@ from src.domain.errors import InvalidInput
 from src.domain.query import Cursor, LogQuery, StatsQuery, parse_text_query
 from src.domain.severity import Severity, normalise_severity
 from src.entrypoints.http.deps import ContainerDep, PlatformAdmin, ReadScope
-from src.entrypoints.http.rate_limit import TenantRates
+from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.routers.reads import log_out
 from src.usecases.request_reindex import ReindexRequest
@@ -53,7 +53,7 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
     router = APIRouter(prefix="/api/v1", tags=["search"])
 
     @router.get("/logs", summary="Search the tenant's logs (filters, q, page or cursor)")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def search_logs(
         request: Request,
         principal: ReadScope,
@@ -102,7 +102,7 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
         return JsonResponse(body, headers={"X-Logplane-Source": source})
 
     @router.get("/logs/stats", summary="Counts by severity, top services and a histogram")
-    @limiter.limit(rates.limit_for)
+    @tenant_limit(limiter, rates)
     async def log_stats(
         request: Request,
         principal: ReadScope,

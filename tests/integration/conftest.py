@@ -1,4 +1,5 @@
-"""The indexing stack: real PostgreSQL, moto SQS and osmem-server, the app and an index worker."""
+"""The platform stack for integration tests: real PostgreSQL, Redis, moto (S3+SQS) and osmem-server,
+the app over ASGI, and workers run in-process."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from src.adapters.embedded.service import RunningService, free_port
 from src.adapters.opensearch.provision import ensure_index_template
+from src.adapters.s3.provision import ensure_bucket
 from src.adapters.sqs.provision import ensure_queues
 from tests.conftest import ADMIN_TOKEN, make_settings
 
@@ -99,16 +101,17 @@ class Stack:
 
 
 @asynccontextmanager
-async def running_worker(settings: Any) -> AsyncIterator[asyncio.Event]:
-    from workers import index
+async def running_worker(settings: Any, *names: str) -> AsyncIterator[asyncio.Event]:
+    """Workers in this process (default: the index worker) until the block ends."""
+    from workers.registry import WORKERS
 
     stop = asyncio.Event()
-    task = asyncio.create_task(index.main(settings, stop))
+    tasks = [asyncio.create_task(WORKERS[name](settings, stop)) for name in names or ("index",)]
     try:
         yield stop
     finally:
         stop.set()
-        await asyncio.wait_for(task, timeout=30)
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
 
 
 @pytest.fixture(scope="session")
@@ -120,11 +123,14 @@ async def stack(postgres_url: str, redis_url: str, aws_url: str, osmem: Osmem) -
     await ensure_queues(
         aioboto3.Session(), endpoint_url=aws_url, prefix=prefix, visibility_timeout=2, max_receive_count=3
     )
+    await ensure_bucket(aioboto3.Session(), endpoint_url=aws_url, bucket=f"{prefix}archive", region="us-east-1")
     settings = make_settings(
         postgres_url,
         redis_url,
         aws__endpoint_url=aws_url,
         aws__queue_prefix=prefix,
+        aws__bucket=f"{prefix}archive",
+        worker__archive_settle_seconds=0.0,
         aws__visibility_timeout=2,
         aws__max_receive_count=3,
         opensearch__url=osmem.url,

@@ -1,0 +1,229 @@
+"""Use case: the archive worker's step — copy an archived range to the object store, verify it,
+then hand the range to cleanup."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import zlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from src.domain.archive import ArchivedObject, Manifest, event_line, manifest_key, object_key
+from src.domain.errors import DomainError
+from src.domain.ids import new_id
+from src.domain.logs import LogEvent
+from src.domain.ports.archive_store import ArchiveStore
+from src.domain.ports.task_queue import QueueMessage, TaskQueue
+from src.domain.ports.unit_of_work import UnitOfWorkFactory
+from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.usecases.publish_tasks import PublishTasks
+from src.usecases.task_lifecycle import TaskLifecycle
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "archive"
+
+
+class ArchiveMismatch(DomainError):
+    code = "archive_mismatch"
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+@dataclass(slots=True)
+class _Part:
+    day: date
+    number: int
+    compressor: zlib._Compress = field(default_factory=lambda: zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS))
+    chunks: list[bytes] = field(default_factory=list)
+    rows: int = 0
+    raw_bytes: int = 0
+    min_ts: datetime | None = None
+    max_ts: datetime | None = None
+
+    def add(self, event: LogEvent) -> None:
+        line = event_line(event)
+        self.raw_bytes += len(line)
+        self.rows += 1
+        self.min_ts = self.min_ts or event.timestamp
+        self.max_ts = event.timestamp  # rows arrive in timestamp order
+        out = self.compressor.compress(line)
+        if out:
+            self.chunks.append(out)
+
+    def finish(self) -> bytes:
+        self.chunks.append(self.compressor.flush())
+        return b"".join(self.chunks)
+
+
+class ArchiveLogs:
+    """Rules:
+    - the range is the tenant's events with timestamp < `before` that were received before
+      `received_before` (fixed at the first attempt, a few seconds before it, so that no
+      transaction still in flight can add rows to the range later); cleanup deletes exactly it;
+    - objects are gzip NDJSON, one series of parts per UTC day, cut at `part_rows`; names are
+      deterministic, so a restarted task overwrites rather than duplicates;
+    - every object is read back and checked (size, SHA-256, row count), and the total against
+      PostgreSQL, before the manifest is written; the manifest is the truth;
+    - then, in one transaction, the archive task succeeds and the `log_cleanup` task is created.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        store: ArchiveStore,
+        queue: TaskQueue,
+        publish: PublishTasks,
+        *,
+        max_receive_count: int = 5,
+        part_rows: int = 200_000,
+        settle: timedelta = timedelta(seconds=5),
+        visibility_seconds: int = 120,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count)
+        self._store = store
+        self._queue = queue
+        self._publish = publish
+        self._part_rows = part_rows
+        self._settle = settle
+        self._visibility = visibility_seconds
+        self._clock = clock
+
+    async def execute(self, message: QueueMessage) -> bool:
+        """Handle one message; True when it should be acknowledged."""
+        started = await self._life.start(message, frozenset({TaskType.ARCHIVE}))
+        if started.task is None:
+            return started.ack
+        task = started.task
+        try:
+            manifest = await self._archive(task, message)
+        except Exception as e:
+            await self._life.fail(task, message, f"archive failed: {e}")
+            # Not acknowledged: SQS redelivers it, or after the last attempt moves it to the DLQ.
+            return False
+        cleanup = AsyncTask(
+            task_id=new_id(),
+            tenant_id=task.tenant_id,
+            task_type=TaskType.LOG_CLEANUP,
+            user_id=task.user_id,
+            payload={
+                "archive_task_id": str(task.task_id),
+                "manifest_key": manifest_key(task.tenant_id, task.task_id),
+                "before": manifest.before.isoformat(),
+                "received_before": manifest.received_before.isoformat(),
+                "rows": manifest.rows,
+            },
+        )
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(task.tenant_id)
+            await uow.tasks.finish(
+                tenant_id=task.tenant_id,
+                task_id=task.task_id,
+                status=TaskStatus.SUCCEEDED,
+                result={
+                    "rows_archived": manifest.rows,
+                    "objects": len(manifest.objects),
+                    "bytes": sum(o.bytes for o in manifest.objects),
+                    "raw_bytes": sum(o.raw_bytes for o in manifest.objects),
+                    "manifest_key": manifest_key(task.tenant_id, task.task_id),
+                    "cleanup_task_id": str(cleanup.task_id),
+                },
+            )
+            await uow.tasks.add_many(tasks=[cleanup])
+            await uow.commit()
+        try:
+            await self._publish.execute([cleanup])
+        except Exception:
+            logger.warning("publishing cleanup task %s failed; the relay will", cleanup.task_id, exc_info=True)
+        return True
+
+    async def _archive(self, task: AsyncTask, message: QueueMessage) -> Manifest:
+        existing = await self._store.get(key=manifest_key(task.tenant_id, task.task_id))
+        if existing is not None:
+            # A restart after the manifest was written: the manifest is the truth; check it again.
+            manifest = Manifest.from_json(existing)
+            await self._verify(manifest)
+            return manifest
+        before = datetime.fromisoformat(task.payload["before"])
+        if task.result.get("received_before"):
+            received_before = datetime.fromisoformat(task.result["received_before"])
+        else:
+            received_before = self._clock() - self._settle
+            await self._life.progress(task, {"received_before": received_before.isoformat()})
+        objects: list[ArchivedObject] = []
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(task.tenant_id)
+            part: _Part | None = None
+            async for event in uow.reader.stream_archivable(
+                tenant_id=task.tenant_id, before=before, received_before=received_before
+            ):
+                day = event.timestamp.astimezone(UTC).date()
+                if part is not None and (part.day != day or part.rows >= self._part_rows):
+                    objects.append(await self._upload(task, part, message, objects))
+                    part = None
+                if part is None:
+                    number = 1 + sum(1 for o in objects if o.day == day)
+                    part = _Part(day=day, number=number)
+                part.add(event)
+            if part is not None:
+                objects.append(await self._upload(task, part, message, objects))
+            expected = await uow.reader.count_archivable(
+                tenant_id=task.tenant_id, before=before, received_before=received_before
+            )
+        manifest = Manifest(
+            task_id=task.task_id,
+            tenant_id=task.tenant_id,
+            before=before,
+            received_before=received_before,
+            objects=objects,
+            created_at=self._clock(),
+        )
+        if manifest.rows != expected:
+            raise ArchiveMismatch(f"archived {manifest.rows} rows but PostgreSQL holds {expected} in the range")
+        await self._verify(manifest)
+        await self._store.put(
+            key=manifest_key(task.tenant_id, task.task_id),
+            chunks=_once(manifest.to_json()),
+            content_type="application/json",
+        )
+        return manifest
+
+    async def _upload(
+        self, task: AsyncTask, part: _Part, message: QueueMessage, done: list[ArchivedObject]
+    ) -> ArchivedObject:
+        data = part.finish()
+        key = object_key(task.tenant_id, part.day, task.task_id, part.number)
+        size = await self._store.put(key=key, chunks=_once(data), content_type="application/x-ndjson")
+        assert part.min_ts is not None and part.max_ts is not None
+        archived = ArchivedObject(
+            key=key,
+            day=part.day,
+            rows=part.rows,
+            bytes=size,
+            raw_bytes=part.raw_bytes,
+            sha256=hashlib.sha256(data).hexdigest(),
+            min_timestamp=part.min_ts,
+            max_timestamp=part.max_ts,
+        )
+        rows_so_far = sum(o.rows for o in done) + part.rows
+        await self._life.progress(task, {"rows_archived": rows_so_far, "objects": len(done) + 1})
+        await self._queue.extend(queue=QUEUE, receipt=message.receipt, seconds=self._visibility)
+        return archived
+
+    async def _verify(self, manifest: Manifest) -> None:
+        for obj in manifest.objects:
+            data = await self._store.get(key=obj.key)
+            if data is None:
+                raise ArchiveMismatch(f"archive object {obj.key} is missing")
+            if len(data) != obj.bytes or hashlib.sha256(data).hexdigest() != obj.sha256:
+                raise ArchiveMismatch(f"archive object {obj.key} does not match its checksum")
+            rows = gzip.decompress(data).count(b"\n")
+            if rows != obj.rows:
+                raise ArchiveMismatch(f"archive object {obj.key} holds {rows} rows, not {obj.rows}")

@@ -1,0 +1,92 @@
+"""Use cases: a tenant admin asks for old logs to be archived and cleaned up, or restored."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from src.domain.credentials import Principal, Scope
+from src.domain.errors import Forbidden, InvalidInput
+from src.domain.ids import new_id
+from src.domain.ports.unit_of_work import UnitOfWorkFactory
+from src.domain.tasks import AsyncTask, TaskType
+from src.usecases.publish_tasks import PublishTasks
+
+logger = logging.getLogger(__name__)
+
+MAX_RESTORE_SPAN = timedelta(days=366)
+
+
+def _require_admin(principal: Principal) -> None:
+    if not principal.has(Scope.ADMIN):
+        raise Forbidden("this credential lacks the 'admin' scope", code="missing_scope", details={"scope": "admin"})
+
+
+async def _create_and_publish(
+    uow_factory: UnitOfWorkFactory,
+    publish: PublishTasks,
+    principal: Principal,
+    task_type: TaskType,
+    payload: dict[str, Any],
+) -> AsyncTask:
+    task = AsyncTask(
+        task_id=new_id(), tenant_id=principal.tenant_id, task_type=task_type, user_id=principal.subject, payload=payload
+    )
+    async with uow_factory() as uow:
+        await uow.act_as_tenant(principal.tenant_id)
+        await uow.tasks.add_many(tasks=[task])
+        await uow.commit()
+    try:
+        await publish.execute([task])
+    except Exception:
+        # Committed and pending: the relay publishes it later.
+        logger.warning("publishing %s task %s failed; the relay will", task_type, task.task_id, exc_info=True)
+    return task
+
+
+class RequestCleanup:
+    """Rules: tenant `admin` scope; `before` must not be in the future; the archive task commits
+    first and cleanup follows only once the archive is written and verified."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        publish: PublishTasks,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._publish = publish
+        self._clock = clock
+
+    async def execute(self, *, principal: Principal, before: datetime) -> AsyncTask:
+        _require_admin(principal)
+        if before > self._clock():
+            raise InvalidInput("'before' must not be in the future", details={"field": "before"})
+        return await _create_and_publish(
+            self._uow_factory, self._publish, principal, TaskType.ARCHIVE, {"before": before.isoformat()}
+        )
+
+
+class RequestRestore:
+    """Rules: tenant `admin` scope; `from` before `to`; at most MAX_RESTORE_SPAN at once."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, publish: PublishTasks) -> None:
+        self._uow_factory = uow_factory
+        self._publish = publish
+
+    async def execute(self, *, principal: Principal, start: datetime, end: datetime) -> AsyncTask:
+        _require_admin(principal)
+        if start >= end:
+            raise InvalidInput("'from' must be before 'to'", details={"field": "from"})
+        if end - start > MAX_RESTORE_SPAN:
+            raise InvalidInput("restore at most 366 days at once", details={"field": "to"})
+        return await _create_and_publish(
+            self._uow_factory,
+            self._publish,
+            principal,
+            TaskType.RESTORE,
+            {"from": start.isoformat(), "to": end.isoformat()},
+        )
