@@ -603,27 +603,92 @@ def ndjson_bodies(events: list[dict[str, Any]], batch: int) -> list[bytes]:
     return [b"\n".join(dumps(e) for e in events[i : i + batch]) + b"\n" for i in range(0, len(events), batch)]
 
 
-async def run_bulk(base_url: str, api_key: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
-    """(seconds, events accepted) for posting every body, `clients` requests in flight."""
-    headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/x-ndjson"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    pending = iter(range(len(bodies)))
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams: pre-built request bytes in, status and body out.
+
+    Far cheaper per request than a general client, which matters when the load generator shares two
+    cores with the server it measures. Responses must carry Content-Length (the API's always do).
+    """
+
+    _LENGTH = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open_many(cls, base_url: str, count: int, spacing: float) -> list[RawConnection]:
+        """Open `count` connections one by one: with several uvicorn workers sharing one listening
+        socket, a burst of connects tends to be accepted by a single worker; spaced ones spread."""
+        host, port = base_url.removeprefix("http://").split(":")
+        connections = []
+        for i in range(count):
+            if i and spacing:
+                await asyncio.sleep(spacing)
+            connections.append(cls(*await asyncio.open_connection(host, int(port))))
+        return connections
+
+    async def request(self, data: bytes) -> tuple[int, bytes]:
+        self.writer.write(data)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = self._LENGTH.search(head)
+        body = await self.reader.readexactly(int(length.group(1)) if length else 0)
+        return int(head[9:12]), body
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def post_bytes(base_url: str, path: str, api_key: str, content_type: str, body: bytes) -> bytes:
+    host = base_url.removeprefix("http://")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {api_key}\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def connection_split(port: int) -> str:
+    """Established connections to the API port per server process, e.g. "2/2" ("?" without `ss`)."""
+    try:
+        out = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    counts = Counter(re.findall(r"pid=(\d+)", out))
+    return "/".join(str(n) for _, n in counts.most_common()) or "?"
+
+
+async def run_bulk(
+    base_url: str, api_key: str, bodies: list[bytes], clients: int, spacing: float
+) -> tuple[float, int, str]:
+    """(seconds, events accepted, connections per API process) for posting every body, `clients` in flight."""
+    requests = [post_bytes(base_url, "/api/v1/logs/bulk", api_key, "application/x-ndjson", b) for b in bodies]
+    pending = iter(range(len(requests)))
     accepted = 0
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(connection: RawConnection) -> None:
         nonlocal accepted
         for i in pending:
-            response = await client.post("/api/v1/logs/bulk", content=bodies[i], headers=headers)
-            if response.status_code != 201:
-                raise RuntimeError(f"bulk batch {i}: HTTP {response.status_code}: {response.text[:500]}")
-            accepted += int(orjson.loads(response.content)["accepted"])
+            status, body = await connection.request(requests[i])
+            if status != 201:
+                raise RuntimeError(f"bulk batch {i}: HTTP {status}: {body[:500]!r}")
+            accepted += int(orjson.loads(body)["accepted"])
 
-    async with httpx.AsyncClient(base_url=base_url, timeout=300.0, limits=limits) as client:
-        # Open the connections before the clock starts.
-        await asyncio.gather(*(client.get("/health/live") for _ in range(clients)))
+    # Connections are opened before the clock starts.
+    connections = await RawConnection.open_many(base_url, clients, spacing)
+    split = connection_split(int(base_url.rsplit(":", 1)[1]))
+    try:
         started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(clients)))
-        return time.perf_counter() - started, accepted
+        await asyncio.gather(*(worker(c) for c in connections))
+        return time.perf_counter() - started, accepted, split
+    finally:
+        for connection in connections:
+            connection.close()
 
 
 @dataclass
@@ -681,19 +746,26 @@ end
 
 def run_wrk(
     base_url: str, api_key: str, body: bytes, *, connections: int, seconds: float, threads: int, workdir: Path
-) -> LoadResult:
+) -> tuple[LoadResult, str]:
     script = workdir / "post_one.lua"
     script.write_text(_WRK_LUA.format(key=api_key, body=body.decode()))
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency"]
-    result = subprocess.run(
-        [*args, "-s", str(script), base_url], capture_output=True, text=True, timeout=seconds + 60, check=False
+    proc = subprocess.Popen(
+        [*args, "-s", str(script), base_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    match = re.search(r"BENCH_JSON (\{.*\})", result.stdout)
-    if result.returncode != 0 or match is None:
-        raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    time.sleep(min(1.0, seconds / 2))
+    split = connection_split(int(base_url.rsplit(":", 1)[1]))
+    try:
+        stdout, stderr = proc.communicate(timeout=seconds + 60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    match = re.search(r"BENCH_JSON (\{.*\})", stdout)
+    if proc.returncode != 0 or match is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}):\n{stdout}\n{stderr}")
     data = orjson.loads(match.group(1))
     errors = data["connect"] + data["read"] + data["write"] + data["status"] + data["timeout"]
-    return LoadResult(
+    result = LoadResult(
         tool=f"wrk -t{threads} -c{connections}",
         seconds=data["duration_us"] / 1e6,
         ok=data["requests"] - data["status"],
@@ -703,49 +775,57 @@ def run_wrk(
         p99_ms=data["p99"] / 1000,
         max_ms=data["max"] / 1000,
     )
+    return result, split
 
 
-async def run_python_load(base_url: str, api_key: str, body: bytes, *, connections: int, seconds: float) -> LoadResult:
-    """Lean keep-alive HTTP/1.1 client on raw asyncio streams, the request bytes built once."""
-    host, port = base_url.removeprefix("http://").split(":")
-    request = (
-        f"POST /api/v1/logs HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {api_key}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+async def run_python_load(
+    base_url: str, api_key: str, body: bytes, *, connections: int, seconds: float, spacing: float
+) -> tuple[LoadResult, str]:
+    """Lean keep-alive HTTP/1.1 load on raw asyncio streams, the request bytes built once."""
+    request = post_bytes(base_url, "/api/v1/logs", api_key, "application/json", body)
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
-    length_re = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
     clock = time.perf_counter
 
-    async def client(stop_at: float) -> None:
-        reader, writer = await asyncio.open_connection(host, int(port))
-        try:
-            while clock() < stop_at:
-                sent = clock()
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = length_re.search(head)
-                await reader.readexactly(int(length.group(1)) if length else 0)
-                latencies.append(clock() - sent)
-                statuses[int(head[9:12])] += 1
-        finally:
-            writer.close()
+    async def client(connection: RawConnection, stop_at: float) -> None:
+        while clock() < stop_at:
+            sent = clock()
+            status, _ = await connection.request(request)
+            latencies.append(clock() - sent)
+            statuses[status] += 1
 
-    started = clock()
-    await asyncio.gather(*(client(started + seconds) for _ in range(connections)))
-    elapsed = clock() - started
+    opened = await RawConnection.open_many(base_url, connections, spacing)
+    split = connection_split(int(base_url.rsplit(":", 1)[1]))
+    try:
+        started = clock()
+        await asyncio.gather(*(client(c, started + seconds) for c in opened))
+        elapsed = clock() - started
+    finally:
+        for connection in opened:
+            connection.close()
     ordered = sorted(latencies) or [0.0]
 
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
     ok = sum(n for status, n in statuses.items() if 200 <= status < 300)
-    return LoadResult("python asyncio", elapsed, ok, len(latencies) - ok, pct(50), pct(90), pct(99), ordered[-1] * 1000)
+    result = LoadResult(
+        f"python asyncio, {connections} conns",
+        elapsed,
+        ok,
+        len(latencies) - ok,
+        pct(50),
+        pct(90),
+        pct(99),
+        ordered[-1] * 1000,
+    )
+    return result, split
 
 
 def single_load(
     tool: str, base_url: str, api_key: str, body: bytes, args: argparse.Namespace, workdir: Path, seconds: float
-) -> LoadResult:
+) -> tuple[LoadResult, str]:
+    """(result, connections per API process) of `seconds` of single-event POSTs."""
     if tool == "wrk":
         return run_wrk(
             base_url,
@@ -756,7 +836,11 @@ def single_load(
             threads=args.wrk_threads,
             workdir=workdir,
         )
-    return asyncio.run(run_python_load(base_url, api_key, body, connections=args.single_clients, seconds=seconds))
+    return asyncio.run(
+        run_python_load(
+            base_url, api_key, body, connections=args.single_clients, seconds=seconds, spacing=args.connect_spacing
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -844,6 +928,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=10.0,
         help="seconds to wait, before each timed phase, for other processes to go quiet (0: don't)",
     )
+    p.add_argument(
+        "--connect-spacing",
+        type=float,
+        default=0.05,
+        help="seconds between opening client connections (spreads them over uvicorn workers)",
+    )
     p.add_argument("--skip-single", action="store_true", help="bulk and COPY only")
     p.add_argument("--profile", type=Path, default=None, help="directory for py-spy profiles of the API")
     p.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
@@ -918,6 +1008,7 @@ def run(
                 tenant = tenants[f"bulk-{size}-{workers}"]
                 bodies = ndjson_bodies(events, size)
                 runs: list[tuple[float, CpuWindow]] = []
+                splits: list[str] = []
                 for attempt in range(args.repeat):
                     name = f"bulk-{size}-w{workers}" + (f"-{attempt + 1}" if args.repeat > 1 else "")
                     wait_for_quiet(args.quiet_wait)
@@ -925,8 +1016,8 @@ def run(
                     cpu = CpuWindow(server.pid)
                     cpu.start()
                     try:
-                        seconds, accepted = asyncio.run(
-                            run_bulk(server.base_url, tenant.api_key, bodies, args.bulk_clients)
+                        seconds, accepted, split = asyncio.run(
+                            run_bulk(server.base_url, tenant.api_key, bodies, args.bulk_clients, args.connect_spacing)
                         )
                     finally:
                         cpu.stop()
@@ -934,8 +1025,10 @@ def run(
                     if accepted != n:
                         raise RuntimeError(f"bulk {size}: {accepted} accepted, expected {n}")
                     runs.append((seconds, cpu))
+                    splits.append(split)
                     log(
-                        f"bulk {size} (workers={workers}): {n / seconds:,.0f} events/s in {seconds:.2f} s [{cpu.describe()}]"
+                        f"bulk {size} (workers={workers}, connections {split}): {n / seconds:,.0f} events/s in {seconds:.2f} s "
+                        f"[{cpu.describe()}]"
                     )
                 del bodies
                 expected = n * args.repeat
@@ -945,6 +1038,8 @@ def run(
                 verified.append(f"bulk {size} w{workers} {stored}/{expected}")
                 seconds, cpu_used = min(runs, key=lambda r: r[0])
                 label = f"API bulk NDJSON, {size}/request, {args.bulk_clients} clients"
+                if workers > 1:
+                    label += f" (connections per worker: {', '.join(splits)})"
                 bulk_rows.append(Row(label, n, seconds, cpu_used, workers, [n / s for s, _ in runs]))
 
             if args.skip_single:
@@ -961,7 +1056,7 @@ def run(
             cpu = CpuWindow(server.pid)
             cpu.start()
             try:
-                result = single_load(tool, server.base_url, tenant.api_key, body, args, workdir, args.duration)
+                result, split = single_load(tool, server.base_url, tenant.api_key, body, args, workdir, args.duration)
             finally:
                 cpu.stop()
                 profiler.stop()
@@ -971,6 +1066,8 @@ def run(
             if not result.ok <= stored <= result.ok + result.errors + args.single_clients:
                 raise RuntimeError(f"single: {stored} rows stored for {result.ok} answered requests")
             verified.append(f"single w{workers} {stored} rows for {result.ok} x 201")
+            if workers > 1:
+                result.tool += f" (connections per worker: {split})"
             single.append((workers, result, cpu))
             log(
                 f"single (workers={workers}, {result.tool}): {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "

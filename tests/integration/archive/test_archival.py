@@ -1,0 +1,135 @@
+"""Cleanup archives then deletes; restore brings back; a second tenant is untouched throughout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import create_tenant
+from tests.integration.archive.helpers import archived_rows, events_on, pg_rows, wait_task
+from tests.integration.conftest import Stack, running_worker
+
+
+async def _search_total(stack: Stack, headers: dict[str, str], **params: str) -> int:
+    body = (await stack.client.get("/api/v1/logs", params=params, headers=headers)).json()
+    return int(body["total"])
+
+
+async def test_cleanup_archives_exactly_the_deleted_rows_and_spares_others(stack: Stack, postgres_url: str) -> None:
+    tenant = await create_tenant(stack.client)
+    other = await create_tenant(stack.client)
+    cutoff = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    async with running_worker(stack.settings, "index", "archive", "cleanup"):
+        await stack.ingest(tenant.headers, events_on([5, 4, 3, 0], 25, "mine"))
+        await stack.ingest(other.headers, events_on([5, 4, 3, 0], 10, "theirs"))
+        await stack.wait_searchable(tenant.headers, 100)
+        await stack.wait_searchable(other.headers, 40)
+        doomed = await pg_rows(postgres_url, tenant.id, before=cutoff)
+        assert len(doomed) == 75
+        other_before = await pg_rows(postgres_url, other.id)
+
+        response = await stack.client.delete(
+            "/api/v1/logs/cleanup", params={"before": cutoff.isoformat()}, headers=tenant.headers
+        )
+        assert response.status_code == 202, response.text
+        archive = await wait_task(stack, tenant.headers, response.json()["task_id"])
+        assert archive["status"] == "succeeded", archive
+        assert archive["result"]["rows_archived"] == 75
+        assert archive["result"]["objects"] == 3  # one per day
+        cleanup = await wait_task(stack, tenant.headers, archive["result"]["cleanup_task_id"])
+        assert cleanup["status"] == "succeeded", cleanup
+        assert cleanup["result"]["deleted_rows"] == 75
+        assert cleanup["result"]["deleted_documents"] == 75
+
+    # PostgreSQL keeps only today's rows of this tenant; the other tenant lost nothing.
+    assert await pg_rows(postgres_url, tenant.id, before=cutoff) == {}
+    assert len(await pg_rows(postgres_url, tenant.id)) == 25
+    assert await pg_rows(postgres_url, other.id) == other_before
+    # The archive holds exactly the deleted rows, content included.
+    archived = await archived_rows(stack, tenant.headers)
+    assert sorted(r["id"] for r in archived) == sorted(doomed)
+    for row in archived:
+        assert row["message"] == doomed[row["id"]]["message"]
+        assert row["attributes"] == doomed[row["id"]]["attributes"]
+        assert datetime.fromisoformat(row["timestamp"]) == doomed[row["id"]]["timestamp"]
+        assert row["tenant_id"] == tenant.id
+    # The search index forgot them too; the other tenant's archive view is empty.
+    assert await _search_total(stack, tenant.headers) == 25
+    assert await _search_total(stack, other.headers) == 40
+    assert (await stack.client.get("/api/v1/archives", headers=other.headers)).json()["items"] == []
+
+
+async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgres_url: str) -> None:
+    tenant = await create_tenant(stack.client)
+    # A day no other test uses: this tenant alone on it, so cleanup drops the whole partition.
+    async with running_worker(stack.settings, "index", "archive", "cleanup"):
+        await stack.ingest(tenant.headers, events_on([20], 30, "restore-me"))
+        await stack.wait_searchable(tenant.headers, 30)
+        original = await pg_rows(postgres_url, tenant.id)
+        before = datetime.now(UTC) - timedelta(days=19)
+        task_id = (
+            await stack.client.delete(
+                "/api/v1/logs/cleanup", params={"before": before.isoformat()}, headers=tenant.headers
+            )
+        ).json()["task_id"]
+        archive = await wait_task(stack, tenant.headers, task_id)
+        cleanup = await wait_task(stack, tenant.headers, archive["result"]["cleanup_task_id"])
+        assert cleanup["result"]["deleted_rows"] == 30
+        day = (datetime.now(UTC) - timedelta(days=20)).strftime("%Y%m%d")
+        assert cleanup["result"]["dropped_partitions"] == [f"logs_p{day}"]
+        assert await pg_rows(postgres_url, tenant.id) == {}
+        assert await _search_total(stack, tenant.headers) == 0
+
+        start = datetime.now(UTC) - timedelta(days=21)
+        response = await stack.client.post(
+            "/api/v1/logs/restore", json={"from": start.isoformat(), "to": before.isoformat()}, headers=tenant.headers
+        )
+        assert response.status_code == 202, response.text
+        restore = await wait_task(stack, tenant.headers, response.json()["task_id"])
+        assert restore["status"] == "succeeded", restore
+        assert restore["result"]["restored"] == 30
+        assert await pg_rows(postgres_url, tenant.id) == original
+        await stack.wait_searchable(tenant.headers, 30, q="restore-me")
+
+        # Restoring again stores nothing twice.
+        again = await stack.client.post(
+            "/api/v1/logs/restore", json={"from": start.isoformat(), "to": before.isoformat()}, headers=tenant.headers
+        )
+        repeat = await wait_task(stack, tenant.headers, again.json()["task_id"])
+        assert repeat["result"] == {"restored": 0, "already_present": 30, "indexed": 30}
+    assert len(await pg_rows(postgres_url, tenant.id)) == 30
+
+
+async def test_failing_s3_leaves_data_and_fails_the_task_clearly(stack: Stack, postgres_url: str) -> None:
+
+    tenant = await create_tenant(stack.client)
+    await stack.ingest(tenant.headers, events_on([6], 10, "kept"))
+    broken = stack.settings.__class__.__new__(stack.settings.__class__)
+    broken.__dict__.update(stack.settings.__dict__)
+    broken.aws = stack.settings.aws.model_copy(update={"bucket": "no-such-bucket-here"})
+    before = datetime.now(UTC) - timedelta(days=5)
+    task_id = (
+        await stack.client.delete("/api/v1/logs/cleanup", params={"before": before.isoformat()}, headers=tenant.headers)
+    ).json()["task_id"]
+    async with running_worker(broken, "archive"):
+        task = await wait_task(stack, tenant.headers, task_id, within=60)
+    assert task["status"] == "failed"
+    assert "NoSuchBucket" in task["error_msg"] or "bucket" in task["error_msg"].lower()
+    assert len(await pg_rows(postgres_url, tenant.id)) == 10
+
+
+async def test_cleanup_needs_the_admin_scope_and_a_past_time(stack: Stack) -> None:
+    tenant = await create_tenant(stack.client)
+    key = (
+        await stack.client.post(
+            "/api/v1/keys", json={"name": "r", "scopes": ["read", "ingest"]}, headers=tenant.headers
+        )
+    ).json()["api_key"]
+    weak = {"Authorization": f"Bearer {key}"}
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    denied = await stack.client.delete("/api/v1/logs/cleanup", params={"before": past}, headers=weak)
+    assert denied.status_code == 403
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    refused = await stack.client.delete("/api/v1/logs/cleanup", params={"before": future}, headers=tenant.headers)
+    assert refused.status_code == 422
+    missing = await stack.client.delete("/api/v1/logs/cleanup", headers=tenant.headers)
+    assert missing.status_code == 422
