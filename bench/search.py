@@ -1,0 +1,1251 @@
+#!/usr/bin/env python
+"""Search benchmark: ingest→searchable latency, indexing throughput, and query latency at scale.
+
+    python bench/search.py [--events N] [--search-events M] [--profile DIR]
+
+Self-contained: embedded PostgreSQL, Redis, moto (SQS) and osmem-server (japanese=False), or the
+services named by DATABASE_URL / REDIS_URL / AWS_ENDPOINT_URL / OPENSEARCH_URL. It migrates,
+creates the queues (per-run prefix) and the index template, starts the API (uvicorn subprocess, as
+bench/ingest.py does) and one index worker (`python -m src.entrypoints.cli.main worker index`), then:
+
+1. Latency: a steady load of small bulk requests (20 events every 100 ms = 200 events/s for 20 s).
+   Every event carries a unique marker word and its batch's marker word in the message; after the
+   201 the batch marker is polled with `GET /api/v1/logs?q=<batch marker>` until every event of the
+   batch is returned. Latency = 201 received → first poll response containing the event. The
+   `async_task` rows give a server-side breakdown (commit → worker start → task finished).
+2. Throughput: N events (default 100,000) indexed by a raw `opensearchpy.helpers.async_bulk`
+   (documents from `to_document`/`index_name`, chunk 2000, as the adapter does) and then by the
+   pipeline: the same N events posted to the bulk API with the worker stopped, the worker started,
+   timed until an OpenSearch count of the tenant reaches N.
+3. Search: a tenant loaded to M events (default 1,000,000) with COPY into PostgreSQL and raw
+   async_bulk into OpenSearch (this measures query latency, not ingest), within `--load-budget`
+   seconds; then filter, word and word+phrase queries through the HTTP API, one client, sequential.
+   osmem's RSS is read from /proc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.ingest import (  # noqa: E402  (needs ROOT on sys.path when run as a script)
+    ADMIN_TOKEN,
+    COPY_COLUMNS,
+    JWT_SECRET,
+    SERVICES,
+    SEVERITY_NUMBERS,
+    ApiServer,
+    Backing,
+    Profiler,
+    Tenant,
+    _die_with_parent,
+    _machine_busy,
+    _message,
+    _processes,
+    asyncpg_dsn,
+    create_tenant,
+    log,
+    machine,
+    make_events,
+    server_version,
+    start_backing,
+)
+
+OS_CHUNK = 2000  # what OpenSearchIndex.index uses
+OS_MAX_CHUNK_BYTES = 20 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (values in seconds or ms, unchanged)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def rss_mib(pid: int | None, key: str = "VmRSS") -> float | None:
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def fmt_mib(value: float | None) -> str:
+    return "n/a (external)" if value is None else f"{value:,.0f} MiB"
+
+
+class CpuMeter:
+    """Cores used per component between start() and stop(), read from /proc (2-core box: who competes)."""
+
+    def __init__(self, roots: dict[str, int | None]) -> None:
+        self.roots = {name: pid for name, pid in roots.items() if pid}
+        self.cores: dict[str, float] = {}
+
+    def start(self) -> CpuMeter:
+        self._before = _processes()
+        self._busy = _machine_busy()
+        self._wall = time.perf_counter()
+        return self
+
+    def stop(self) -> CpuMeter:
+        wall = time.perf_counter() - self._wall
+        after = _processes()
+        children: dict[int, list[int]] = {}
+        for pid, (_, ppid, _) in after.items():
+            children.setdefault(ppid, []).append(pid)
+        owner: dict[int, str] = {}
+        for name, root in self.roots.items():
+            stack = [root]
+            while stack:
+                pid = stack.pop()
+                owner.setdefault(pid, name)
+                stack += children.get(pid, [])
+        used: Counter[str] = Counter()
+        me = os.getpid()
+        for pid, (comm, _, cpu) in after.items():
+            delta = cpu - self._before[pid][2] if pid in self._before else cpu
+            if delta <= 0:
+                continue
+            if pid == me:
+                used["bench"] += delta
+            elif pid in owner:
+                used[owner[pid]] += delta
+            elif comm.startswith("postgres"):
+                used["postgres"] += delta
+            else:
+                used["other"] += delta
+        busy = _machine_busy() - self._busy
+        total = os.cpu_count() or 1
+        self.cores = {k: v / wall for k, v in used.items()}
+        self.cores["idle"] = max(0.0, total - busy / wall)
+        return self
+
+    def describe(self) -> str:
+        order = ("worker", "api", "osmem", "postgres", "moto", "bench", "redis", "other", "idle")
+        return ", ".join(f"{k} {self.cores[k]:.2f}" for k in order if self.cores.get(k, 0.0) >= 0.005)
+
+
+# --------------------------------------------------------------------------------------------------
+# The stack: backing services, queues, template, API, worker
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    backing: Backing
+    aws_url: str
+    os_url: str
+    prefix: str
+    workdir: Path
+    pids: dict[str, int | None] = field(default_factory=dict)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def osmem_pid(self) -> int | None:
+        return self.pids.get("osmem")
+
+    def env(self) -> dict[str, str]:
+        """What the API and the worker get on top of the environment (LOGPLANE_* as in settings.py)."""
+        return {
+            "LOGPLANE_AWS_ENDPOINT_URL": self.aws_url,
+            "LOGPLANE_OPENSEARCH_URL": self.os_url,
+            "LOGPLANE_SQS_QUEUE_PREFIX": self.prefix,
+        }
+
+    def close(self) -> None:
+        for cleanup in reversed(self.cleanups):
+            try:
+                cleanup()
+            except Exception as e:
+                log(f"cleanup failed: {type(e).__name__}: {e}")
+        self.backing.close()
+
+
+def start_stack(workdir: Path) -> Stack:
+    from src.adapters.opensearch.provision import ensure_index_template
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    backing = start_backing(workdir)
+    stack = Stack(backing, "", "", f"bench{uuid.uuid4().hex[:6]}-", workdir)
+    try:
+        aws_url = os.environ.get("AWS_ENDPOINT_URL")
+        if not aws_url:
+            from src.adapters.embedded.moto import start_moto
+
+            moto = start_moto(log_path=workdir / "moto.log")
+            stack.cleanups.append(moto.stop)
+            stack.pids["moto"] = moto.pid
+            aws_url = moto.url
+        stack.aws_url = aws_url
+        log(f"sqs: {aws_url} (queue prefix {stack.prefix})")
+        os_url = os.environ.get("OPENSEARCH_URL")
+        if not os_url:
+            from src.adapters.embedded.osmem import start_osmem
+
+            osmem = start_osmem(japanese=False)
+            stack.cleanups.append(osmem.stop)
+            stack.pids["osmem"] = osmem.pid
+            os_url = osmem.url
+        stack.os_url = os_url
+        log(f"opensearch: {os_url}" + (f" (osmem pid {stack.osmem_pid})" if stack.osmem_pid else ""))
+        asyncio.run(_provision(stack, ensure_index_template))
+    except BaseException:
+        stack.close()
+        raise
+    return stack
+
+
+async def _provision(stack: Stack, ensure_index_template: Any) -> None:
+    import aioboto3
+
+    from src.adapters.sqs.provision import ensure_queues
+
+    await ensure_queues(aioboto3.Session(), endpoint_url=stack.aws_url, prefix=stack.prefix)
+    await ensure_index_template(stack.os_url)
+
+
+class WorkerProcess:
+    """`python -m src.entrypoints.cli.main worker index` as a child; SIGTERM lets its batch finish."""
+
+    def __init__(self, stack: Stack, log_path: Path) -> None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            "LOGPLANE_ENV": "bench",
+            "LOGPLANE_DATABASE_URL": stack.backing.owner_url,
+            "LOGPLANE_REDIS_URL": stack.backing.redis_url,
+            "LOGPLANE_ADMIN_TOKEN": ADMIN_TOKEN,
+            "LOGPLANE_JWT_SECRET": JWT_SECRET,
+            **stack.env(),
+        }
+        self.log_path = log_path
+        self._offset = log_path.stat().st_size if log_path.exists() else 0
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.started = time.time()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "src.entrypoints.cli.main", "worker", "index"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def check(self) -> None:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"index worker exited with {self.proc.returncode}:\n{self.tail()}")
+
+    def tail(self, limit: int = 4000) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_bytes()[-limit:].decode(errors="replace")
+        return ""
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """This run's JSON log lines."""
+        out = []
+        with contextlib.suppress(OSError):
+            for raw in self.log_path.read_bytes()[self._offset :].splitlines():
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    entry = orjson.loads(raw)
+                    if isinstance(entry, dict):
+                        out.append(entry)
+        return out
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared database / OpenSearch helpers
+# --------------------------------------------------------------------------------------------------
+
+
+async def task_rows(owner_url: str, tenant_id: uuid.UUID) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(asyncpg_dsn(owner_url))
+    try:
+        return list(
+            await conn.fetch(
+                "SELECT task_id, status, attempts, created_at, started_at, finished_at, payload::text AS payload, "
+                "result::text AS result FROM async_task WHERE tenant_id = $1 AND task_type = 'reindex' "
+                "ORDER BY created_at",
+                tenant_id,
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def os_count(client: Any, tenant_id: uuid.UUID) -> int:
+    result = await client.count(
+        index="logplane-logs-*",
+        body={"query": {"term": {"tenant_id": str(tenant_id)}}},
+        routing=str(tenant_id),
+        params={"ignore_unavailable": "true"},
+    )
+    return int(result["count"])
+
+
+def os_client(url: str) -> Any:
+    from opensearchpy import AsyncOpenSearch
+
+    return AsyncOpenSearch(hosts=[url], timeout=300, max_retries=0, maxsize=8)
+
+
+def bulk_actions(events: Iterable[Any]) -> Iterable[dict[str, Any]]:
+    """Exactly the adapter's action shape (OpenSearchIndex.index)."""
+    from src.adapters.opensearch.documents import index_name, to_document
+
+    for e in events:
+        yield {
+            "_op_type": "index",
+            "_index": index_name(e.timestamp),
+            "_id": str(e.id),
+            "_routing": str(e.tenant_id),
+            "_source": to_document(e),
+        }
+
+
+async def raw_bulk(client: Any, actions: Iterable[dict[str, Any]]) -> int:
+    from opensearchpy.helpers import async_bulk
+
+    ok, errors = await async_bulk(
+        client, actions, chunk_size=OS_CHUNK, max_chunk_bytes=OS_MAX_CHUNK_BYTES, raise_on_error=False
+    )
+    if errors:
+        failures = errors if isinstance(errors, list) else []
+        raise RuntimeError(f"raw bulk: {len(failures)} documents refused, e.g. {str(failures[:1])[:500]}")
+    return int(ok)
+
+
+def to_events(dicts: list[dict[str, Any]], tenant_id: uuid.UUID) -> list[Any]:
+    """Client event dicts → stored LogEvents (new UUIDv7 ids), as the API would store them."""
+    from src.domain.ids import new_id
+    from src.domain.logs import LogEvent
+    from src.domain.severity import Severity
+
+    received = datetime.now(UTC)
+    return [
+        LogEvent(
+            id=new_id(),
+            tenant_id=tenant_id,
+            timestamp=datetime.fromisoformat(d["timestamp"]),
+            received_at=received,
+            message=d["message"],
+            severity=Severity(SEVERITY_NUMBERS[d["severity"]]),
+            service=d.get("service"),
+            host=d.get("host"),
+            user_id=d.get("user_id"),
+            action=d.get("action"),
+            trace_id=d.get("trace_id"),
+            span_id=d.get("span_id"),
+            attributes=d.get("attributes") or {},
+        )
+        for d in dicts
+    ]
+
+
+def ndjson_bodies(events: list[dict[str, Any]], batch: int) -> list[bytes]:
+    dumps = orjson.dumps
+    return [b"\n".join(dumps(e) for e in events[i : i + batch]) + b"\n" for i in range(0, len(events), batch)]
+
+
+async def post_bulk(base_url: str, api_key: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
+    """(seconds, events accepted) for posting every body to the bulk API, `clients` requests in flight."""
+    headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/x-ndjson"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    pending = iter(range(len(bodies)))
+    accepted = 0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal accepted
+        for i in pending:
+            response = await client.post("/api/v1/logs/bulk", content=bodies[i], headers=headers)
+            if response.status_code != 201:
+                raise RuntimeError(f"bulk batch {i}: HTTP {response.status_code}: {response.text[:500]}")
+            accepted += int(orjson.loads(response.content)["accepted"])
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=300.0, limits=limits) as client:
+        await asyncio.gather(*(client.get("/health/live") for _ in range(clients)))
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+        return time.perf_counter() - started, accepted
+
+
+def _wall(ts: datetime | None) -> float | None:
+    return ts.timestamp() if ts is not None else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Phase 1: ingest → searchable latency
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LatencyResult:
+    seconds: float
+    batches: int
+    events: int
+    sent_rate: float
+    visible: list[float]  # per event, seconds from 201 to the first poll response containing it
+    missing: int
+    ingest_rtt: list[float]  # per request, seconds
+    polls: int
+    poll_interval: float
+    to_started: list[float]  # per task, wall seconds: 201 → worker started the task
+    to_finished: list[float]  # per event: 201 → task finished (server clock)
+    queue_wait: list[float]  # per task: created_at → started_at
+    index_time: list[float]  # per task: started_at → finished_at
+    tasks: int
+    marker_checks: str
+    cpu: str
+
+
+async def run_latency(
+    base_url: str, tenant: Tenant, owner_url: str, *, seconds: float, rate: int, batch: int, poll_interval: float
+) -> LatencyResult:
+    headers = {"Authorization": f"Bearer {tenant.api_key}", "Content-Type": "application/x-ndjson"}
+    read_headers = {"Authorization": f"Bearer {tenant.api_key}"}
+    rng = random.Random(7)
+    hosts = [f"ip-10-0-0-{i}" for i in range(10, 18)]
+    interval = batch / rate
+    clock = time.perf_counter
+    wall_offset = time.time() - clock()
+
+    t201: dict[str, float] = {}  # event id -> perf time of its batch's 201
+    visible: dict[str, float] = {}
+    markers: dict[str, str] = {}  # event id -> its own marker
+    rtts: list[float] = []
+    polls = 0
+    pollers: list[asyncio.Task[None]] = []
+    failures: list[str] = []
+
+    def body_for(token: str) -> tuple[bytes, list[str]]:
+        lines, own = [], []
+        now = datetime.now(UTC).isoformat()
+        for _ in range(batch):
+            service = rng.choice(SERVICES)
+            user = f"u_{rng.randrange(50000):05d}"
+            severity, message, attributes = _message(rng, service, user)
+            marker = "ev" + uuid.uuid4().hex[:16]
+            own.append(marker)
+            event = {
+                "timestamp": now,
+                "severity": severity,
+                "service": service,
+                "host": rng.choice(hosts),
+                "message": f"{message} probe {token} {marker}",
+                "attributes": {**attributes, "probe": marker},
+            }
+            lines.append(orjson.dumps(event))
+        return b"\n".join(lines) + b"\n", own
+
+    async def watch(client: httpx.AsyncClient, token: str, ids: list[str], acked: float) -> None:
+        nonlocal polls
+        pending = set(ids)
+        deadline = acked + 30.0
+        while pending and clock() < deadline:
+            response = await client.get("/api/v1/logs", params={"q": token, "page_size": 50}, headers=read_headers)
+            got = clock()
+            polls += 1
+            if response.status_code == 200:
+                for item in orjson.loads(response.content)["items"]:
+                    if item["id"] in pending:
+                        pending.discard(item["id"])
+                        visible[item["id"]] = got
+            elif response.status_code != 503:
+                failures.append(f"poll: HTTP {response.status_code} {response.text[:200]}")
+                return
+            if pending:
+                await asyncio.sleep(poll_interval)
+
+    async def send(client: httpx.AsyncClient, k: int) -> None:
+        token = "pb" + uuid.uuid4().hex[:16]
+        body, own = body_for(token)
+        sent = clock()
+        response = await client.post("/api/v1/logs/bulk", content=body, headers=headers)
+        acked = clock()
+        if response.status_code != 201:
+            failures.append(f"batch {k}: HTTP {response.status_code} {response.text[:200]}")
+            return
+        rtts.append(acked - sent)
+        ids = [item["id"] for item in orjson.loads(response.content)["items"]]
+        for i, m in zip(ids, own, strict=True):
+            t201[i] = acked
+            markers[i] = m
+        pollers.append(asyncio.create_task(watch(client, token, ids, acked)))
+
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60.0, limits=limits) as client:
+        await asyncio.gather(*(client.get("/health/live") for _ in range(8)))
+        senders: list[asyncio.Task[None]] = []
+        started = clock()
+        k = 0
+        while True:
+            due = started + k * interval
+            if due - started >= seconds:
+                break
+            delay = due - clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            senders.append(asyncio.create_task(send(client, k)))
+            k += 1
+        await asyncio.gather(*senders)
+        elapsed = clock() - started
+        await asyncio.gather(*pollers)
+        # Every event is also findable by its own marker: check a sample, one request each.
+        sample = random.Random(1).sample(sorted(markers), min(20, len(markers)))
+        found = 0
+        for event_id in sample:
+            response = await client.get("/api/v1/logs", params={"q": markers[event_id]}, headers=read_headers)
+            items = orjson.loads(response.content).get("items", []) if response.status_code == 200 else []
+            found += int([i["id"] for i in items] == [event_id])
+    if failures:
+        raise RuntimeError("latency phase failed: " + "; ".join(failures[:5]))
+
+    # Server-side breakdown from the outbox rows (same machine, same wall clock).
+    rows = await task_rows(owner_url, tenant.id)
+    finished_at: dict[str, float] = {}
+    to_started: list[float] = []
+    queue_wait: list[float] = []
+    index_time: list[float] = []
+    for row in rows:
+        ids = orjson.loads(row["payload"]).get("log_ids", [])
+        start_w, end_w, created_w = _wall(row["started_at"]), _wall(row["finished_at"]), _wall(row["created_at"])
+        mine = [i for i in ids if i in t201]
+        if not mine or start_w is None or end_w is None or created_w is None:
+            continue
+        for i in mine:
+            finished_at[i] = end_w
+        to_started.append(start_w - (t201[mine[0]] + wall_offset))
+        queue_wait.append(start_w - created_w)
+        index_time.append(end_w - start_w)
+    return LatencyResult(
+        seconds=elapsed,
+        batches=len(rtts),
+        events=len(t201),
+        sent_rate=len(t201) / elapsed,
+        visible=[visible[i] - t201[i] for i in t201 if i in visible],
+        missing=len(t201) - len(visible),
+        ingest_rtt=rtts,
+        polls=polls,
+        poll_interval=poll_interval,
+        to_started=to_started,
+        to_finished=[finished_at[i] - (t201[i] + wall_offset) for i in t201 if i in finished_at],
+        queue_wait=queue_wait,
+        index_time=index_time,
+        tasks=len(rows),
+        marker_checks=f"{found}/{len(sample)}",
+        cpu="",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Phase 2: indexing throughput, raw async_bulk vs the pipeline
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ThroughputResult:
+    events: int
+    raw_seconds: float
+    raw_cpu: str
+    ingest_seconds: float
+    pipeline_spawn_seconds: float  # worker spawned → all N searchable
+    pipeline_seconds: float  # first task started → all N searchable
+    startup_seconds: float  # worker spawned → first task started
+    pipeline_cpu: str
+    tasks: int
+    ids_per_task: tuple[int, int, float]  # min, max, mean
+    attempts: int
+    receives: list[int]  # events per worker receive (one bulk each), from the worker log
+    index_spans: list[float]  # started→finished per task
+
+    @property
+    def raw_rate(self) -> float:
+        return self.events / self.raw_seconds
+
+    @property
+    def pipeline_rate(self) -> float:
+        return self.events / self.pipeline_seconds
+
+    @property
+    def pipeline_spawn_rate(self) -> float:
+        return self.events / self.pipeline_spawn_seconds
+
+
+async def wait_count(client: Any, tenant_id: uuid.UUID, expected: int, *, within: float, every: float = 0.25) -> float:
+    """perf_counter time at which the tenant's count first reached `expected`."""
+    deadline = time.perf_counter() + within
+    count = -1
+    while time.perf_counter() < deadline:
+        count = await os_count(client, tenant_id)
+        if count >= expected:
+            return time.perf_counter()
+        await asyncio.sleep(every)
+    raise RuntimeError(f"only {count} of {expected} documents searchable after {within:g} s")
+
+
+async def run_raw(os_url: str, events: list[Any]) -> float:
+    client = os_client(os_url)
+    try:
+        await client.info()
+        started = time.perf_counter()
+        indexed = await raw_bulk(client, bulk_actions(events))
+        if indexed != len(events):
+            raise RuntimeError(f"raw bulk indexed {indexed} of {len(events)}")
+        done = await wait_count(client, events[0].tenant_id, len(events), within=900)
+        return done - started
+    finally:
+        await client.close()
+
+
+async def wait_pipeline(os_url: str, tenant_id: uuid.UUID, expected: int, worker: WorkerProcess) -> float:
+    """Wall time (time.time()) at which all `expected` documents were searchable."""
+    client = os_client(os_url)
+    try:
+        deadline = time.perf_counter() + 1800
+        while time.perf_counter() < deadline:
+            worker.check()
+            if await os_count(client, tenant_id) >= expected:
+                return time.time()
+            await asyncio.sleep(0.25)
+        raise RuntimeError("pipeline did not index everything within 30 minutes")
+    finally:
+        await client.close()
+
+
+def run_throughput(
+    args: argparse.Namespace, stack: Stack, api: ApiServer, worker: WorkerProcess | None
+) -> tuple[ThroughputResult, WorkerProcess]:
+    n = args.events
+    log(f"throughput: generating {n} events")
+    dicts = make_events(n, seed=11)
+    roots = {"api": api.pid, "osmem": stack.osmem_pid, "moto": stack.pids.get("moto")}
+
+    # Raw baseline first (smaller index than the pipeline will see: conservative for the ratio).
+    raw_events = to_events(dicts, uuid.uuid4())
+    cpu = CpuMeter(roots).start()
+    raw_seconds = asyncio.run(run_raw(stack.os_url, raw_events))
+    cpu.stop()
+    raw_cpu = cpu.describe()
+    del raw_events
+    log(f"raw async_bulk: {n} docs searchable in {raw_seconds:.2f} s = {n / raw_seconds:,.0f}/s [{raw_cpu}]")
+
+    # Pipeline: the worker is stopped while the events go into PostgreSQL through the API.
+    if worker is not None:
+        worker.stop()
+    tenant = asyncio.run(create_tenant(api.base_url, f"bench-throughput-{uuid.uuid4().hex[:6]}"))
+    bodies = ndjson_bodies(dicts, args.ingest_batch)
+    del dicts
+    ingest_seconds, accepted = asyncio.run(post_bulk(api.base_url, tenant.api_key, bodies, args.ingest_clients))
+    del bodies
+    if accepted != n:
+        raise RuntimeError(f"bulk ingest accepted {accepted} of {n}")
+    log(f"ingested {n} events via the bulk API in {ingest_seconds:.2f} s (worker stopped); starting the worker")
+    worker = WorkerProcess(stack, stack.workdir / "worker.log")
+    profiler = Profiler(args.profile, worker.pid, "worker-throughput") if args.profile else None
+    cpu = CpuMeter({**roots, "worker": worker.pid}).start()
+    try:
+        done_wall = asyncio.run(wait_pipeline(stack.os_url, tenant.id, n, worker))
+    finally:
+        cpu.stop()
+        if profiler is not None:
+            profiler.stop()
+    rows = asyncio.run(task_rows(stack.backing.owner_url, tenant.id))
+    starts = [_wall(r["started_at"]) for r in rows if r["started_at"] is not None]
+    first_start = min(s for s in starts if s is not None)
+    sizes = [len(orjson.loads(r["payload"]).get("log_ids", [])) for r in rows]
+    spans = [
+        r["finished_at"].timestamp() - r["started_at"].timestamp()
+        for r in rows
+        if r["started_at"] is not None and r["finished_at"] is not None
+    ]
+    receives = [
+        int(entry["message"].split()[1])
+        for entry in worker.log_lines()
+        if str(entry.get("message", "")).startswith("indexed ")
+    ]
+    result = ThroughputResult(
+        events=n,
+        raw_seconds=raw_seconds,
+        raw_cpu=raw_cpu,
+        ingest_seconds=ingest_seconds,
+        pipeline_spawn_seconds=done_wall - worker.started,
+        pipeline_seconds=done_wall - first_start,
+        startup_seconds=first_start - worker.started,
+        pipeline_cpu=cpu.describe(),
+        tasks=len(rows),
+        ids_per_task=(min(sizes), max(sizes), sum(sizes) / len(sizes)),
+        attempts=sum(int(r["attempts"]) for r in rows),
+        receives=receives,
+        index_spans=spans,
+    )
+    log(
+        f"pipeline: {n} docs searchable {result.pipeline_seconds:.2f} s after the first task started "
+        f"({result.pipeline_rate:,.0f}/s; {result.pipeline_spawn_seconds:.2f} s from worker spawn) "
+        f"[{result.pipeline_cpu}]; ratio {result.pipeline_rate / result.raw_rate:.2f}"
+    )
+    return result, worker
+
+
+# --------------------------------------------------------------------------------------------------
+# Phase 3: search latency at scale
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    target: int
+    loaded: int
+    seconds: float
+    budget_hit: bool
+    pg_rows: int
+    pg_size_mib: float
+    rss_before: float | None
+    rss_after: float | None
+    cpu: str
+
+
+@dataclass
+class QueryResult:
+    kind: str
+    example: str
+    latencies: list[float]  # seconds
+    totals: list[int]
+    budget_hit: bool
+
+
+def generate_stored(n: int, tenant_id: uuid.UUID, rng: random.Random, now: datetime) -> list[Any]:
+    """N stored events spread over the last 24 hours (yesterday's and today's partitions/indices)."""
+    from src.domain.ids import new_id
+    from src.domain.logs import LogEvent
+    from src.domain.severity import Severity
+
+    hosts = [f"ip-10-0-{i // 8}-{i % 8 + 10}" for i in range(24)]
+    out = []
+    for _ in range(n):
+        service = rng.choice(SERVICES)
+        user = f"u_{rng.randrange(50000):05d}"
+        severity, message, attributes = _message(rng, service, user)
+        traced = rng.random() < 0.6
+        out.append(
+            LogEvent(
+                id=new_id(),
+                tenant_id=tenant_id,
+                timestamp=now - timedelta(seconds=60 + rng.random() * 86_340),
+                received_at=now,
+                message=message,
+                severity=Severity(SEVERITY_NUMBERS[severity]),
+                service=service,
+                host=rng.choice(hosts),
+                user_id=user if traced else None,
+                action=None,
+                trace_id=f"{rng.getrandbits(128):032x}" if traced else None,
+                span_id=f"{rng.getrandbits(64):016x}" if traced else None,
+                attributes=attributes,
+            )
+        )
+    return out
+
+
+def copy_tuple(e: Any) -> tuple[Any, ...]:
+    return (
+        e.id,
+        e.tenant_id,
+        e.timestamp,
+        e.received_at,
+        int(e.severity),
+        e.service,
+        e.message,
+        e.host,
+        e.user_id,
+        e.action,
+        e.trace_id,
+        e.span_id,
+        orjson.dumps(e.attributes).decode(),
+        None,
+    )
+
+
+async def load_search_tenant(
+    stack: Stack, tenant_id: uuid.UUID, *, target: int, budget: float, chunk: int, concurrency: int, skip_pg: bool
+) -> LoadResult:
+    rng = random.Random(2024)
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(asyncpg_dsn(stack.backing.owner_url))
+    client = os_client(stack.os_url)
+    rss_before = rss_mib(stack.osmem_pid)
+    cpu = CpuMeter({"osmem": stack.osmem_pid}).start()
+    started = time.perf_counter()
+    loaded = 0
+    budget_hit = False
+    try:
+        while loaded < target:
+            if time.perf_counter() - started > budget:
+                budget_hit = True
+                break
+            events = generate_stored(min(chunk, target - loaded), tenant_id, rng, now)
+            parts = [events[i::concurrency] for i in range(concurrency)]
+            jobs = [raw_bulk(client, bulk_actions(part)) for part in parts if part]
+            if not skip_pg:
+                jobs.append(
+                    conn.copy_records_to_table("logs", records=[copy_tuple(e) for e in events], columns=COPY_COLUMNS)
+                )
+            await asyncio.gather(*jobs)
+            loaded += len(events)
+            if loaded % (chunk * 5) == 0 or loaded >= target:
+                elapsed = time.perf_counter() - started
+                log(
+                    f"search load: {loaded:,} events in {elapsed:.0f} s ({loaded / elapsed:,.0f}/s), "
+                    f"osmem RSS {fmt_mib(rss_mib(stack.osmem_pid))}"
+                )
+        seconds = time.perf_counter() - started
+        cpu.stop()
+        count = await os_count(client, tenant_id)
+        if count != loaded:
+            raise RuntimeError(f"search load: OpenSearch counts {count}, loaded {loaded}")
+        pg_rows = int(await conn.fetchval("SELECT count(*) FROM logs WHERE tenant_id = $1", tenant_id))
+        pg_size = int(await conn.fetchval("SELECT pg_database_size(current_database())")) / 2**20
+    finally:
+        await client.close()
+        await conn.close()
+    return LoadResult(
+        target=target,
+        loaded=loaded,
+        seconds=seconds,
+        budget_hit=budget_hit,
+        pg_rows=pg_rows,
+        pg_size_mib=pg_size,
+        rss_before=rss_before,
+        rss_after=rss_mib(stack.osmem_pid),
+        cpu=cpu.describe(),
+    )
+
+
+FILTER_SERVICES = ("billing", "checkout", "auth", "api-gateway")
+WORDS = ("declined", "upstream", "signed", "threshold")
+PHRASES = (
+    'stripe "authorization declined"',
+    'retrying "Service Unavailable"',
+    'table "slow threshold"',
+    'session "signed in"',
+)
+
+
+def query_params(kind: str, i: int, now: datetime) -> dict[str, Any]:
+    if kind == "filter":
+        hours = 1 + i % 6
+        end = now - timedelta(minutes=(i * 7) % 600)
+        return {
+            "service": FILTER_SERVICES[i % len(FILTER_SERVICES)],
+            "min_severity": "warn",
+            "from": (end - timedelta(hours=hours)).isoformat(),
+            "to": end.isoformat(),
+            "page_size": 50,
+        }
+    if kind == "word":
+        return {"q": WORDS[i % len(WORDS)], "page_size": 50}
+    return {"q": PHRASES[i % len(PHRASES)], "page_size": 50}
+
+
+async def run_queries(
+    base_url: str, tenant: Tenant, *, kinds: list[str], requests: int, budget: float
+) -> list[QueryResult]:
+    headers = {"Authorization": f"Bearer {tenant.api_key}"}
+    now = datetime.now(UTC)
+    out = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=300.0) as client:
+        for kind in kinds:
+            # One untimed warm-up request per kind.
+            await client.get("/api/v1/logs", params=query_params(kind, 0, now), headers=headers)
+            latencies: list[float] = []
+            totals: list[int] = []
+            started = time.perf_counter()
+            budget_hit = False
+            for i in range(requests):
+                if time.perf_counter() - started > budget:
+                    budget_hit = True
+                    break
+                params = query_params(kind, i, now)
+                sent = time.perf_counter()
+                response = await client.get("/api/v1/logs", params=params, headers=headers)
+                latencies.append(time.perf_counter() - sent)
+                if response.status_code != 200 or response.headers.get("x-logplane-source") != "opensearch":
+                    raise RuntimeError(f"{kind} query {params}: HTTP {response.status_code} {response.text[:300]}")
+                body = orjson.loads(response.content)
+                if body["total"] > 0 and not body["items"]:
+                    raise RuntimeError(f"{kind} query {params}: total {body['total']} but no items")
+                totals.append(int(body["total"]))
+            example = "&".join(f"{k}={v}" for k, v in query_params(kind, 0, now).items() if k not in ("from", "to")) + (
+                "&from=…&to=… (1-6 h windows)" if kind == "filter" else ""
+            )
+            out.append(QueryResult(kind, example, latencies, totals, budget_hit))
+            log(
+                f"search {kind}: {len(latencies)} requests, p50 {pct(latencies, 50) * 1000:.0f} ms, "
+                f"p95 {pct(latencies, 95) * 1000:.0f} ms, hits median {int(pct(totals, 50)):,}"
+            )
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}"
+
+
+def render(
+    args: argparse.Namespace,
+    command: str,
+    stack: Stack,
+    lat: LatencyResult | None,
+    thr: ThroughputResult | None,
+    load: LoadResult | None,
+    queries: list[QueryResult],
+    run_seconds: float,
+    rss_marks: list[tuple[str, float | None]],
+) -> str:
+    def mark(ok: bool) -> str:
+        return "meets target" if ok else "**BELOW target**"
+
+    osmem = "osmem-server 0.1.6 (in memory, japanese=False)" if stack.osmem_pid else f"OPENSEARCH_URL {stack.os_url}"
+    sqs = "moto server" if stack.pids.get("moto") else f"AWS_ENDPOINT_URL {stack.aws_url}"
+    lines = [
+        "## Search benchmark",
+        "",
+        f"Command: `{command}` (whole run {run_seconds / 60:.1f} min).",
+        "",
+        f"Machine: {machine()}; PostgreSQL {server_version(stack.backing.owner_url)}"
+        f" ({'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'embedded'}); {osmem}; SQS: {sqs}; one uvicorn"
+        " worker (uvloop, httptools); one index worker process with default settings"
+        " (receive_wait_seconds=5, batches of 10 messages, bulk chunks of 2000). Everything shares the same"
+        " cores, including this script; the machine is shared and noisy, so figures vary run to run.",
+        "",
+        "| Measure | Result | Target |",
+        "|---|---:|---|",
+    ]
+    if lat is not None:
+        p95 = pct(lat.visible, 95)
+        lines.append(
+            f"| Ingest→searchable latency p50 / p95 ({lat.sent_rate:.0f} events/s) | {ms(pct(lat.visible, 50))} / "
+            f"{ms(p95)} ms | p95 < 2000 ms: {mark(p95 < 2 and lat.missing == 0)} |"
+        )
+    if thr is not None:
+        ratio = thr.pipeline_rate / thr.raw_rate
+        lines.append(
+            f"| Indexing throughput pipeline / raw async_bulk | {thr.pipeline_rate:,.0f} / {thr.raw_rate:,.0f}"
+            f" events/s = **{ratio:.2f}** | >= 0.70: {mark(ratio >= 0.7)} |"
+        )
+    for q in queries:
+        n = load.loaded if load else 0
+        lines.append(
+            f"| Search `{q.kind}` p50 / p95 at {n:,} tenant events | {ms(pct(q.latencies, 50))} / "
+            f"{ms(pct(q.latencies, 95))} ms | - |"
+        )
+    if load is not None:
+        lines.append(
+            f"| osmem RSS after loading {load.loaded:,} events (+ earlier phases) | {fmt_mib(load.rss_after)} | - |"
+        )
+
+    if lat is not None:
+        lines += [
+            "",
+            "### 1. Ingest → searchable latency",
+            "",
+            f"{lat.batches} bulk requests of {args.latency_batch} events every {args.latency_batch / args.latency_rate * 1000:.0f} ms"
+            f" for {lat.seconds:.1f} s ({lat.events} events, {lat.sent_rate:.0f} events/s), after a 3 s untimed warm-up."
+            f" Each event's message carries its own marker word and its batch's; the batch marker is polled"
+            f" (`GET /api/v1/logs?q=<batch marker>&page_size=50`) every {lat.poll_interval * 1000:.0f} ms from the"
+            f" 201 until every event of the batch is returned ({lat.polls} polls). Latency is measured to the poll"
+            f" *response*, so it includes up to one poll interval plus a search round trip.",
+            "",
+            "| Interval (per event unless noted) | n | p50 ms | p95 ms | max ms |",
+            "|---|---:|---:|---:|---:|",
+            f"| 201 received → first poll response containing it | {len(lat.visible)} | {ms(pct(lat.visible, 50))} "
+            f"| {ms(pct(lat.visible, 95))} | {ms(max(lat.visible, default=float('nan')))} |",
+            f"| 201 received → its task `finished_at` (server clock) | {len(lat.to_finished)} | {ms(pct(lat.to_finished, 50))} "
+            f"| {ms(pct(lat.to_finished, 95))} | {ms(max(lat.to_finished, default=float('nan')))} |",
+            f"| per task: 201 → worker `started_at` | {len(lat.to_started)} | {ms(pct(lat.to_started, 50))} "
+            f"| {ms(pct(lat.to_started, 95))} | {ms(max(lat.to_started, default=float('nan')))} |",
+            f"| per task: `created_at` (ingest tx) → `started_at` (SQS hop + long poll) | {len(lat.queue_wait)} "
+            f"| {ms(pct(lat.queue_wait, 50))} | {ms(pct(lat.queue_wait, 95))} | {ms(max(lat.queue_wait, default=float('nan')))} |",
+            f"| per task: `started_at` → `finished_at` (fetch + bulk + mark) | {len(lat.index_time)} "
+            f"| {ms(pct(lat.index_time, 50))} | {ms(pct(lat.index_time, 95))} | {ms(max(lat.index_time, default=float('nan')))} |",
+            f"| bulk request round trip (the 201 itself) | {len(lat.ingest_rtt)} | {ms(pct(lat.ingest_rtt, 50))} "
+            f"| {ms(pct(lat.ingest_rtt, 95))} | {ms(max(lat.ingest_rtt, default=float('nan')))} |",
+            "",
+            f"Events never seen within 30 s: {lat.missing}. Reindex tasks: {lat.tasks} for {lat.batches} requests."
+            f" Per-event marker check (`q=<event marker>` returns exactly that event): {lat.marker_checks}."
+            f" CPU (cores): {lat.cpu}.",
+        ]
+        wait = pct(lat.queue_wait, 95)
+        lines += [
+            "",
+            f"Long poll: the worker waits up to `receive_wait_seconds` (5 s) per ReceiveMessage; the queue hop"
+            f" (`created_at` → `started_at`, which also includes the ingest transaction and the publish) is p95"
+            f" {ms(wait)} ms, so {'the long poll returns as soon as a message arrives and adds no measurable latency' if wait < 0.5 else 'the long poll DOES add latency (see the queue-hop row)'}.",
+        ]
+
+    if thr is not None:
+        ratio = thr.pipeline_rate / thr.raw_rate
+        spawn_ratio = thr.pipeline_spawn_rate / thr.raw_rate
+        mean_receive = sum(thr.receives) / len(thr.receives) if thr.receives else float("nan")
+        lines += [
+            "",
+            "### 2. Indexing throughput",
+            "",
+            f"{thr.events:,} events (bench/ingest.py's generator: ~100-200-character messages, nested attributes)."
+            f" Raw: the same events as `LogEvent`s with a fresh tenant id, `opensearchpy.helpers.async_bulk`"
+            f" with the adapter's action shape (`to_document`, `index_name`, `_routing`), chunk {OS_CHUNK}, one"
+            f" request in flight, timed to an OpenSearch count of {thr.events:,}. Pipeline: the same events posted"
+            f" to `POST /api/v1/logs/bulk` ({args.ingest_batch}/request, {args.ingest_clients} clients, worker stopped:"
+            f" {thr.ingest_seconds:.1f} s), then the worker started and timed to an OpenSearch count of {thr.events:,}"
+            f" for the tenant (polled every 250 ms).",
+            "",
+            "| Path | Seconds | Events/s | vs raw | CPU (cores) |",
+            "|---|---:|---:|---:|---|",
+            f"| raw async_bulk (1 request in flight) | {thr.raw_seconds:.2f} | {thr.raw_rate:,.0f} | 1.00 | {thr.raw_cpu} |",
+            f"| pipeline, first task started → all searchable | {thr.pipeline_seconds:.2f} | {thr.pipeline_rate:,.0f}"
+            f" | **{ratio:.2f}** | {thr.pipeline_cpu} |",
+            f"| pipeline, worker spawn → all searchable (incl. {thr.startup_seconds:.1f} s start-up) "
+            f"| {thr.pipeline_spawn_seconds:.2f} | {thr.pipeline_spawn_rate:,.0f} | {spawn_ratio:.2f} | same run |",
+            "",
+            f"Tasks: {thr.tasks} (log ids per task min/max/mean {thr.ids_per_task[0]}/{thr.ids_per_task[1]}/"
+            f"{thr.ids_per_task[2]:.0f}, attempts in total {thr.attempts}); worker receives with work:"
+            f" {len(thr.receives)}, {mean_receive:,.0f} events per bulk on average; per-task"
+            f" started→finished p50 {pct(thr.index_spans, 50):.2f} s.",
+        ]
+
+    if load is not None:
+        lines += [
+            "",
+            "### 3. Search latency at scale",
+            "",
+            f"A fresh tenant (created through the admin API) was loaded **directly**: COPY into PostgreSQL"
+            f"{' (skipped)' if args.skip_pg_load else ''} and raw `async_bulk` into OpenSearch ({args.load_concurrency}"
+            f" bulk requests in flight, chunks of {OS_CHUNK}), in rounds of {args.load_chunk:,} generated events spread"
+            f" over the last 24 h. This measures query latency, not ingest. Target {load.target:,}; loaded"
+            f" **{load.loaded:,}** in {load.seconds:.0f} s ({load.loaded / load.seconds:,.0f} events/s"
+            f"{'; stopped by --load-budget ' + format(args.load_budget, 'g') + ' s' if load.budget_hit else ''}),"
+            f" CPU: {load.cpu}. PostgreSQL holds {load.pg_rows:,} rows for the tenant (database"
+            f" {load.pg_size_mib:,.0f} MiB). osmem RSS {fmt_mib(load.rss_before)} before, {fmt_mib(load.rss_after)} after.",
+            "",
+            "Queries through `GET /api/v1/logs`, one client, sequential, keep-alive, one untimed warm-up each:",
+            "",
+            "| Query | Example | Requests | p50 ms | p95 ms | max ms | hits (median) |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for q in queries:
+            note = " (time budget)" if q.budget_hit else ""
+            lines.append(
+                f"| {q.kind} | `{q.example}` | {len(q.latencies)}{note} | {ms(pct(q.latencies, 50))} "
+                f"| {ms(pct(q.latencies, 95))} | {ms(max(q.latencies, default=float('nan')))} | {int(pct(q.totals, 50)):,} |"
+            )
+        lines += [
+            "",
+            "All queries answered from OpenSearch (`X-Logplane-Source: opensearch`), page_size 50, `track_total_hits`.",
+        ]
+    if rss_marks:
+        lines += ["", "osmem RSS: " + "; ".join(f"{name} {fmt_mib(v)}" for name, v in rss_marks) + "."]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--events", type=int, default=100_000, help="events for the throughput phase (raw and pipeline)")
+    p.add_argument("--search-events", type=int, default=1_000_000, help="events stored for the search phase")
+    p.add_argument("--load-budget", type=float, default=240.0, help="seconds allowed for loading the search tenant")
+    p.add_argument("--load-chunk", type=int, default=30_000, help="events generated and loaded per round")
+    p.add_argument("--load-concurrency", type=int, default=3, help="raw bulk requests in flight while loading")
+    p.add_argument("--skip-pg-load", action="store_true", help="load the search tenant into OpenSearch only")
+    p.add_argument("--search-requests", type=int, default=200, help="requests per query kind")
+    p.add_argument("--search-budget", type=float, default=60.0, help="seconds allowed per query kind")
+    p.add_argument("--latency-seconds", type=float, default=20.0)
+    p.add_argument("--latency-rate", type=int, default=200, help="events per second")
+    p.add_argument("--latency-batch", type=int, default=20, help="events per bulk request")
+    p.add_argument("--poll-interval", type=float, default=0.05, help="seconds between polls of one batch")
+    p.add_argument("--ingest-batch", type=int, default=1000, help="events per bulk request in the throughput phase")
+    p.add_argument("--ingest-clients", type=int, default=4)
+    p.add_argument("--skip", default="", help="comma-separated phases to skip: latency,throughput,search")
+    p.add_argument("--profile", type=Path, default=None, help="py-spy the worker during the pipeline into DIR")
+    p.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "search.md", help="markdown report")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    command = "python bench/search.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    workdir = Path(tempfile.mkdtemp(prefix="logplane-search-bench-"))
+    run_started = time.perf_counter()
+    stack: Stack | None = None
+    api: ApiServer | None = None
+    worker: WorkerProcess | None = None
+    lat: LatencyResult | None = None
+    thr: ThroughputResult | None = None
+    load: LoadResult | None = None
+    queries: list[QueryResult] = []
+    rss_marks: list[tuple[str, float | None]] = []
+    try:
+        log(f"workdir {workdir}")
+        stack = start_stack(workdir)
+        rss_marks.append(("at start", rss_mib(stack.osmem_pid)))
+        api = ApiServer(
+            stack.backing,
+            workers=1,
+            log_path=workdir / "api.log",
+            factory="bench.app_factory:create_app",
+            extra_env=stack.env(),
+        )
+        worker = WorkerProcess(stack, workdir / "worker.log")
+        api.wait_ready()
+        log(f"API up: {api.base_url} (pid {api.pid}); index worker pid {worker.pid}")
+        roots = {"api": api.pid, "worker": worker.pid, "osmem": stack.osmem_pid, "moto": stack.pids.get("moto")}
+
+        if "latency" not in skip:
+            tenant = asyncio.run(create_tenant(api.base_url, f"bench-latency-{uuid.uuid4().hex[:6]}"))
+            warm = asyncio.run(create_tenant(api.base_url, f"bench-warmup-{uuid.uuid4().hex[:6]}"))
+            log("latency: 3 s warm-up")
+            asyncio.run(
+                run_latency(
+                    api.base_url,
+                    warm,
+                    stack.backing.owner_url,
+                    seconds=3,
+                    rate=args.latency_rate,
+                    batch=args.latency_batch,
+                    poll_interval=args.poll_interval,
+                )
+            )
+            worker.check()
+            log(f"latency: {args.latency_rate} events/s for {args.latency_seconds:g} s")
+            cpu = CpuMeter(roots).start()
+            lat = asyncio.run(
+                run_latency(
+                    api.base_url,
+                    tenant,
+                    stack.backing.owner_url,
+                    seconds=args.latency_seconds,
+                    rate=args.latency_rate,
+                    batch=args.latency_batch,
+                    poll_interval=args.poll_interval,
+                )
+            )
+            lat.cpu = cpu.stop().describe()
+            log(
+                f"latency: p50 {ms(pct(lat.visible, 50))} ms, p95 {ms(pct(lat.visible, 95))} ms, missing {lat.missing};"
+                f" queue hop p95 {ms(pct(lat.queue_wait, 95))} ms [{lat.cpu}]"
+            )
+
+        if "throughput" not in skip:
+            thr, worker = run_throughput(args, stack, api, worker)
+            rss_marks.append((f"after throughput ({2 * args.events:,} more docs)", rss_mib(stack.osmem_pid)))
+
+        if "search" not in skip:
+            tenant = asyncio.run(create_tenant(api.base_url, f"bench-search-{uuid.uuid4().hex[:6]}"))
+            log(f"search: loading up to {args.search_events:,} events (budget {args.load_budget:g} s)")
+            load = asyncio.run(
+                load_search_tenant(
+                    stack,
+                    tenant.id,
+                    target=args.search_events,
+                    budget=args.load_budget,
+                    chunk=args.load_chunk,
+                    concurrency=args.load_concurrency,
+                    skip_pg=args.skip_pg_load,
+                )
+            )
+            rss_marks.append((f"after the search load ({load.loaded:,})", load.rss_after))
+            queries = asyncio.run(
+                run_queries(
+                    api.base_url,
+                    tenant,
+                    kinds=["filter", "word", "word+phrase"],
+                    requests=args.search_requests,
+                    budget=args.search_budget,
+                )
+            )
+            rss_marks.append(("after the queries (peak VmHWM)", rss_mib(stack.osmem_pid, "VmHWM")))
+
+        report = render(args, command, stack, lat, thr, load, queries, time.perf_counter() - run_started, rss_marks)
+        print(report)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(report + "\n")
+        log(f"wrote {args.output}")
+        return 0
+    finally:
+        if worker is not None:
+            worker.stop()
+        if api is not None:
+            api.stop()
+        if stack is not None:
+            stack.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
