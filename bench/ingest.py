@@ -10,13 +10,20 @@ What it does, end to end, with nothing to set up:
 2. The API: `python -m uvicorn --factory bench.app_factory:create_app` as a subprocess (uvloop,
    httptools, no access log, rate limiting off), once per `--workers` value.
 3. Baseline: N generated events written with asyncpg `copy_records_to_table` as the owner, one
-   connection, in chunks of the largest batch size, each chunk its own transaction.
+   connection, in chunks of the largest batch size, each chunk its own transaction. It runs right
+   before every bulk run (so it meets the same machine weather); its fastest run is the ceiling.
 4. Bulk API: the same N events as NDJSON bodies (serialised before the clock starts) posted to
    `POST /api/v1/logs/bulk` by a few concurrent keep-alive clients, once per batch size.
 5. Single POST: `--single-clients` connections each posting one event per request to
    `POST /api/v1/logs` for `--duration` seconds, with `wrk` if installed (cheapest load generator on a
-   small machine), else a lean asyncio client speaking raw HTTP/1.1 with pre-built request bytes.
+   small machine), else a lean asyncio client speaking raw HTTP/1.1 with pre-built request bytes
+   (`--client wrk,python` runs both). wrk opens its connections in one burst, which with
+   `--workers 2` can land them all on one worker; the asyncio client spaces them out. The split is
+   reported.
 6. Every phase is checked: each response must be 201 and the tenant's row count must match.
+
+Shared machine: before each timed phase the script waits (up to `--quiet-wait` s) for other
+processes to go quiet, keeps the best of `--repeat` runs, and warns when others still used CPU.
 
 Each phase also reports where the CPU went (API processes, PostgreSQL, load generator, everything
 else on the machine), read from /proc, because on a 2-core box the client and the database compete
@@ -864,26 +871,40 @@ class Row:
         return self.events / self.seconds
 
 
-def baseline(
-    args: argparse.Namespace, backing: Backing, events: list[dict[str, Any]], tenant: Tenant, api_pid: int
-) -> Row:
-    """Raw COPY of the events, `--repeat` times (fresh ids each time); the fastest run counts."""
-    n = len(events)
-    chunk = max(args.batch_sizes, default=5000)
-    runs: list[tuple[float, CpuWindow]] = []
-    for _ in range(args.repeat):
-        records = copy_records(events, tenant.id)
+@dataclass
+class Baseline:
+    """Raw COPY runs. One runs right before every bulk API run, so that on a shared machine the
+    baseline gets as many chances at a quiet moment as the API does; the fastest run is the ceiling."""
+
+    backing: Backing
+    events: list[dict[str, Any]]
+    chunk: int
+    runs: list[tuple[float, CpuWindow]] = field(default_factory=list)
+    tenant: Tenant | None = None
+
+    def measure(self, api_pid: int, quiet_wait: float) -> None:
+        assert self.tenant is not None
+        n = len(self.events)
+        records = copy_records(self.events, self.tenant.id)  # fresh ids each run
         cpu = CpuWindow(api_pid)
-        wait_for_quiet(args.quiet_wait)
-        seconds = asyncio.run(run_copy(backing.owner_url, records, chunk, cpu))
-        runs.append((seconds, cpu))
+        wait_for_quiet(quiet_wait)
+        seconds = asyncio.run(run_copy(self.backing.owner_url, records, self.chunk, cpu))
+        self.runs.append((seconds, cpu))
         log(f"COPY: {n} events in {seconds:.2f} s = {n / seconds:,.0f} events/s [{cpu.describe()}]")
-    stored = asyncio.run(count_rows(backing.owner_url, tenant.id))
-    if stored != n * args.repeat:
-        raise RuntimeError(f"COPY stored {stored} rows, expected {n * args.repeat}")
-    seconds, cpu_used = min(runs, key=lambda r: r[0])
-    label = f"raw COPY (asyncpg, {chunk}-row chunks, 1 connection)"
-    return Row(label, n, seconds, cpu_used, None, [n / s for s, _ in runs])
+
+    def verify(self) -> str:
+        assert self.tenant is not None
+        expected = len(self.events) * len(self.runs)
+        stored = asyncio.run(count_rows(self.backing.owner_url, self.tenant.id))
+        if stored != expected:
+            raise RuntimeError(f"COPY stored {stored} rows, expected {expected}")
+        return f"COPY {stored}/{expected}"
+
+    def row(self) -> Row:
+        n = len(self.events)
+        seconds, cpu = min(self.runs, key=lambda r: r[0])
+        label = f"raw COPY (asyncpg, {self.chunk}-row chunks, 1 connection)"
+        return Row(label, n, seconds, cpu, None, [n / s for s, _ in self.runs])
 
 
 def _ints(text: str) -> list[int]:
@@ -918,14 +939,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="bench.app_factory:create_app",
         help="uvicorn app factory (module:function); put other modules on PYTHONPATH to A/B a change",
     )
-    p.add_argument("--client", choices=("auto", "wrk", "python"), default="auto", help="single-POST load generator")
+    p.add_argument(
+        "--client",
+        default="auto",
+        help="single-POST load generator: wrk, python (raw asyncio), auto (wrk if installed), or a list: wrk,python",
+    )
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (1 keeps its CPU share smallest)")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of untimed single-POST warm-up")
     p.add_argument("--repeat", type=int, default=2, help="COPY and bulk runs per figure; the best counts")
     p.add_argument(
         "--quiet-wait",
         type=float,
-        default=10.0,
+        default=5.0,
         help="seconds to wait, before each timed phase, for other processes to go quiet (0: don't)",
     )
     p.add_argument(
@@ -949,9 +974,12 @@ def main(argv: list[str] | None = None) -> int:
         uvloop.install()
     except ImportError:  # pragma: no cover - uvicorn[standard] brings it
         pass
-    tool = args.client
-    if tool == "auto":
-        tool = "wrk" if shutil.which("wrk") else "python"
+    tools = [t.strip() for t in args.client.split(",") if t.strip()]
+    tools = list(dict.fromkeys((("wrk" if shutil.which("wrk") else "python") if t == "auto" else t) for t in tools))
+    if any(t not in ("wrk", "python") for t in tools) or not tools:
+        raise SystemExit(f"--client: expected auto, wrk, python or a comma list of them, got {args.client!r}")
+    if "wrk" in tools and not shutil.which("wrk"):
+        raise SystemExit("--client wrk: wrk is not installed (apt-get install wrk), use --client python")
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     command = "python bench/ingest.py " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -961,7 +989,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"workdir {workdir}; generating {args.events} events")
         backing = start_backing(workdir)
         events = make_events(args.events)
-        return run(args, tool, command, backing, events, workdir)
+        return run(args, tools, command, backing, events, workdir)
     finally:
         if backing is not None:
             backing.close()
@@ -970,7 +998,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(
     args: argparse.Namespace,
-    tool: str,
+    tools: list[str],
     command: str,
     backing: Backing,
     events: list[dict[str, Any]],
@@ -979,7 +1007,7 @@ def run(
     n = len(events)
     bulk_rows: list[Row] = []
     single: list[tuple[int, LoadResult, CpuWindow]] = []
-    copy_row: Row | None = None
+    baseline = Baseline(backing, events, max(args.batch_sizes, default=5000))
     verified: list[str] = []
     tenants: dict[str, Tenant] = {}
     for workers in args.workers:
@@ -993,16 +1021,15 @@ def run(
         try:
             server.wait_ready()
             log(f"API up: {server.base_url}, workers={workers}, pid {server.pid}")
-            names = [f"copy-{workers}", f"warmup-{workers}", f"single-{workers}"]
+            names = [f"copy-{workers}", f"warmup-{workers}", *(f"single-{workers}-{tool}" for tool in tools)]
             names += [f"bulk-{size}-{workers}" for size in args.batch_sizes]
             suffix = uuid.uuid4().hex[:6]
             for name in names:
                 tenants[name] = asyncio.run(create_tenant(server.base_url, f"bench-{name}-{suffix}"))
 
-            if copy_row is None:
-                # Baseline once, with the API up but idle (same machine state as the API runs).
-                copy_row = baseline(args, backing, events, tenants[f"copy-{workers}"], server.pid)
-                verified.append(f"COPY {copy_row.events * args.repeat}/{copy_row.events * args.repeat}")
+            baseline.tenant = baseline.tenant or tenants[f"copy-{workers}"]
+            if not args.batch_sizes:
+                baseline.measure(server.pid, args.quiet_wait)
 
             for size in args.batch_sizes:
                 tenant = tenants[f"bulk-{size}-{workers}"]
@@ -1011,6 +1038,7 @@ def run(
                 splits: list[str] = []
                 for attempt in range(args.repeat):
                     name = f"bulk-{size}-w{workers}" + (f"-{attempt + 1}" if args.repeat > 1 else "")
+                    baseline.measure(server.pid, args.quiet_wait)
                     wait_for_quiet(args.quiet_wait)
                     profiler = Profiler(args.profile, server.pid, name)
                     cpu = CpuWindow(server.pid)
@@ -1048,36 +1076,40 @@ def run(
 
             if args.warmup > 0:
                 single_load(
-                    tool, server.base_url, tenants[f"warmup-{workers}"].api_key, body, args, workdir, args.warmup
+                    tools[0], server.base_url, tenants[f"warmup-{workers}"].api_key, body, args, workdir, args.warmup
                 )
-            tenant = tenants[f"single-{workers}"]
-            wait_for_quiet(args.quiet_wait)
-            profiler = Profiler(args.profile, server.pid, f"single-w{workers}")
-            cpu = CpuWindow(server.pid)
-            cpu.start()
-            try:
-                result, split = single_load(tool, server.base_url, tenant.api_key, body, args, workdir, args.duration)
-            finally:
-                cpu.stop()
-                profiler.stop()
-            time.sleep(0.5)  # requests wrk abandoned at the deadline may still commit
-            stored = asyncio.run(count_rows(backing.owner_url, tenant.id))
-            # 201 means committed: every answered request is stored; a few cut off at the end may be too.
-            if not result.ok <= stored <= result.ok + result.errors + args.single_clients:
-                raise RuntimeError(f"single: {stored} rows stored for {result.ok} answered requests")
-            verified.append(f"single w{workers} {stored} rows for {result.ok} x 201")
-            if workers > 1:
-                result.tool += f" (connections per worker: {split})"
-            single.append((workers, result, cpu))
-            log(
-                f"single (workers={workers}, {result.tool}): {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
-                f"p99 {result.p99_ms:.1f} ms, errors {result.errors} [{cpu.describe()}]"
-            )
+            for tool in tools:
+                tenant = tenants[f"single-{workers}-{tool}"]
+                wait_for_quiet(args.quiet_wait)
+                profiler = Profiler(args.profile, server.pid, f"single-w{workers}-{tool}")
+                cpu = CpuWindow(server.pid)
+                cpu.start()
+                try:
+                    result, split = single_load(
+                        tool, server.base_url, tenant.api_key, body, args, workdir, args.duration
+                    )
+                finally:
+                    cpu.stop()
+                    profiler.stop()
+                time.sleep(0.5)  # requests abandoned at the deadline may still commit
+                stored = asyncio.run(count_rows(backing.owner_url, tenant.id))
+                # 201 means committed: every answered request is stored; a few cut off at the end may be too.
+                if not result.ok <= stored <= result.ok + result.errors + args.single_clients:
+                    raise RuntimeError(f"single: {stored} rows stored for {result.ok} answered requests")
+                verified.append(f"single w{workers} {tool} {stored} rows for {result.ok} x 201")
+                if workers > 1:
+                    result.tool += f" (connections per worker: {split})"
+                single.append((workers, result, cpu))
+                log(
+                    f"single (workers={workers}, {result.tool}): {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+                    f"p99 {result.p99_ms:.1f} ms, errors {result.errors} [{cpu.describe()}]"
+                )
         finally:
             server.stop()
 
-    assert copy_row is not None
-    report = render(args, command, tool, copy_row, bulk_rows, single, verified, backing)
+    verified.insert(0, baseline.verify())
+    copy_row = baseline.row()
+    report = render(args, command, tools, copy_row, bulk_rows, single, verified, backing)
     print(report)
     if args.json:
         args.json.write_bytes(
@@ -1134,7 +1166,7 @@ def server_version(owner_url: str) -> str:
 def render(
     args: argparse.Namespace,
     command: str,
-    tool: str,
+    tools: list[str],
     copy_row: Row,
     bulk_rows: list[Row],
     single: list[tuple[int, LoadResult, CpuWindow]],
@@ -1154,8 +1186,8 @@ def render(
         "",
         f"API: `{args.factory}`" + "".join(f", {k}={v}" for k, v in args.api_env) + ".",
         "",
-        f"Bulk: {copy_row.events} events per run, best of {args.repeat} runs (all runs listed). CPU: cores used"
-        " during the best run (api = uvicorn process tree, client = this script or wrk, other = the rest of"
+        f"Bulk: {copy_row.events} events per run, best of {args.repeat} runs per row; raw COPY runs right before"
+        " every bulk run and its best run is the baseline (all runs listed). CPU: cores used during the best run (api = uvicorn process tree, client = this script or wrk, other = the rest of"
         " the machine).",
         "",
         "| Path | uvicorn workers | Events/s (best) | vs COPY | Runs (events/s) | CPU (cores) |",
@@ -1178,7 +1210,7 @@ def render(
     if single:
         lines += [
             "",
-            f"Single-event POST, {args.single_clients} concurrent connections, {args.duration:g} s, load generator: {tool}.",
+            f"Single-event POST, {args.single_clients} concurrent connections, {args.duration:g} s, load generator: {' and '.join(tools)}.",
             "",
             "| uvicorn workers | Client | Requests (201) | Errors | Req/s | p50 ms | p90 ms | p99 ms | max ms | CPU (cores) |",
             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -1191,7 +1223,8 @@ def render(
         best_workers, best_single, _ = max(single, key=lambda s: s[1].rps)
         lines += [
             "",
-            f"Best single POST: {best_single.rps:,.0f} req/s with workers={best_workers}, p99 {best_single.p99_ms:.1f} ms "
+            f"Best single POST: {best_single.rps:,.0f} req/s ({best_single.tool}, workers={best_workers}), "
+            f"p99 {best_single.p99_ms:.1f} ms "
             f"(target >= 1500 req/s with p99 < 50 ms: "
             f"{mark(best_single.rps >= 1500 and best_single.p99_ms < 50)}).",
         ]

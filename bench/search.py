@@ -106,6 +106,13 @@ def rss_mib(pid: int | None, key: str = "VmRSS") -> float | None:
     return None
 
 
+def mem_available_mib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    return float("inf")
+
+
 def fmt_mib(value: float | None) -> str:
     return "n/a (external)" if value is None else f"{value:,.0f} MiB"
 
@@ -148,11 +155,11 @@ class CpuMeter:
                 used[owner[pid]] += delta
             elif comm.startswith("postgres"):
                 used["postgres"] += delta
-            else:
-                used["other"] += delta
         busy = _machine_busy() - self._busy
         total = os.cpu_count() or 1
         self.cores = {k: v / wall for k, v in used.items()}
+        # Everything else the machine did, including processes that exited during the window.
+        self.cores["other"] = max(0.0, busy / wall - sum(self.cores.values()))
         self.cores["idle"] = max(0.0, total - busy / wall)
         return self
 
@@ -748,12 +755,13 @@ class LoadResult:
     target: int
     loaded: int
     seconds: float
-    budget_hit: bool
+    stopped_by: str
     pg_rows: int
     pg_size_mib: float
     rss_before: float | None
     rss_after: float | None
     cpu: str
+    index_total: int
 
 
 @dataclass
@@ -817,59 +825,96 @@ def copy_tuple(e: Any) -> tuple[Any, ...]:
     )
 
 
-async def load_search_tenant(
-    stack: Stack, tenant_id: uuid.UUID, *, target: int, budget: float, chunk: int, concurrency: int, skip_pg: bool
-) -> LoadResult:
-    rng = random.Random(2024)
-    now = datetime.now(UTC)
-    conn = await asyncpg.connect(asyncpg_dsn(stack.backing.owner_url))
-    client = os_client(stack.os_url)
-    rss_before = rss_mib(stack.osmem_pid)
-    cpu = CpuMeter({"osmem": stack.osmem_pid}).start()
-    started = time.perf_counter()
-    loaded = 0
-    budget_hit = False
-    try:
-        while loaded < target:
-            if time.perf_counter() - started > budget:
-                budget_hit = True
-                break
-            events = generate_stored(min(chunk, target - loaded), tenant_id, rng, now)
-            parts = [events[i::concurrency] for i in range(concurrency)]
-            jobs = [raw_bulk(client, bulk_actions(part)) for part in parts if part]
-            if not skip_pg:
-                jobs.append(
-                    conn.copy_records_to_table("logs", records=[copy_tuple(e) for e in events], columns=COPY_COLUMNS)
-                )
-            await asyncio.gather(*jobs)
-            loaded += len(events)
-            if loaded % (chunk * 5) == 0 or loaded >= target:
-                elapsed = time.perf_counter() - started
+class SearchLoader:
+    """Loads one tenant straight into PostgreSQL (COPY) and OpenSearch (raw async_bulk), resumably."""
+
+    def __init__(self, stack: Stack, tenant_id: uuid.UUID, args: argparse.Namespace) -> None:
+        self.stack = stack
+        self.tenant_id = tenant_id
+        self.args = args
+        self.rng = random.Random(2024)
+        self.now = datetime.now(UTC)
+        self.loaded = 0
+        self.seconds = 0.0
+        self.stopped_by = ""
+        self.rss_before = rss_mib(stack.osmem_pid)
+        self.cpu_seconds: Counter[str] = Counter()
+
+    async def load_until(self, target: int) -> None:
+        """Load until `target` events, or until the time budget or a memory guard stops it."""
+        args = self.args
+        conn = await asyncpg.connect(asyncpg_dsn(self.stack.backing.owner_url))
+        client = os_client(self.stack.os_url)
+        cpu = CpuMeter({"osmem": self.stack.osmem_pid}).start()
+        started = time.perf_counter()
+        try:
+            while self.loaded < target and not self.stopped_by:
+                if self.seconds + time.perf_counter() - started > args.load_budget:
+                    self.stopped_by = f"--load-budget {args.load_budget:g} s"
+                    break
+                rss = rss_mib(self.stack.osmem_pid)
+                if rss is not None and rss > args.max_osmem_rss:
+                    self.stopped_by = f"osmem RSS {rss:,.0f} MiB > --max-osmem-rss {args.max_osmem_rss:,.0f} MiB"
+                    break
+                if mem_available_mib() < args.min_free_memory:
+                    self.stopped_by = f"MemAvailable {mem_available_mib():,.0f} MiB < {args.min_free_memory:,.0f} MiB"
+                    break
+                n = min(args.load_chunk, target - self.loaded)
+                events = generate_stored(n, self.tenant_id, self.rng, self.now)
+                parts = [events[i :: args.load_concurrency] for i in range(args.load_concurrency)]
+                jobs = [raw_bulk(client, bulk_actions(part)) for part in parts if part]
+                if not args.skip_pg_load:
+                    records = [copy_tuple(e) for e in events]
+                    jobs.append(conn.copy_records_to_table("logs", records=records, columns=COPY_COLUMNS))
+                await asyncio.gather(*jobs)
+                self.loaded += n
+                elapsed = self.seconds + time.perf_counter() - started
                 log(
-                    f"search load: {loaded:,} events in {elapsed:.0f} s ({loaded / elapsed:,.0f}/s), "
-                    f"osmem RSS {fmt_mib(rss_mib(stack.osmem_pid))}"
+                    f"search load: {self.loaded:,} events in {elapsed:.0f} s ({self.loaded / elapsed:,.0f}/s), "
+                    f"osmem RSS {fmt_mib(rss_mib(self.stack.osmem_pid))}"
                 )
-        seconds = time.perf_counter() - started
-        cpu.stop()
-        count = await os_count(client, tenant_id)
-        if count != loaded:
-            raise RuntimeError(f"search load: OpenSearch counts {count}, loaded {loaded}")
-        pg_rows = int(await conn.fetchval("SELECT count(*) FROM logs WHERE tenant_id = $1", tenant_id))
-        pg_size = int(await conn.fetchval("SELECT pg_database_size(current_database())")) / 2**20
+            self.seconds += time.perf_counter() - started
+            cpu.stop()
+            for name, cores in cpu.cores.items():
+                self.cpu_seconds[name] += cores * (time.perf_counter() - started)
+            count = await os_count(client, self.tenant_id)
+            if count != self.loaded:
+                raise RuntimeError(f"search load: OpenSearch counts {count}, loaded {self.loaded}")
+        finally:
+            await client.close()
+            await conn.close()
+
+    async def result(self, index_total: int) -> LoadResult:
+        conn = await asyncpg.connect(asyncpg_dsn(self.stack.backing.owner_url))
+        try:
+            pg_rows = int(await conn.fetchval("SELECT count(*) FROM logs WHERE tenant_id = $1", self.tenant_id))
+            pg_size = int(await conn.fetchval("SELECT pg_database_size(current_database())")) / 2**20
+        finally:
+            await conn.close()
+        span = self.seconds or 1.0
+        order = ("osmem", "postgres", "bench", "other", "idle")
+        cpu = ", ".join(f"{k} {self.cpu_seconds[k] / span:.2f}" for k in order if self.cpu_seconds.get(k, 0) > 0)
+        return LoadResult(
+            target=self.args.search_events,
+            loaded=self.loaded,
+            seconds=self.seconds,
+            stopped_by=self.stopped_by,
+            pg_rows=pg_rows,
+            pg_size_mib=pg_size,
+            rss_before=self.rss_before,
+            rss_after=rss_mib(self.stack.osmem_pid),
+            cpu=cpu,
+            index_total=index_total,
+        )
+
+
+async def index_total(os_url: str) -> int:
+    client = os_client(os_url)
+    try:
+        result = await client.count(index="logplane-logs-*", params={"ignore_unavailable": "true"})
+        return int(result["count"])
     finally:
         await client.close()
-        await conn.close()
-    return LoadResult(
-        target=target,
-        loaded=loaded,
-        seconds=seconds,
-        budget_hit=budget_hit,
-        pg_rows=pg_rows,
-        pg_size_mib=pg_size,
-        rss_before=rss_before,
-        rss_after=rss_mib(stack.osmem_pid),
-        cpu=cpu.describe(),
-    )
 
 
 FILTER_SERVICES = ("billing", "checkout", "auth", "api-gateway")
@@ -954,6 +999,7 @@ def render(
     thr: ThroughputResult | None,
     load: LoadResult | None,
     queries: list[QueryResult],
+    checkpoints: list[tuple[int, int, list[QueryResult]]],
     run_seconds: float,
     rss_marks: list[tuple[str, float | None]],
 ) -> str:
@@ -990,8 +1036,9 @@ def render(
         )
     for q in queries:
         n = load.loaded if load else 0
+        docs = load.index_total if load else 0
         lines.append(
-            f"| Search `{q.kind}` p50 / p95 at {n:,} tenant events | {ms(pct(q.latencies, 50))} / "
+            f"| Search `{q.kind}` p50 / p95 at {n:,} tenant events ({docs:,} in the index) | {ms(pct(q.latencies, 50))} / "
             f"{ms(pct(q.latencies, 95))} ms | - |"
         )
     if load is not None:
@@ -1078,21 +1125,47 @@ def render(
             f" bulk requests in flight, chunks of {OS_CHUNK}), in rounds of {args.load_chunk:,} generated events spread"
             f" over the last 24 h. This measures query latency, not ingest. Target {load.target:,}; loaded"
             f" **{load.loaded:,}** in {load.seconds:.0f} s ({load.loaded / load.seconds:,.0f} events/s"
-            f"{'; stopped by --load-budget ' + format(args.load_budget, 'g') + ' s' if load.budget_hit else ''}),"
+            f"{'; stopped by ' + load.stopped_by if load.stopped_by else ''}),"
             f" CPU: {load.cpu}. PostgreSQL holds {load.pg_rows:,} rows for the tenant (database"
             f" {load.pg_size_mib:,.0f} MiB). osmem RSS {fmt_mib(load.rss_before)} before, {fmt_mib(load.rss_after)} after.",
             "",
-            "Queries through `GET /api/v1/logs`, one client, sequential, keep-alive, one untimed warm-up each:",
+            "Queries through `GET /api/v1/logs`, one client, sequential, keep-alive, one untimed warm-up per kind"
+            f" ({args.checkpoint_requests} requests per kind at a checkpoint, {args.search_requests} at the final size;"
+            f" at most {args.search_budget:g} s per kind):",
             "",
-            "| Query | Example | Requests | p50 ms | p95 ms | max ms | hits (median) |",
-            "|---|---|---:|---:|---:|---:|---:|",
+            "| Tenant events | Docs in index (all tenants) | Query | Example | Requests | p50 ms | p95 ms | max ms | hits (median) |",
+            "|---:|---:|---|---|---:|---:|---:|---:|---:|",
         ]
-        for q in queries:
-            note = " (time budget)" if q.budget_hit else ""
-            lines.append(
-                f"| {q.kind} | `{q.example}` | {len(q.latencies)}{note} | {ms(pct(q.latencies, 50))} "
-                f"| {ms(pct(q.latencies, 95))} | {ms(max(q.latencies, default=float('nan')))} | {int(pct(q.totals, 50)):,} |"
-            )
+        sized = [*checkpoints, (load.loaded, load.index_total, queries)]
+        for tenant_events, docs, found in sized:
+            for q in found:
+                note = " (time budget)" if q.budget_hit else ""
+                lines.append(
+                    f"| {tenant_events:,} | {docs:,} | {q.kind} | `{q.example}` | {len(q.latencies)}{note} "
+                    f"| {ms(pct(q.latencies, 50))} | {ms(pct(q.latencies, 95))} "
+                    f"| {ms(max(q.latencies, default=float('nan')))} | {int(pct(q.totals, 50)):,} |"
+                )
+        if checkpoints and load.loaded < load.target and load.loaded > checkpoints[0][0]:
+            first_n, _, first = checkpoints[0]
+            guesses = []
+            for a, b in zip(first, queries, strict=True):
+                slope = (pct(b.latencies, 50) - pct(a.latencies, 50)) / (load.loaded - first_n)
+                guess = pct(b.latencies, 50) + slope * (load.target - load.loaded)
+                guesses.append(f"{a.kind} ~{ms(guess)} ms")
+            lines += [
+                "",
+                f"Not measured: a straight line through the two measured p50s puts {load.target:,} tenant events at "
+                + ", ".join(guesses)
+                + ".",
+            ]
+        if load.rss_after is not None and load.index_total:
+            per_doc = (load.rss_after - (rss_marks[0][1] or 0)) * 1024 / load.index_total
+            lines += [
+                "",
+                f"osmem memory: {per_doc:,.1f} KiB of RSS per stored document ({load.index_total:,} documents,"
+                f" {fmt_mib(load.rss_after)}); {load.target:,} documents would need about"
+                f" {per_doc * load.target / 2**20:,.1f} GiB (machine: {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB).",
+            ]
         lines += [
             "",
             "All queries answered from OpenSearch (`X-Logplane-Source: opensearch`), page_size 50, `track_total_hits`.",
@@ -1114,8 +1187,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--load-budget", type=float, default=240.0, help="seconds allowed for loading the search tenant")
     p.add_argument("--load-chunk", type=int, default=30_000, help="events generated and loaded per round")
     p.add_argument("--load-concurrency", type=int, default=3, help="raw bulk requests in flight while loading")
+    p.add_argument("--max-osmem-rss", type=float, default=12_000, help="MiB; stop loading above this osmem RSS")
+    p.add_argument("--min-free-memory", type=float, default=4_000, help="MiB; stop loading below this MemAvailable")
     p.add_argument("--skip-pg-load", action="store_true", help="load the search tenant into OpenSearch only")
     p.add_argument("--search-requests", type=int, default=200, help="requests per query kind")
+    p.add_argument(
+        "--checkpoints",
+        type=lambda text: [int(x) for x in text.split(",") if x.strip()],
+        default=[100_000],
+        help="tenant sizes at which to also measure (comma-separated; fewer requests)",
+    )
+    p.add_argument("--checkpoint-requests", type=int, default=50, help="requests per query kind at a checkpoint")
     p.add_argument("--search-budget", type=float, default=60.0, help="seconds allowed per query kind")
     p.add_argument("--latency-seconds", type=float, default=20.0)
     p.add_argument("--latency-rate", type=int, default=200, help="events per second")
@@ -1149,6 +1231,7 @@ def main(argv: list[str] | None = None) -> int:
     thr: ThroughputResult | None = None
     load: LoadResult | None = None
     queries: list[QueryResult] = []
+    checkpoints: list[tuple[int, int, list[QueryResult]]] = []
     rss_marks: list[tuple[str, float | None]] = []
     try:
         log(f"workdir {workdir}")
@@ -1208,23 +1291,32 @@ def main(argv: list[str] | None = None) -> int:
         if "search" not in skip:
             tenant = asyncio.run(create_tenant(api.base_url, f"bench-search-{uuid.uuid4().hex[:6]}"))
             log(f"search: loading up to {args.search_events:,} events (budget {args.load_budget:g} s)")
-            load = asyncio.run(
-                load_search_tenant(
-                    stack,
-                    tenant.id,
-                    target=args.search_events,
-                    budget=args.load_budget,
-                    chunk=args.load_chunk,
-                    concurrency=args.load_concurrency,
-                    skip_pg=args.skip_pg_load,
+            loader = SearchLoader(stack, tenant.id, args)
+            kinds = ["filter", "word", "word+phrase"]
+            for checkpoint in sorted(c for c in args.checkpoints if c < args.search_events):
+                asyncio.run(loader.load_until(checkpoint))
+                if loader.loaded < checkpoint:
+                    break
+                total = asyncio.run(index_total(stack.os_url))
+                log(f"search: checkpoint at {loader.loaded:,} tenant events ({total:,} in the index)")
+                found = asyncio.run(
+                    run_queries(
+                        api.base_url,
+                        tenant,
+                        kinds=kinds,
+                        requests=args.checkpoint_requests,
+                        budget=args.search_budget,
+                    )
                 )
-            )
+                checkpoints.append((loader.loaded, total, found))
+            asyncio.run(loader.load_until(args.search_events))
+            load = asyncio.run(loader.result(asyncio.run(index_total(stack.os_url))))
             rss_marks.append((f"after the search load ({load.loaded:,})", load.rss_after))
             queries = asyncio.run(
                 run_queries(
                     api.base_url,
                     tenant,
-                    kinds=["filter", "word", "word+phrase"],
+                    kinds=kinds,
                     requests=args.search_requests,
                     budget=args.search_budget,
                 )

@@ -178,6 +178,9 @@ class FakeLogReader(LogReader):
     async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int:
         return len(self._mine(tenant_id))
 
+    async def after_id(self, *, tenant_id: UUID, after: UUID, limit: int) -> list[LogEvent]:
+        return sorted((e for e in self._mine(tenant_id) if e.id > after), key=lambda e: e.id)[:limit]
+
     def _archivable(self, tenant_id: UUID, before: datetime, received_before: datetime) -> list[LogEvent]:
         return [e for e in self._mine(tenant_id) if e.timestamp < before and e.received_at < received_before]
 

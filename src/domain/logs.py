@@ -59,3 +59,21 @@ class StoredRef:
     id: UUID
     timestamp: datetime
     created: bool
+
+
+def public_view(event: LogEvent) -> dict[str, Any]:
+    """The shape every API shows an event in (search, by id, live stream, export)."""
+    return {
+        "id": event.id,
+        "timestamp": event.timestamp,
+        "received_at": event.received_at,
+        "severity": event.severity.name,
+        "service": event.service,
+        "message": event.message,
+        "host": event.host,
+        "user_id": event.user_id,
+        "action": event.action,
+        "trace_id": event.trace_id,
+        "span_id": event.span_id,
+        "attributes": event.attributes,
+    }

@@ -25,6 +25,7 @@ from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
 from src.domain.credentials import ApiKey
 from src.domain.event_limits import EventLimits
 from src.domain.ports.archive_store import ArchiveStore
+from src.domain.ports.event_bus import EventBus
 from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.task_queue import TaskQueue
 from src.domain.ports.token_codec import TokenCodec
@@ -38,8 +39,9 @@ from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_logs import IngestLogs
 from src.usecases.issue_token import IssueToken
 from src.usecases.list_archives import ListArchives
+from src.usecases.live_tail import LiveTail
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
-from src.usecases.publish_tasks import PublishTasks
+from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
 from src.usecases.request_reindex import RequestReindex
@@ -82,11 +84,13 @@ class Container:
     request_cleanup: RequestCleanup
     request_restore: RequestRestore
     list_archives: ListArchives
+    bus: EventBus
+    live_tail: LiveTail
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.writer.close()
-        for resource in (self.search_index, self.queue, self.archive_store):
+        for resource in (self.search_index, self.queue, self.archive_store, self.bus):
             closer = getattr(resource, "close", None)
             if closer is not None:
                 await closer()
@@ -130,6 +134,18 @@ def make_task_queue(settings: Settings) -> TaskQueue:
     return SqsTaskQueue(aioboto3.Session(), endpoint_url=settings.aws.endpoint_url, prefix=settings.aws.queue_prefix)
 
 
+def make_event_bus(settings: Settings) -> EventBus:
+    if settings.redis.redis_url:
+        from redis.asyncio import Redis
+
+        from src.adapters.redis.event_bus import RedisEventBus
+
+        return RedisEventBus(Redis.from_url(settings.redis.redis_url))
+    from src.adapters.memory.event_bus import InProcessEventBus
+
+    return InProcessEventBus()
+
+
 def make_archive_store(settings: Settings) -> ArchiveStore:
     if not settings.aws.queues_enabled:
         return UnconfiguredArchiveStore()
@@ -152,13 +168,14 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     queue: TaskQueue = overrides.get("queue") or make_task_queue(settings)
     publish = PublishTasks(queue)
     archive_store: ArchiveStore = overrides.get("archive_store") or make_archive_store(settings)
+    bus: EventBus = overrides.get("bus") or make_event_bus(settings)
     writer = GroupCommitWriter(
         uow,
         partitions,
         max_batch_events=ingest_cfg.group_commit_max_events,
         max_inflight=ingest_cfg.group_commit_inflight,
         metrics=PrometheusIngestMetrics(),
-        after_commit=publish.execute,
+        after_commit=AnnounceCommitted(publish, bus).execute,
     )
     cache_ttl = settings.auth.credential_cache_seconds
     key_cache: TtlCache[bytes, ApiKey | None] = TtlCache(ttl=cache_ttl)
@@ -209,4 +226,8 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         request_cleanup=RequestCleanup(uow, publish),
         request_restore=RequestRestore(uow, publish),
         list_archives=ListArchives(archive_store),
+        bus=bus,
+        live_tail=LiveTail(
+            bus, uow, queue_size=settings.api.stream_queue_size, replay_limit=settings.api.stream_replay_limit
+        ),
     )

@@ -131,6 +131,8 @@ class ApiSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
+    stream_queue_size: int = 1000
+    stream_replay_limit: int = 10_000
 
 
 class Settings:

@@ -31,6 +31,14 @@ logger = logging.getLogger(__name__)
 Outcome = StoredRef | Conflict
 
 
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """One tenant's share of a committed group: its outbox task and the events it stored."""
+
+    task: AsyncTask
+    events: list[LogEvent]
+
+
 @dataclass(slots=True)
 class _Request:
     tenant_id: UUID
@@ -49,7 +57,7 @@ class GroupCommitWriter:
         max_batch_events: int = 10_000,
         max_inflight: int = 2,
         metrics: IngestMetrics | None = None,
-        after_commit: Callable[[list[AsyncTask]], Awaitable[object]] | None = None,
+        after_commit: Callable[[list[Committed]], Awaitable[object]] | None = None,
         partition_horizon_days: int = 62,
     ) -> None:
         self._uow_factory = uow_factory
@@ -161,14 +169,14 @@ class GroupCommitWriter:
         except Exception:
             logger.warning("could not prepare partitions for %s; rows go to the default partition", sorted(days))
 
-    def _announce(self, tasks: list[AsyncTask]) -> None:
+    def _announce(self, tasks: list[Committed]) -> None:
         if not tasks or self._after_commit is None:
             return
         task = asyncio.create_task(self._announce_now(tasks))
         self._announcing.add(task)
         task.add_done_callback(self._announcing.discard)
 
-    async def _announce_now(self, tasks: list[AsyncTask]) -> None:
+    async def _announce_now(self, tasks: list[Committed]) -> None:
         assert self._after_commit is not None
         try:
             await self._after_commit(tasks)
@@ -176,13 +184,13 @@ class GroupCommitWriter:
             # Nothing is lost: the rows are committed and `pending`; the outbox relay publishes them.
             logger.warning("publishing %d committed task(s) failed; the relay will retry", len(tasks), exc_info=True)
 
-    async def _commit(self, batch: list[_Request]) -> tuple[list[list[Outcome]], list[AsyncTask]]:
+    async def _commit(self, batch: list[_Request]) -> tuple[list[list[Outcome]], list[Committed]]:
         await self._ensure_partitions(batch)
         by_tenant: dict[UUID, list[int]] = {}
         for i, request in enumerate(batch):
             by_tenant.setdefault(request.tenant_id, []).append(i)
         outcomes: list[list[Outcome]] = [[] for _ in batch]
-        tasks: list[AsyncTask] = []
+        tasks: list[Committed] = []
         async with self._uow_factory() as uow:
             for tenant_id, indexes in by_tenant.items():
                 await uow.act_as_tenant(tenant_id)
@@ -196,7 +204,7 @@ class GroupCommitWriter:
 
     async def _write_tenant(
         self, uow: UnitOfWork, tenant_id: UUID, requests: list[_Request], outcomes: list[list[Outcome]]
-    ) -> AsyncTask | None:
+    ) -> Committed | None:
         # First sight of each client id in this batch; later sights resolve to the same event.
         claims: dict[str, IdempotencyClaim] = {}
         for request in requests:
@@ -252,4 +260,4 @@ class GroupCommitWriter:
         self._metrics.observe_stored(
             tenant_id=tenant_id, events=len(to_store), bytes_=sum(len(e.message) for e in to_store)
         )
-        return task
+        return Committed(task, to_store)

@@ -6,9 +6,12 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from src.domain.logs import public_view
+from src.domain.ports.event_bus import EventBus
 from src.domain.ports.outbox import OutboxStore
 from src.domain.ports.task_queue import TaskQueue
 from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskType, task_message
+from src.usecases.group_commit import Committed
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +32,23 @@ class PublishTasks:
             await self._queue.publish(queue=queue, bodies=[task_message(t) for t in items])
             sent += len(items)
         return sent
+
+
+class AnnounceCommitted:
+    """After a group commit: tasks to their queues, events to the live stream. Either may fail
+    without loss — the task stays pending for the relay; a live client resumes with `since_id`."""
+
+    def __init__(self, publish: PublishTasks, bus: EventBus) -> None:
+        self._publish = publish
+        self._bus = bus
+
+    async def execute(self, committed: Sequence[Committed]) -> None:
+        for share in committed:
+            try:
+                await self._bus.publish(tenant_id=share.task.tenant_id, events=[public_view(e) for e in share.events])
+            except Exception:
+                logger.warning("live publish of %d events failed", len(share.events), exc_info=True)
+        await self._publish.execute([share.task for share in committed])
 
 
 class RelayOutbox:

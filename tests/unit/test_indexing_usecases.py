@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 
+from src.adapters.memory.event_bus import InProcessEventBus
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import DependencyUnavailable, InvalidInput
 from src.domain.event_limits import EventLimits
@@ -18,7 +19,7 @@ from src.domain.tasks import AsyncTask, TaskStatus, TaskType, task_message
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.index_tasks import IndexTasks
 from src.usecases.ingest_logs import IngestLogs, IngestRequest
-from src.usecases.publish_tasks import PublishTasks, RelayOutbox
+from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks, RelayOutbox
 from src.usecases.search_logs import SearchLogs
 from tests.fakes import FakePartitions, FakeSearchIndex, FakeTaskQueue, FakeUnitOfWorkFactory
 
@@ -35,7 +36,10 @@ class World:
         self.queue = FakeTaskQueue()
         self.index = FakeSearchIndex()
         self.publish = PublishTasks(self.queue)
-        writer = GroupCommitWriter(self.uow, FakePartitions(), after_commit=self.publish.execute)
+        self.bus = InProcessEventBus()
+        writer = GroupCommitWriter(
+            self.uow, FakePartitions(), after_commit=AnnounceCommitted(self.publish, self.bus).execute
+        )
         self.ingest = IngestLogs(writer, limits=EventLimits(), clock=lambda: NOW)
         self.writer = writer
         self.worker = IndexTasks(self.uow, self.index, self.queue, max_receive_count=3, range_batch=4)

@@ -160,3 +160,10 @@ class PostgresLogReader(LogReader):
             {"t": tenant_id, "before": before, "received_before": received_before},
         )
         return int(result.scalar_one())
+
+    async def after_id(self, *, tenant_id: UUID, after: UUID, limit: int) -> list[LogEvent]:
+        rows = await self._conn.execute(
+            text(f"SELECT {_COLUMNS} FROM logs WHERE tenant_id = :t AND id > :after ORDER BY id LIMIT :limit"),
+            {"t": tenant_id, "after": after, "limit": limit},
+        )
+        return [log_from_row(r) for r in rows.mappings()]

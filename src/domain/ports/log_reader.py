@@ -42,3 +42,7 @@ class LogReader(Protocol):
 
     @abstractmethod
     async def count_archivable(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int: ...
+
+    @abstractmethod
+    async def after_id(self, *, tenant_id: UUID, after: UUID, limit: int) -> list[LogEvent]:
+        """Events stored after `after` in id (ingest-time) order: replay for a resuming stream."""

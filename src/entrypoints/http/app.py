@@ -16,7 +16,7 @@ from src.entrypoints.http import errors
 from src.entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
 from src.entrypoints.http.responses import JsonResponse
-from src.entrypoints.http.routers import archives, auth, health, logs, reads, search, tenants
+from src.entrypoints.http.routers import archives, auth, health, logs, reads, search, stream, tenants
 from src.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -49,15 +49,15 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
 
             redis_client = Redis.from_url(settings.redis.redis_url)
             container.extras.setdefault("readiness", {})["redis"] = redis_client.ping
+        # Only what this deployment configured is probed; the rest is reported by its absence.
         optional = container.extras.setdefault("optional_readiness", {})
-        for name, resource in (
-            ("opensearch", container.search_index),
-            ("sqs", container.queue),
-            ("s3", container.archive_store),
-        ):
-            probe = getattr(resource, "ping", None)
-            if probe is not None:
-                optional[name] = probe
+        if settings.opensearch.url:
+            optional["opensearch"] = getattr(container.search_index, "ping", None)
+        if settings.aws.queues_enabled:
+            optional["sqs"] = getattr(container.queue, "ping", None)
+            optional["s3"] = container.archive_store.ping
+        for name in [n for n, probe in optional.items() if probe is None]:
+            del optional[name]
         app.state.container = container
         maintenance = asyncio.create_task(_keep_partitions_ahead(container))
         try:
@@ -82,6 +82,7 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     admin_limit = f"{settings.rate_limit.admin_per_minute}/minute"
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(stream.router)
     app.include_router(logs.logs_router(limiter, rates))
     app.include_router(search.search_router(limiter, rates, admin_limit))
     app.include_router(archives.archives_router(limiter, rates))

