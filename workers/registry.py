@@ -6,13 +6,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from src.entrypoints.settings import Settings
-from workers import archive, cleanup, index, maintenance
+from workers import archive, cleanup, export, index, maintenance
 
 WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
 
 WORKERS: dict[str, WorkerMain] = {
     "archive": archive.main,
     "cleanup": cleanup.main,
+    "export": export.main,
     "index": index.main,
     "maintenance": maintenance.main,
 }

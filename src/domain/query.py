@@ -14,6 +14,7 @@ import base64
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -144,3 +145,77 @@ class LogStats:
     by_severity: dict[str, int]
     top_services: list[tuple[str, int]]
     histogram: list[tuple[datetime, int]] = field(default_factory=list)
+
+
+FILTER_NAMES = frozenset(
+    {
+        "from",
+        "to",
+        "severity",
+        "min_severity",
+        "service",
+        "host",
+        "user_id",
+        "action",
+        "trace_id",
+        "q",
+        "sort",
+        "attributes",
+    }
+)
+
+
+def _when(value: Any, name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as e:
+        raise InvalidInput(f"{name} is not an RFC 3339 time", details={"field": name}) from e
+    if parsed.tzinfo is None:
+        raise InvalidInput(f"{name} needs a UTC offset", details={"field": name})
+    return parsed
+
+
+def query_from_filters(filters: dict[str, Any]) -> LogQuery:
+    """The search filters as a dict (an export request body, or query parameters): one parser for both.
+
+    Attributes come as {"attributes": {"key": "value"}} or as "attr.<key>" entries."""
+    attributes = dict(filters.get("attributes") or {})
+    for key, value in filters.items():
+        if key.startswith("attr."):
+            attributes[key.removeprefix("attr.")] = value
+    unknown = {k for k in filters if k not in FILTER_NAMES and not k.startswith("attr.")}
+    if unknown:
+        raise InvalidInput(
+            f"unknown filter {sorted(unknown)}", code="invalid_filter", details={"unknown": sorted(unknown)}
+        )
+    severities = filters.get("severity") or []
+    if isinstance(severities, str):
+        severities = [severities]
+    try:
+        parsed_severities = frozenset(normalise_severity(s) for s in severities)
+        minimum = normalise_severity(filters["min_severity"]) if filters.get("min_severity") else None
+    except ValueError as e:
+        raise InvalidInput(str(e), code="invalid_filter") from e
+    sort = filters.get("sort") or "desc"
+    if sort not in ("asc", "desc"):
+        raise InvalidInput("sort is asc or desc", details={"field": "sort"})
+    q = filters.get("q")
+    query = LogQuery(
+        start=_when(filters.get("from"), "from"),
+        end=_when(filters.get("to"), "to"),
+        severities=parsed_severities,
+        min_severity=minimum,
+        service=filters.get("service"),
+        host=filters.get("host"),
+        user_id=filters.get("user_id"),
+        action=filters.get("action"),
+        trace_id=filters.get("trace_id"),
+        attributes=tuple((str(k), str(v)) for k, v in attributes.items()),
+        text=parse_text_query(q) if q and str(q).strip() else None,
+        descending=sort == "desc",
+        use_cursor=True,
+    )
+    query.check()
+    return query

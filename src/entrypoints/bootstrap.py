@@ -35,6 +35,7 @@ from src.entrypoints.settings import Settings
 from src.usecases.auth_cache import TtlCache
 from src.usecases.authenticate import Authenticate
 from src.usecases.create_tenant import CreateTenant
+from src.usecases.export_logs import GetExport, RequestExport, StreamExport
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_logs import IngestLogs
 from src.usecases.issue_token import IssueToken
@@ -86,6 +87,9 @@ class Container:
     list_archives: ListArchives
     bus: EventBus
     live_tail: LiveTail
+    stream_export: StreamExport
+    request_export: RequestExport
+    get_export: GetExport
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -230,4 +234,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         live_tail=LiveTail(
             bus, uow, queue_size=settings.api.stream_queue_size, replay_limit=settings.api.stream_replay_limit
         ),
+        stream_export=StreamExport(uow),
+        request_export=RequestExport(uow, publish),
+        get_export=GetExport(uow, archive_store),
     )

@@ -46,3 +46,9 @@ class LogReader(Protocol):
     @abstractmethod
     async def after_id(self, *, tenant_id: UUID, after: UUID, limit: int) -> list[LogEvent]:
         """Events stored after `after` in id (ingest-time) order: replay for a resuming stream."""
+
+    @abstractmethod
+    def stream_query(self, *, tenant_id: UUID, query: LogQuery) -> AsyncIterator[LogEvent]:
+        """Every matching event in the query's order through a server-side cursor (exports).
+
+        `query.text` is matched as case-insensitive substrings of the message here."""

@@ -16,7 +16,7 @@ from src.entrypoints.http import errors
 from src.entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
 from src.entrypoints.http.responses import JsonResponse
-from src.entrypoints.http.routers import archives, auth, health, logs, reads, search, stream, tenants
+from src.entrypoints.http.routers import archives, auth, exports, health, logs, reads, search, stream, tenants
 from src.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(logs.logs_router(limiter, rates))
     app.include_router(search.search_router(limiter, rates, admin_limit))
     app.include_router(archives.archives_router(limiter, rates))
+    app.include_router(exports.exports_router(limiter, rates))
     app.include_router(reads.reads_router(limiter, rates))
     app.include_router(tenants.tenants_router(limiter, admin_limit))
     app.include_router(auth.auth_router(limiter, rates, admin_limit))

@@ -1,0 +1,233 @@
+"""Use cases: export a tenant's logs — streamed to the caller, or written to S3 by a worker."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import zlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from src.domain.credentials import Principal, Scope
+from src.domain.errors import Forbidden, InvalidInput, NotFound
+from src.domain.export_format import ExportFormat, csv_header, csv_row, ndjson_row
+from src.domain.ids import new_id
+from src.domain.logs import LogEvent
+from src.domain.ports.archive_store import ArchiveStore
+from src.domain.ports.parquet_writer import ParquetWriterFactory
+from src.domain.ports.task_queue import QueueMessage, TaskQueue
+from src.domain.ports.unit_of_work import UnitOfWorkFactory
+from src.domain.query import LogQuery
+from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.usecases.publish_tasks import PublishTasks
+from src.usecases.task_lifecycle import TaskLifecycle
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "export"
+CHUNK_BYTES = 256 * 1024
+
+
+def _require_read(principal: Principal) -> None:
+    if not principal.has(Scope.READ):
+        raise Forbidden("this credential lacks the 'read' scope", code="missing_scope", details={"scope": "read"})
+
+
+async def _encoded(events: AsyncIterator[LogEvent], fmt: ExportFormat, gzip: bool) -> AsyncIterator[bytes]:
+    """Rows in chunks of about CHUNK_BYTES, optionally gzip-compressed on the fly."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS) if gzip else None
+    row = csv_row if fmt is ExportFormat.CSV else ndjson_row
+    buffer = bytearray(csv_header() if fmt is ExportFormat.CSV else b"")
+    async for event in events:
+        buffer += row(event)
+        if len(buffer) >= CHUNK_BYTES:
+            yield compressor.compress(bytes(buffer)) if compressor else bytes(buffer)
+            buffer.clear()
+    tail = bytes(buffer)
+    yield (compressor.compress(tail) + compressor.flush()) if compressor else tail
+
+
+class StreamExport:
+    """Rules: `read` scope; the same filters as search; NDJSON or CSV (Parquet is an async export);
+    rows come from PostgreSQL through a server-side cursor, so memory stays flat at any size."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    def check(self, *, principal: Principal, query: LogQuery, fmt: ExportFormat) -> None:
+        _require_read(principal)
+        if fmt is ExportFormat.PARQUET:
+            raise InvalidInput(
+                "Parquet is not streamed; request it with POST /api/v1/exports", code="unsupported_format"
+            )
+
+    async def execute(
+        self, *, principal: Principal, query: LogQuery, fmt: ExportFormat, gzip: bool
+    ) -> AsyncIterator[bytes]:
+        self.check(principal=principal, query=query, fmt=fmt)
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(principal.tenant_id)
+            events = uow.reader.stream_query(tenant_id=principal.tenant_id, query=query)
+            async for chunk in _encoded(events, fmt, gzip):
+                yield chunk
+
+
+def export_key(tenant_id: UUID, task_id: UUID, fmt: ExportFormat, gzip: bool) -> str:
+    suffix = ".gz" if gzip and fmt is not ExportFormat.PARQUET else ""
+    return f"tenant={tenant_id}/exports/{task_id}.{fmt.value}{suffix}"
+
+
+class RequestExport:
+    """Rules: `read` scope; the filters are stored in the task; the worker does the rest."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, publish: PublishTasks) -> None:
+        self._uow_factory = uow_factory
+        self._publish = publish
+
+    async def execute(
+        self, *, principal: Principal, filters: dict[str, Any], fmt: ExportFormat, gzip: bool
+    ) -> AsyncTask:
+        _require_read(principal)
+        task = AsyncTask(
+            task_id=new_id(),
+            tenant_id=principal.tenant_id,
+            task_type=TaskType.EXPORT,
+            user_id=principal.subject,
+            payload={"filters": filters, "format": fmt.value, "gzip": gzip},
+        )
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(principal.tenant_id)
+            await uow.tasks.add_many(tasks=[task])
+            await uow.commit()
+        try:
+            await self._publish.execute([task])
+        except Exception:
+            logger.warning("publishing export task %s failed; the relay will", task.task_id, exc_info=True)
+        return task
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportStatus:
+    task: AsyncTask
+    url: str | None
+
+
+class GetExport:
+    """Rules: another tenant's export and one older than `ttl` are both simply not found (404)."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        store: ArchiveStore,
+        *,
+        ttl: timedelta = timedelta(days=7),
+        url_ttl_seconds: int = 900,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._store = store
+        self._ttl = ttl
+        self._url_ttl = url_ttl_seconds
+        self._clock = clock
+
+    async def execute(self, *, principal: Principal, task_id: UUID) -> ExportStatus:
+        _require_read(principal)
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(principal.tenant_id)
+            task = await uow.tasks.get(tenant_id=principal.tenant_id, task_id=task_id)
+        if task is None or task.task_type is not TaskType.EXPORT:
+            raise NotFound("no such export", details={"task_id": str(task_id)})
+        if task.created_at is not None and self._clock() - task.created_at > self._ttl:
+            raise NotFound("this export has expired", code="export_expired", details={"task_id": str(task_id)})
+        url = None
+        if task.status is TaskStatus.SUCCEEDED:
+            url = await self._store.presign(key=task.result["key"], expires_seconds=self._url_ttl)
+        return ExportStatus(task=task, url=url)
+
+
+class RunExport:
+    """The export worker's step: stream from PostgreSQL into one S3 object, with progress."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        store: ArchiveStore,
+        queue: TaskQueue,
+        parquet: ParquetWriterFactory,
+        *,
+        query_from_filters: Callable[[dict[str, Any]], LogQuery],
+        max_receive_count: int = 5,
+        visibility_seconds: int = 120,
+        progress_every: int = 50_000,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count)
+        self._store = store
+        self._queue = queue
+        self._parquet = parquet
+        self._query_from_filters = query_from_filters
+        self._visibility = visibility_seconds
+        self._progress_every = progress_every
+
+    async def execute(self, message: QueueMessage) -> bool:
+        started = await self._life.start(message, frozenset({TaskType.EXPORT}))
+        if started.task is None:
+            return started.ack
+        task = started.task
+        try:
+            fmt = ExportFormat(task.payload["format"])
+            gzip = bool(task.payload.get("gzip"))
+            query = self._query_from_filters(task.payload.get("filters") or {})
+            key = export_key(task.tenant_id, task.task_id, fmt, gzip)
+            rows = 0
+
+            async def counted() -> AsyncIterator[LogEvent]:
+                nonlocal rows
+                async with self._uow_factory() as uow:
+                    await uow.act_as_tenant(task.tenant_id)
+                    async for event in uow.reader.stream_query(tenant_id=task.tenant_id, query=query):
+                        rows += 1
+                        if rows % self._progress_every == 0:
+                            await self._life.progress(task, {"rows": rows})
+                            await self._queue.extend(queue=QUEUE, receipt=message.receipt, seconds=self._visibility)
+                        yield event
+
+            if fmt is ExportFormat.PARQUET:
+                size = await self._write_parquet(key, counted())
+            else:
+                size = await self._store.put(
+                    key=key,
+                    chunks=_encoded(counted(), fmt, gzip),
+                    content_type="text/csv" if fmt is ExportFormat.CSV else "application/x-ndjson",
+                )
+        except Exception as e:
+            await self._life.fail(task, message, f"export failed: {e}")
+            return False
+        await self._life.finish(task, TaskStatus.SUCCEEDED, result={"rows": rows, "bytes": size, "key": key})
+        return True
+
+    async def _write_parquet(self, key: str, events: AsyncIterator[LogEvent]) -> int:
+        fd, path = tempfile.mkstemp(suffix=".parquet")
+        os.close(fd)
+        try:
+            with self._parquet(path) as writer:
+                batch: list[LogEvent] = []
+                async for event in events:
+                    batch.append(event)
+                    if len(batch) >= 50_000:
+                        writer.write(batch)
+                        batch = []
+                writer.write(batch)
+
+            async def chunks() -> AsyncIterator[bytes]:
+                with open(path, "rb") as f:  # noqa: ASYNC230 - a local temp file, read in bounded chunks
+                    while chunk := f.read(8 * 1024 * 1024):
+                        yield chunk
+
+            return await self._store.put(key=key, chunks=chunks(), content_type="application/vnd.apache.parquet")
+        finally:
+            os.unlink(path)
