@@ -181,6 +181,18 @@ class FakeLogReader(LogReader):
     async def after_id(self, *, tenant_id: UUID, after: UUID, limit: int) -> list[LogEvent]:
         return sorted((e for e in self._mine(tenant_id) if e.id > after), key=lambda e: e.id)[:limit]
 
+    async def stream_query(self, *, tenant_id: UUID, query: LogQuery) -> AsyncIterator[LogEvent]:
+        for event in (await self.search(tenant_id=tenant_id, query=query)).items:
+            yield event
+
+    async def export_lines(self, *, tenant_id: UUID, query: LogQuery, csv: bool) -> AsyncIterator[bytes]:
+        import orjson
+
+        from src.domain.logs import public_view
+
+        async for event in self.stream_query(tenant_id=tenant_id, query=query):
+            yield orjson.dumps(public_view(event)) + b"\n"
+
     def _archivable(self, tenant_id: UUID, before: datetime, received_before: datetime) -> list[LogEvent]:
         return [e for e in self._mine(tenant_id) if e.timestamp < before and e.received_at < received_before]
 

@@ -1,16 +1,13 @@
-"""Export encodings: NDJSON and CSV rows of the public event shape (Parquet is the adapter's)."""
+"""Export formats and the CSV contract (the store encodes rows to it; Parquet is an adapter's).
+
+CSV: a header row, then one row per event in CSV_COLUMNS order; times RFC 3339 in UTC;
+`attributes` as JSON text; a cell starting with = + - @ TAB or CR gets a leading apostrophe, so
+spreadsheets show it instead of running it as a formula.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import datetime
 from enum import StrEnum
-from typing import Any
-
-import orjson
-
-from src.domain.logs import LogEvent, public_view
 
 
 class ExportFormat(StrEnum):
@@ -34,34 +31,3 @@ CSV_COLUMNS = (
     "message",
     "attributes",
 )
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = orjson.dumps(value).decode() if isinstance(value, dict | list) else str(value)
-    # Spreadsheets run cells starting like a formula; a leading quote makes them plain text (OWASP).
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def csv_header() -> bytes:
-    return csv_line(list(CSV_COLUMNS))
-
-
-def csv_line(cells: list[str]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(cells)
-    return out.getvalue().encode()
-
-
-def csv_row(event: LogEvent) -> bytes:
-    view = public_view(event)
-    return csv_line([_cell(view[c]) for c in CSV_COLUMNS])
-
-
-def ndjson_row(event: LogEvent) -> bytes:
-    return orjson.dumps(public_view(event)) + b"\n"

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import Forbidden, InvalidInput, NotFound
-from src.domain.export_format import ExportFormat, csv_header, csv_row, ndjson_row
+from src.domain.export_format import ExportFormat
 from src.domain.ids import new_id
 from src.domain.logs import LogEvent
 from src.domain.ports.archive_store import ArchiveStore
@@ -29,7 +29,6 @@ from src.usecases.task_lifecycle import TaskLifecycle
 logger = logging.getLogger(__name__)
 
 QUEUE = "export"
-CHUNK_BYTES = 256 * 1024
 
 
 def _require_read(principal: Principal) -> None:
@@ -37,18 +36,17 @@ def _require_read(principal: Principal) -> None:
         raise Forbidden("this credential lacks the 'read' scope", code="missing_scope", details={"scope": "read"})
 
 
-async def _encoded(events: AsyncIterator[LogEvent], fmt: ExportFormat, gzip: bool) -> AsyncIterator[bytes]:
-    """Rows in chunks of about CHUNK_BYTES, optionally gzip-compressed on the fly."""
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS) if gzip else None
-    row = csv_row if fmt is ExportFormat.CSV else ndjson_row
-    buffer = bytearray(csv_header() if fmt is ExportFormat.CSV else b"")
-    async for event in events:
-        buffer += row(event)
-        if len(buffer) >= CHUNK_BYTES:
-            yield compressor.compress(bytes(buffer)) if compressor else bytes(buffer)
-            buffer.clear()
-    tail = bytes(buffer)
-    yield (compressor.compress(tail) + compressor.flush()) if compressor else tail
+async def _maybe_gzip(chunks: AsyncIterator[bytes], gzip: bool) -> AsyncIterator[bytes]:
+    if not gzip:
+        async for chunk in chunks:
+            yield chunk
+        return
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    async for chunk in chunks:
+        out = compressor.compress(chunk)
+        if out:
+            yield out
+    yield compressor.flush()
 
 
 class StreamExport:
@@ -71,8 +69,8 @@ class StreamExport:
         self.check(principal=principal, query=query, fmt=fmt)
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)
-            events = uow.reader.stream_query(tenant_id=principal.tenant_id, query=query)
-            async for chunk in _encoded(events, fmt, gzip):
+            lines = uow.reader.export_lines(tenant_id=principal.tenant_id, query=query, csv=fmt is ExportFormat.CSV)
+            async for chunk in _maybe_gzip(lines, gzip):
                 yield chunk
 
 
@@ -185,23 +183,38 @@ class RunExport:
             key = export_key(task.tenant_id, task.task_id, fmt, gzip)
             rows = 0
 
-            async def counted() -> AsyncIterator[LogEvent]:
+            async def events() -> AsyncIterator[LogEvent]:
                 nonlocal rows
                 async with self._uow_factory() as uow:
                     await uow.act_as_tenant(task.tenant_id)
                     async for event in uow.reader.stream_query(tenant_id=task.tenant_id, query=query):
                         rows += 1
                         if rows % self._progress_every == 0:
-                            await self._life.progress(task, {"rows": rows})
-                            await self._queue.extend(queue=QUEUE, receipt=message.receipt, seconds=self._visibility)
+                            await self._progress(task, message, rows)
                         yield event
 
+            async def lines() -> AsyncIterator[bytes]:
+                nonlocal rows
+                newlines = 0
+                async with self._uow_factory() as uow:
+                    await uow.act_as_tenant(task.tenant_id)
+                    async for chunk in uow.reader.export_lines(
+                        tenant_id=task.tenant_id, query=query, csv=fmt is ExportFormat.CSV
+                    ):
+                        newlines += chunk.count(b"\n")
+                        if newlines // self._progress_every > rows // self._progress_every:
+                            await self._progress(task, message, newlines)
+                        rows = newlines
+                        yield chunk
+                if fmt is ExportFormat.CSV:
+                    rows = max(0, newlines - 1)  # the header line
+
             if fmt is ExportFormat.PARQUET:
-                size = await self._write_parquet(key, counted())
+                size = await self._write_parquet(key, events())
             else:
                 size = await self._store.put(
                     key=key,
-                    chunks=_encoded(counted(), fmt, gzip),
+                    chunks=_maybe_gzip(lines(), gzip),
                     content_type="text/csv" if fmt is ExportFormat.CSV else "application/x-ndjson",
                 )
         except Exception as e:
@@ -209,6 +222,10 @@ class RunExport:
             return False
         await self._life.finish(task, TaskStatus.SUCCEEDED, result={"rows": rows, "bytes": size, "key": key})
         return True
+
+    async def _progress(self, task: AsyncTask, message: QueueMessage, rows: int) -> None:
+        await self._life.progress(task, {"rows": rows})
+        await self._queue.extend(queue=QUEUE, receipt=message.receipt, seconds=self._visibility)
 
     async def _write_parquet(self, key: str, events: AsyncIterator[LogEvent]) -> int:
         fd, path = tempfile.mkstemp(suffix=".parquet")

@@ -10,6 +10,14 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from src.adapters.postgres.export_copy import (
+    CSV_OPTIONS,
+    CSV_SELECT,
+    JSON_SELECT,
+    RAW_LINE_OPTIONS,
+    copy_lines,
+    positional,
+)
 from src.adapters.postgres.rows import log_from_row
 from src.domain.errors import InvalidInput
 from src.domain.logs import LogEvent
@@ -207,3 +215,13 @@ class PostgresLogReader(LogReader):
         )
         async for row in result.mappings():
             yield log_from_row(row)
+
+    async def export_lines(self, *, tenant_id: UUID, query: LogQuery, csv: bool) -> AsyncIterator[bytes]:
+        where, params = _where(tenant_id, query)
+        order = "DESC" if query.descending else "ASC"
+        select = CSV_SELECT if csv else JSON_SELECT
+        sql, args = positional(
+            f'SELECT {select} FROM logs WHERE {where} ORDER BY "timestamp" {order}, id {order}', params
+        )
+        async for chunk in copy_lines(self._conn, sql, args, CSV_OPTIONS if csv else RAW_LINE_OPTIONS):
+            yield chunk

@@ -52,3 +52,8 @@ class LogReader(Protocol):
         """Every matching event in the query's order through a server-side cursor (exports).
 
         `query.text` is matched as case-insensitive substrings of the message here."""
+
+    @abstractmethod
+    def export_lines(self, *, tenant_id: UUID, query: LogQuery, csv: bool) -> AsyncIterator[bytes]:
+        """The matching events encoded by the store — NDJSON lines in the public shape, or CSV with
+        a header, the stable column order and formula-safe cells — as chunks of bytes."""
