@@ -708,7 +708,13 @@ def run_throughput(
         cpu.stop()
         if profiler is not None:
             profiler.stop()
+    # Searchable is the clock; the tasks are marked succeeded (and the worker logs) just after.
     rows = asyncio.run(task_rows(stack.backing.owner_url, tenant.id))
+    deadline = time.monotonic() + 60
+    while any(r["status"] != "succeeded" for r in rows) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        rows = asyncio.run(task_rows(stack.backing.owner_url, tenant.id))
+    time.sleep(0.2)
     starts = [_wall(r["started_at"]) for r in rows if r["started_at"] is not None]
     first_start = min(s for s in starts if s is not None)
     sizes = [len(orjson.loads(r["payload"]).get("log_ids", [])) for r in rows]
@@ -1207,6 +1213,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ingest-clients", type=int, default=4)
     p.add_argument("--skip", default="", help="comma-separated phases to skip: latency,throughput,search")
     p.add_argument("--profile", type=Path, default=None, help="py-spy the worker during the pipeline into DIR")
+    p.add_argument("--keep-workdir", action="store_true", help="keep the temp dir with the API and worker logs")
     p.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "search.md", help="markdown report")
     return p.parse_args(argv)
 
@@ -1338,7 +1345,10 @@ def main(argv: list[str] | None = None) -> int:
             api.stop()
         if stack is not None:
             stack.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep_workdir:
+            log(f"kept {workdir} (service logs)")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

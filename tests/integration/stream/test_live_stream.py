@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.integration.stream.conftest import ApiProcess
+from tests.integration.conftest import ApiProcess
 from tests.integration.stream.raw_ws import SlowClient
 
 ADMIN_HEADERS = {"Authorization": "Bearer " + __import__("tests.conftest", fromlist=["ADMIN_TOKEN"]).ADMIN_TOKEN}
