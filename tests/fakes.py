@@ -15,6 +15,7 @@ from src.domain.logs import LogEvent
 from src.domain.ports.api_key_repository import ApiKeyRepository
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
+from src.domain.ports.parser_repository import ParserRepository, StoredParser
 from src.domain.ports.partition_maintainer import PartitionMaintainer
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
@@ -35,6 +36,7 @@ class Store:
         self.tasks: dict[UUID, AsyncTask] = {}
         self.tenants: dict[UUID, Tenant] = {}
         self.keys: dict[UUID, ApiKey] = {}
+        self.parsers: dict[tuple[UUID, str], StoredParser] = {}
         self.commits = 0
         self.fail_next_commits = 0
         self.fail_when_message: str | None = None
@@ -329,6 +331,20 @@ class FakeApiKeyRepository(ApiKeyRepository):
         return True
 
 
+class FakeParserRepository(ParserRepository):
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    async def put(self, *, parser: StoredParser) -> None:
+        self._s.store.parsers[(parser.tenant_id, parser.name)] = parser
+
+    async def list(self, *, tenant_id: UUID) -> list[StoredParser]:
+        return sorted((p for (t, _), p in self._s.store.parsers.items() if t == tenant_id), key=lambda p: p.name)
+
+    async def delete(self, *, tenant_id: UUID, name: str) -> bool:
+        return self._s.store.parsers.pop((tenant_id, name), None) is not None
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -338,6 +354,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.tasks = FakeTaskRepository(self._staged)
         self.tenants = FakeTenantRepository(self._staged)
         self.api_keys = FakeApiKeyRepository(self._staged)
+        self.parsers = FakeParserRepository(self._staged)
         self.acting_as: UUID | None = None
 
     async def __aenter__(self) -> Self:

@@ -73,6 +73,10 @@ class UnconfiguredArchiveStore(ArchiveStore):
     async def get(self, *, key: str) -> bytes | None:
         raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
 
+    async def read_chunks(self, *, key: str, chunk_bytes: int = 1024 * 1024) -> AsyncIterator[bytes]:
+        raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
+        yield b""  # pragma: no cover - makes this an async generator like the real one
+
     async def head(self, *, key: str) -> StoredObject | None:
         raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
 

@@ -192,6 +192,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         max_attributes_bytes=ingest_cfg.max_attributes_bytes,
         max_future_skew=timedelta(seconds=ingest_cfg.max_future_skew_seconds),
     )
+    ingest = IngestLogs(writer, limits=limits)
     return Container(
         settings=settings,
         app_engine=app_engine,
@@ -209,7 +210,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
             default_ttl=settings.auth.token_ttl_seconds,
             max_ttl=settings.auth.token_max_ttl_seconds,
         ),
-        ingest=IngestLogs(writer, limits=limits),
+        ingest=ingest,
         create_tenant=CreateTenant(uow, default_retention_days=ingest_cfg.default_retention_days),
         update_tenant=UpdateTenant(uow, tenant_cache=tenant_cache),
         list_tenants=ListTenants(uow),

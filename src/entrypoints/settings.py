@@ -77,6 +77,7 @@ class IngestSettings(BaseSettings):
     group_commit_max_events: int = 10_000
     group_commit_inflight: int = 2
     default_retention_days: int = 30
+    max_upload_bytes: int = 1024 * 1024 * 1024
 
 
 class RateLimitSettings(BaseSettings):

@@ -9,7 +9,7 @@ from typing import Any
 import aioboto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from src.domain.errors import DependencyUnavailable
+from src.domain.errors import DependencyUnavailable, NotFound
 from src.domain.ports.archive_store import ArchiveStore, StoredObject
 
 # S3's minimum part size (except the last part).
@@ -96,6 +96,18 @@ class S3ArchiveStore(ArchiveStore):
             raise _unavailable(e) from e
         except BotoCoreError as e:
             raise _unavailable(e) from e
+
+    async def read_chunks(self, *, key: str, chunk_bytes: int = 1024 * 1024) -> AsyncIterator[bytes]:
+        s3 = await self._s3()
+        try:
+            response = await s3.get_object(Bucket=self._bucket, Key=key)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise NotFound(f"no object {key}") from e
+            raise _unavailable(e) from e
+        async with response["Body"] as body:
+            while chunk := await body.read(chunk_bytes):
+                yield chunk
 
     async def head(self, *, key: str) -> StoredObject | None:
         s3 = await self._s3()

@@ -24,6 +24,10 @@ class ArchiveStore(Protocol):
         """The whole object, or None when there is none."""
 
     @abstractmethod
+    def read_chunks(self, *, key: str, chunk_bytes: int = 1024 * 1024) -> AsyncIterator[bytes]:
+        """The object in chunks (raises NotFound when there is none): large objects, flat memory."""
+
+    @abstractmethod
     async def head(self, *, key: str) -> StoredObject | None: ...
 
     @abstractmethod

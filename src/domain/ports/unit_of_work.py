@@ -13,6 +13,7 @@ from uuid import UUID
 from src.domain.ports.api_key_repository import ApiKeyRepository
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
+from src.domain.ports.parser_repository import ParserRepository
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
 
@@ -23,6 +24,7 @@ class UnitOfWork(Protocol):
     tasks: TaskRepository
     tenants: TenantRepository
     api_keys: ApiKeyRepository
+    parsers: ParserRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
