@@ -61,12 +61,20 @@ async def _task_result(postgres_url: str, task_id: str) -> dict:
     return {"status": row["status"], "result": orjson.loads(row["result"])}
 
 
-async def _until(predicate, within: float = 60) -> None:  # type: ignore[no-untyped-def]
+async def _count(postgres_url: str, tenant_id: str) -> int:
+    conn = await asyncpg.connect(dsn(postgres_url))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM logs WHERE tenant_id = $1", uuid.UUID(tenant_id)))
+    finally:
+        await conn.close()
+
+
+async def _until(predicate, within: float = 60, poll: float = 0.05) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         if await predicate():
             return
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(poll)
     raise AssertionError("condition not reached in time")
 
 
@@ -117,16 +125,17 @@ async def test_kills_mid_archive_and_mid_delete_lose_nothing_and_duplicate_nothi
     cleanup_id = archive["result"]["cleanup_task_id"]
 
     # Delete in small batches, kill once some rows are gone, then let a fresh worker finish.
-    cleaner = _spawn(stack, "cleanup", LOGPLANE_WORKER_CLEANUP_BATCH="200")
+    # Small batches (each its own transaction) make the delete last long enough to be killed in.
+    cleaner = _spawn(stack, "cleanup", LOGPLANE_WORKER_CLEANUP_BATCH="50")
     try:
 
         async def some_rows_deleted() -> bool:
-            return len(await pg_rows(postgres_url, tenant.id)) < 16_000
+            return await _count(postgres_url, tenant.id) < 16_000
 
-        await _until(some_rows_deleted)
+        await _until(some_rows_deleted, poll=0.005)
         _kill(cleaner)
         left = set(await pg_rows(postgres_url, tenant.id))
-        cleaner = _spawn(stack, "cleanup", LOGPLANE_WORKER_CLEANUP_BATCH="200")
+        cleaner = _spawn(stack, "cleanup", LOGPLANE_WORKER_CLEANUP_BATCH="50")
         cleanup = await wait_task(stack, tenant.headers, cleanup_id, within=120)
     finally:
         _stop(cleaner)
