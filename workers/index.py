@@ -42,7 +42,8 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     relay_loop = asyncio.create_task(
         run_periodic("outbox relay", relay.execute, every=cfg.relay_interval_seconds, stop=stop)
     )
-    try:
+
+    async def consume() -> None:
         while not stop.is_set():
             try:
                 messages = await container.queue.receive(queue=QUEUE, wait_seconds=cfg.receive_wait_seconds)
@@ -61,6 +62,11 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
                 len(outcome.retrying),
                 len(outcome.failed),
             )
+
+    try:
+        # Several consumers: while one waits on OpenSearch, another is already receiving, so a
+        # burst does not queue behind a single in-flight bulk request (ingest→searchable latency).
+        await asyncio.gather(*(consume() for _ in range(cfg.index_consumers)))
     finally:
         await relay_loop
         await container.close()

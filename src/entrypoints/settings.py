@@ -119,6 +119,7 @@ class WorkerSettings(BaseSettings):
     relay_interval_seconds: float = 5.0
     relay_stale_seconds: float = 30.0
     receive_wait_seconds: int = 5
+    index_consumers: int = 3
     reindex_batch: int = 2000
 
 
