@@ -17,6 +17,9 @@ from src.entrypoints.http.middleware import BodyLimitMiddleware, RequestContextM
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.routers import archives, auth, exports, health, logs, reads, search, stream, tenants
+from src.entrypoints.http.routers.compat_elasticsearch import elasticsearch_router
+from src.entrypoints.http.routers.compat_loki import loki_router
+from src.entrypoints.http.routers.compat_otlp import otlp_router
 from src.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -87,10 +90,15 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(search.search_router(limiter, rates, admin_limit))
     app.include_router(archives.archives_router(limiter, rates))
     app.include_router(exports.exports_router(limiter, rates))
+    app.include_router(elasticsearch_router(limiter, rates))
+    app.include_router(otlp_router(limiter, rates))
+    app.include_router(loki_router(limiter, rates))
     app.include_router(reads.reads_router(limiter, rates))
     app.include_router(tenants.tenants_router(limiter, admin_limit))
     app.include_router(auth.auth_router(limiter, rates, admin_limit))
     # Ingest routes check their own, per-tenant limits while streaming.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=1024 * 1024, exempt_prefixes=("/api/v1/logs",))
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=1024 * 1024, exempt_prefixes=("/api/v1/logs", "/api/v1/compat")
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

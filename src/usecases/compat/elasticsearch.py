@@ -1,0 +1,233 @@
+"""Elasticsearch/OpenSearch `_bulk`: NDJSON action/source pairs, and a source document as a LogDraft.
+
+Field names are looked up both dotted (`"log.level": …`, as Fluent Bit and Vector often send) and
+nested (`"log": {"level": …}`, as Beats and Logstash send ECS). What is mapped leaves the
+document; everything else stays as it came, in `attributes`, with the target index as `es_index`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from src.domain.errors import DomainError, InvalidEvent, InvalidInput
+from src.domain.logs import LogDraft
+from src.domain.severity import Severity
+from src.usecases.compat.common import as_text, check_moment, lenient_severity, storable
+
+WRITE_ACTIONS = frozenset({"index", "create"})
+# Known to Elasticsearch but not to a log store: refused per item. `delete` has no source line.
+OTHER_ACTIONS = frozenset({"update", "delete"})
+
+MESSAGE_FIELDS = ("message", "msg", "log")
+TIMESTAMP_FIELDS = ("@timestamp", "timestamp")
+SEVERITY_FIELDS = ("log.level", "level", "severity")
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "service": ("service.name", "service"),
+    "host": ("host.name", "host"),
+    "trace_id": ("trace.id", "trace_id"),
+    "span_id": ("span.id",),
+    "user_id": ("user.id",),
+    "action": ("event.action",),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkOperation:
+    """One action of a bulk body; `error` set when the operation is refused on its own."""
+
+    action: str
+    index: str | None
+    doc_id: str | None
+    source: dict[str, Any] | None = None
+    error: DomainError | None = None
+
+
+def _action_line(line: bytes, number: int) -> tuple[str, dict[str, Any]]:
+    try:
+        parsed = orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        raise InvalidInput(f"Malformed action/metadata line [{number}]: not JSON ({e})", code="malformed_action") from e
+    if not isinstance(parsed, dict) or len(parsed) != 1:
+        raise InvalidInput(
+            f"Malformed action/metadata line [{number}], expected an object with one action",
+            code="malformed_action",
+        )
+    ((action, meta),) = parsed.items()
+    if action not in WRITE_ACTIONS | OTHER_ACTIONS:
+        raise InvalidInput(
+            f"Malformed action/metadata line [{number}], expected one of [create, delete, index, update] "
+            f"but found [{action}]",
+            code="malformed_action",
+        )
+    if not isinstance(meta, dict):
+        raise InvalidInput(
+            f"Malformed action/metadata line [{number}], the metadata of [{action}] must be an object",
+            code="malformed_action",
+        )
+    return action, meta
+
+
+def _source(line: bytes) -> dict[str, Any] | DomainError:
+    try:
+        parsed = orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        return InvalidEvent(f"failed to parse the document: {e}", code="invalid_json")
+    if not isinstance(parsed, dict):
+        return InvalidEvent("the document must be a JSON object", code="invalid_document")
+    return parsed
+
+
+def parse_bulk(body: bytes, *, default_index: str | None) -> list[BulkOperation]:
+    """The operations of a bulk body. A malformed action line refuses the whole request (as
+    Elasticsearch does: the pairs can no longer be told apart); a bad document only its item."""
+    lines = [line for line in body.splitlines() if line.strip()]
+    operations: list[BulkOperation] = []
+    position = 0
+    while position < len(lines):
+        number = position + 1
+        action, meta = _action_line(lines[position], number)
+        position += 1
+        index = as_text(meta.get("_index")) or default_index
+        raw_id = meta.get("_id")
+        doc_id = as_text(raw_id) if raw_id is not None else None
+        if action == "delete":
+            operations.append(BulkOperation(action=action, index=index, doc_id=doc_id, error=_unsupported(action)))
+            continue
+        if position >= len(lines):
+            raise InvalidInput(f"the action on line [{number}] is not followed by a document", code="malformed_action")
+        source = _source(lines[position])
+        position += 1
+        if action in OTHER_ACTIONS:
+            operations.append(BulkOperation(action=action, index=index, doc_id=doc_id, error=_unsupported(action)))
+        elif index is None:
+            missing = InvalidEvent("index is missing", code="index_missing")
+            operations.append(BulkOperation(action=action, index=None, doc_id=doc_id, error=missing))
+        elif isinstance(source, DomainError):
+            operations.append(BulkOperation(action=action, index=index, doc_id=doc_id, error=source))
+        else:
+            operations.append(BulkOperation(action=action, index=index, doc_id=doc_id, source=source))
+    return operations
+
+
+def _unsupported(action: str) -> InvalidEvent:
+    return InvalidEvent(
+        f"the [{action}] action is not supported: logs are append-only; use index or create",
+        code="unsupported_action",
+    )
+
+
+_MISSING = object()
+
+
+def _peek(doc: dict[str, Any], path: str) -> Any:
+    if path in doc:
+        return doc[path]
+    node: Any = doc
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _remove(doc: dict[str, Any], path: str) -> None:
+    """Drop a field, dotted or nested; copies what it changes, and prunes objects left empty."""
+    if path in doc:
+        del doc[path]
+        return
+    head, _, rest = path.partition(".")
+    child = doc.get(head)
+    if not rest or not isinstance(child, dict):
+        return
+    child = dict(child)
+    _remove(child, rest)
+    if child:
+        doc[head] = child
+    else:
+        del doc[head]
+
+
+def _take_text(doc: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        text = as_text(_peek(doc, name))
+        if text is not None:
+            _remove(doc, name)
+            return text
+    return None
+
+
+def _take_severity(doc: dict[str, Any]) -> Severity:
+    for name in SEVERITY_FIELDS:
+        value = _peek(doc, name)
+        if value is _MISSING:
+            continue
+        found = lenient_severity(value)
+        if found is not None:
+            _remove(doc, name)
+            return found
+    return Severity.INFO  # an unknown spelling stays in attributes, where it can still be searched
+
+
+def parse_es_date(value: Any) -> datetime:
+    """Elasticsearch's default date format: ISO 8601 (UTC when no offset) or epoch milliseconds."""
+    text = as_text(value)
+    if text is None:
+        raise InvalidEvent("failed to parse field [@timestamp]: not a date", code="invalid_timestamp")
+    text = text.strip()
+    try:
+        if text.lstrip("-").replace(".", "", 1).isdigit():
+            return check_moment(datetime.fromtimestamp(float(text) / 1000, tz=UTC))
+        return check_moment(datetime.fromisoformat(text))
+    except (ValueError, OverflowError, OSError) as e:
+        raise InvalidEvent(
+            f"failed to parse field [@timestamp] with value [{text[:64]}]", code="invalid_timestamp"
+        ) from e
+
+
+def draft_from_source(source: dict[str, Any], *, index: str, doc_id: str | None) -> LogDraft:
+    """One document as an event; raises InvalidEvent when it cannot be one."""
+    doc = dict(source)
+    message = _take_text(doc, MESSAGE_FIELDS)
+    if message is None:
+        raise InvalidEvent("the document has no message: send it in 'message', 'msg' or 'log'", code="message_required")
+    timestamp = None
+    for name in TIMESTAMP_FIELDS:
+        value = _peek(doc, name)
+        if value is not _MISSING and value is not None:
+            timestamp = parse_es_date(value)
+            _remove(doc, name)
+            break
+    severity = _take_severity(doc)
+    texts = {field: _take_text(doc, names) for field, names in TEXT_FIELDS.items()}
+    return storable(
+        LogDraft(
+            message=message,
+            timestamp=timestamp,
+            severity=severity,
+            service=texts["service"],
+            host=texts["host"],
+            user_id=texts["user_id"],
+            action=texts["action"],
+            trace_id=texts["trace_id"],
+            span_id=texts["span_id"],
+            attributes={**doc, "es_index": index},
+            client_id=f"es:{doc_id}" if doc_id else None,
+        )
+    )
+
+
+def drafts_from_bulk(operations: list[BulkOperation]) -> list[LogDraft | DomainError]:
+    items: list[LogDraft | DomainError] = []
+    for op in operations:
+        if op.error is not None or op.source is None or op.index is None:
+            items.append(op.error or InvalidEvent("no document", code="invalid_document"))
+            continue
+        try:
+            items.append(draft_from_source(op.source, index=op.index, doc_id=op.doc_id))
+        except DomainError as e:
+            items.append(e)
+    return items
