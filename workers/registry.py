@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from src.entrypoints.settings import Settings
-from workers import archive, cleanup, export, index, maintenance
+from workers import archive, cleanup, export, index, ingest, maintenance
 
 WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
 
@@ -15,5 +15,6 @@ WORKERS: dict[str, WorkerMain] = {
     "cleanup": cleanup.main,
     "export": export.main,
     "index": index.main,
+    "ingest": ingest.main,
     "maintenance": maintenance.main,
 }

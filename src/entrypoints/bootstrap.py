@@ -37,7 +37,9 @@ from src.usecases.authenticate import Authenticate
 from src.usecases.create_tenant import CreateTenant
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
 from src.usecases.group_commit import GroupCommitWriter
+from src.usecases.ingest_file import RequestFileIngest
 from src.usecases.ingest_logs import IngestLogs
+from src.usecases.ingest_text import IngestText, ParseText
 from src.usecases.issue_token import IssueToken
 from src.usecases.list_archives import ListArchives
 from src.usecases.live_tail import LiveTail
@@ -47,6 +49,7 @@ from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
 from src.usecases.request_reindex import RequestReindex
 from src.usecases.search_logs import SearchLogs, SummariseLogs
+from src.usecases.tenant_parsers import TenantParsers
 from src.usecases.tenant_queries import GetTenant, ListTenants
 from src.usecases.update_tenant import UpdateTenant
 
@@ -90,6 +93,10 @@ class Container:
     stream_export: StreamExport
     request_export: RequestExport
     get_export: GetExport
+    tenant_parsers: TenantParsers
+    parse_text: ParseText
+    ingest_text: IngestText
+    request_file_ingest: RequestFileIngest
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -193,6 +200,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         max_future_skew=timedelta(seconds=ingest_cfg.max_future_skew_seconds),
     )
     ingest = IngestLogs(writer, limits=limits)
+    tenant_parsers = TenantParsers(uow, cache_seconds=cache_ttl)
     return Container(
         settings=settings,
         app_engine=app_engine,
@@ -238,4 +246,8 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         stream_export=StreamExport(uow),
         request_export=RequestExport(uow, publish),
         get_export=GetExport(uow, archive_store),
+        tenant_parsers=tenant_parsers,
+        parse_text=ParseText(tenant_parsers),
+        ingest_text=IngestText(tenant_parsers, ingest, max_events=ingest_cfg.max_batch_events),
+        request_file_ingest=RequestFileIngest(uow, archive_store, publish),
     )

@@ -105,9 +105,12 @@ class S3ArchiveStore(ArchiveStore):
             if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise NotFound(f"no object {key}") from e
             raise _unavailable(e) from e
-        async with response["Body"] as body:
-            while chunk := await body.read(chunk_bytes):
+        body = response["Body"]
+        try:
+            async for chunk in body.iter_chunks(chunk_bytes):
                 yield chunk
+        finally:
+            body.close()
 
     async def head(self, *, key: str) -> StoredObject | None:
         s3 = await self._s3()

@@ -16,7 +16,7 @@ from src.entrypoints.http import errors
 from src.entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
 from src.entrypoints.http.responses import JsonResponse
-from src.entrypoints.http.routers import archives, auth, exports, health, logs, reads, search, stream, tenants
+from src.entrypoints.http.routers import archives, auth, exports, health, logs, parsing, reads, search, stream, tenants
 from src.entrypoints.http.routers.compat_elasticsearch import elasticsearch_router
 from src.entrypoints.http.routers.compat_loki import loki_router
 from src.entrypoints.http.routers.compat_otlp import otlp_router
@@ -90,6 +90,7 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(search.search_router(limiter, rates, admin_limit))
     app.include_router(archives.archives_router(limiter, rates))
     app.include_router(exports.exports_router(limiter, rates))
+    app.include_router(parsing.parsing_router(limiter, rates))
     app.include_router(elasticsearch_router(limiter, rates))
     app.include_router(otlp_router(limiter, rates))
     app.include_router(loki_router(limiter, rates))
@@ -97,8 +98,6 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(tenants.tenants_router(limiter, admin_limit))
     app.include_router(auth.auth_router(limiter, rates, admin_limit))
     # Ingest routes check their own, per-tenant limits while streaming.
-    app.add_middleware(
-        BodyLimitMiddleware, max_bytes=1024 * 1024, exempt_prefixes=("/api/v1/logs", "/api/v1/compat")
-    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=1024 * 1024, exempt_prefixes=("/api/v1/logs", "/api/v1/compat"))
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -1,0 +1,48 @@
+"""The fallback every line can take: the text as the message, with a guessed level and time."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from src.domain.logs import LogDraft
+from src.domain.parsing.severity_inference import infer_severity
+from src.domain.parsing.timestamps import parse_iso
+
+RAW = "raw"
+
+# `2025-11-25 10:00:00,123 ERROR …` (Python logging), `[2025-11-25T10:00:00Z] …`: a leading ISO-ish
+# time is common enough in unstructured logs to be worth keeping as the event time.
+_LEADING_TIME = re.compile(r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?: ?(?:Z|[+-]\d\d(?::?\d\d)?))?)")
+
+
+def raw_draft(text: str, *, parse_error: bool = False) -> LogDraft:
+    """Never fails and never drops: whatever `text` is, it becomes the message."""
+    attributes: dict[str, Any] = {"parser": RAW}
+    if parse_error:
+        attributes["parse_error"] = True
+    timestamp = None
+    if text[:1].isdigit() or text[:1] == "[":
+        match = _LEADING_TIME.match(text)
+        if match is not None:
+            timestamp = parse_iso(match.group(1))
+    return LogDraft(message=text, timestamp=timestamp, severity=infer_severity(text), attributes=attributes)
+
+
+def to_valid_text(text: str) -> str:
+    """Replace lone surrogates (from `errors="surrogateescape"` decoding) with U+FFFD.
+
+    They would pass every parser but fail later, when the event is encoded as UTF-8 for storage.
+    Undoing surrogateescape first restores the original bytes, so each bad byte becomes one U+FFFD.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        try:
+            data = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "surrogatepass")
+        return data.decode("utf-8", "replace")
+    return text

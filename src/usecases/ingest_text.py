@@ -1,0 +1,115 @@
+"""Use cases: raw text lines to structured events — a dry run, and durable ingest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from src.domain.credentials import Principal, Scope
+from src.domain.errors import DomainError, Forbidden, PayloadTooLarge
+from src.domain.logs import LogDraft, StoredRef
+from src.domain.parsing.multiline import join_multiline
+from src.domain.parsing.registry import ParserRegistry
+from src.usecases.ingest_logs import IngestLogs, IngestRequest
+from src.usecases.tenant_parsers import TenantParsers
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextRequest:
+    principal: Principal
+    text: str
+    parser: str | None = None  # None: auto-detect
+    service: str | None = None
+    extra_attributes: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedLine:
+    line: int  # 1-based number of the event's first line
+    draft: LogDraft
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextIngestResult:
+    parsed: list[ParsedLine]
+    outcomes: list[StoredRef | DomainError]
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for o in self.outcomes if isinstance(o, StoredRef))
+
+    @property
+    def parse_errors(self) -> int:
+        return sum(1 for p in self.parsed if p.draft.attributes.get("parse_error"))
+
+
+def parse_lines(
+    registry: ParserRegistry,
+    lines: Iterable[str],
+    *,
+    parser: str | None,
+    service: str | None,
+    extra: dict[str, str] | None,
+    first_line: int = 1,
+) -> list[ParsedLine]:
+    """Join multi-line events (stack traces), parse each; nothing is dropped (raw fallback)."""
+    parsed: list[ParsedLine] = []
+    number = first_line
+    for event in join_multiline(lines):
+        consumed = event.count("\n") + 1
+        if event.strip():
+            draft = registry.parse_with(parser, event) if parser else registry.detect(event)
+            if service and not draft.service:
+                draft = replace(draft, service=service)
+            if extra:
+                draft = replace(draft, attributes={**extra, **draft.attributes})
+            parsed.append(ParsedLine(line=number, draft=draft))
+        number += consumed
+    return parsed
+
+
+class ParseText:
+    """Rules: a dry run for any authenticated tenant credential; at most `max_lines` lines."""
+
+    def __init__(self, parsers: TenantParsers, *, max_lines: int = 1000) -> None:
+        self._parsers = parsers
+        self._max_lines = max_lines
+
+    async def execute(self, request: TextRequest) -> list[ParsedLine]:
+        lines = request.text.splitlines()
+        if len(lines) > self._max_lines:
+            raise PayloadTooLarge(f"a dry run takes at most {self._max_lines} lines", code="too_many_lines")
+        registry = await self._parsers.registry(request.principal.tenant_id)
+        return parse_lines(
+            registry, lines, parser=request.parser, service=request.service, extra=request.extra_attributes
+        )
+
+
+class IngestText:
+    """Rules: `ingest` scope; one event per line (stack traces joined); same durability and
+    per-event results as bulk ingest."""
+
+    def __init__(self, parsers: TenantParsers, ingest: IngestLogs, *, max_events: int) -> None:
+        self._parsers = parsers
+        self._ingest = ingest
+        self._max_events = max_events
+
+    async def execute(self, request: TextRequest) -> TextIngestResult:
+        if not request.principal.has(Scope.INGEST):
+            raise Forbidden("this credential lacks the 'ingest' scope", code="missing_scope")
+        registry = await self._parsers.registry(request.principal.tenant_id)
+        parsed = parse_lines(
+            registry,
+            request.text.splitlines(),
+            parser=request.parser,
+            service=request.service,
+            extra=request.extra_attributes,
+        )
+        if len(parsed) > self._max_events:
+            raise PayloadTooLarge(
+                f"at most {self._max_events} events a request",
+                code="batch_too_large",
+                details={"max_events": self._max_events, "events": len(parsed)},
+            )
+        result = await self._ingest.execute(IngestRequest(principal=request.principal, items=[p.draft for p in parsed]))
+        return TextIngestResult(parsed=parsed, outcomes=result.outcomes)
