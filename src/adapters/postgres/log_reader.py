@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -90,6 +91,12 @@ def _where(tenant_id: UUID, query: LogQuery) -> tuple[str, dict[str, Any]]:
     if query.text is not None:
         clauses += _text_where(query.text, params)
     return " AND ".join(clauses), params
+
+
+_ARCHIVABLE = (
+    f'SELECT {_COLUMNS} FROM logs WHERE tenant_id = $1 AND "timestamp" < $2 AND received_at < $3 '
+    'ORDER BY "timestamp", id'
+)
 
 
 class PostgresLogReader(LogReader):
@@ -180,15 +187,30 @@ class PostgresLogReader(LogReader):
     async def stream_archivable(
         self, *, tenant_id: UUID, before: datetime, received_before: datetime
     ) -> AsyncIterator[LogEvent]:
-        result = await self._conn.stream(
-            text(
-                f'SELECT {_COLUMNS} FROM logs WHERE tenant_id = :t AND "timestamp" < :before '
-                'AND received_at < :received_before ORDER BY "timestamp", id'
-            ),
-            {"t": tenant_id, "before": before, "received_before": received_before},
-        )
-        async for row in result.mappings():
-            yield log_from_row(row)
+        # The driver's cursor on this unit of work's own connection (same transaction, so the
+        # tenant setting and RLS hold), 2,000 rows a round trip, events built straight from the
+        # records: about half the cost per row of SQLAlchemy's streaming (bench/results/archive.md).
+        raw = (await self._conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        cursor = raw.cursor(_ARCHIVABLE, tenant_id, before, received_before, prefetch=2000)
+        async for r in cursor:
+            attributes = r[12]
+            yield LogEvent(
+                id=UUID(bytes=r[0].bytes),  # the stdlib type: asyncpg's subclass is not JSON-serialisable
+                tenant_id=tenant_id,
+                timestamp=r[2],
+                received_at=r[3],
+                severity=Severity(r[4]),
+                service=r[5],
+                message=r[6],
+                host=r[7],
+                user_id=r[8],
+                action=r[9],
+                trace_id=r[10],
+                span_id=r[11],
+                attributes=orjson.loads(attributes) if isinstance(attributes, str) else attributes,
+                client_id=r[13],
+            )
 
     async def count_archivable(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int:
         result = await self._conn.execute(
