@@ -8,15 +8,14 @@ from datetime import timedelta
 
 from src.adapters.postgres.leader_lock import PostgresLeaderLock
 from src.adapters.postgres.outbox import PostgresOutboxStore
-from src.domain.errors import DependencyUnavailable
+from src.domain.ports.task_queue import QueueMessage
 from src.domain.tasks import TaskType
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.settings import Settings
 from src.usecases.archive_logs import QUEUE, ArchiveLogs
-from src.usecases.publish_tasks import RelayOutbox
 from src.usecases.restore_logs import RestoreLogs
 from src.usecases.schedule_retention import ScheduleRetention
-from workers.runner import run_periodic, sleep_or_stop
+from workers.runner import consume, relay_loop, run_periodic
 
 logger = logging.getLogger(__name__)
 
@@ -39,36 +38,28 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     restore = RestoreLogs(
         container.uow, container.archive_store, container.search_index, max_receive_count=settings.aws.max_receive_count
     )
-    relay = RelayOutbox(
-        PostgresOutboxStore(container.owner_engine),
-        container.publish,
-        types=frozenset({TaskType.ARCHIVE, TaskType.RESTORE, TaskType.LOG_CLEANUP}),
-        stale_after=timedelta(seconds=cfg.relay_stale_seconds),
-    )
     lock = PostgresLeaderLock(container.owner_engine, key=RETENTION_LOCK_KEY)
     retention = ScheduleRetention(container.uow, lock, container.publish)
     loops = [
-        asyncio.create_task(run_periodic("archive relay", relay.execute, every=cfg.relay_interval_seconds, stop=stop)),
+        relay_loop(
+            PostgresOutboxStore(container.owner_engine),
+            container.publish,
+            frozenset({TaskType.ARCHIVE, TaskType.RESTORE, TaskType.LOG_CLEANUP}),
+            settings,
+            stop,
+        ),
         asyncio.create_task(
             run_periodic("retention", retention.execute, every=cfg.retention_interval_seconds, stop=stop)
         ),
     ]
+
+    async def handle(message: QueueMessage) -> bool:
+        # One at a time: an archive streams a whole range; the message in hand always completes.
+        handler = restore if message.body.get("task_type") == TaskType.RESTORE.value else archive
+        return await handler.execute(message)
+
     try:
-        while not stop.is_set():
-            try:
-                messages = await container.queue.receive(queue=QUEUE, wait_seconds=cfg.receive_wait_seconds)
-            except DependencyUnavailable as e:
-                logger.warning("archive queue unavailable (%s); retrying in 5 s", e.message)
-                await sleep_or_stop(stop, 5.0)
-                continue
-            done: list[str] = []
-            for message in messages:
-                # One at a time: an archive streams a whole range; the message in hand always completes.
-                handler = restore if message.body.get("task_type") == TaskType.RESTORE.value else archive
-                if await handler.execute(message):
-                    done.append(message.receipt)
-            if done:
-                await container.queue.ack(queue=QUEUE, receipts=done)
+        await consume(container.queue, QUEUE, handle, wait_seconds=cfg.receive_wait_seconds, stop=stop)
     finally:
         await asyncio.gather(*loops)
         await lock.release()

@@ -1,6 +1,6 @@
 """`logplane worker index`: long-polls the index queue and indexes `reindex` tasks; runs the outbox relay.
 
-Shutdown (SIGINT/SIGTERM) lets the batch in hand finish; unfinished messages return to the queue
+Shutdown (SIGINT/SIGTERM) lets the batches in hand finish; unfinished messages return to the queue
 when their visibility timeout ends.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from src.adapters.postgres.outbox import PostgresOutboxStore
 from src.domain.errors import DependencyUnavailable
@@ -16,8 +15,7 @@ from src.domain.tasks import TaskType
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.settings import Settings
 from src.usecases.index_tasks import QUEUE, IndexTasks
-from src.usecases.publish_tasks import RelayOutbox
-from workers.runner import run_periodic, sleep_or_stop
+from workers.runner import relay_loop, sleep_or_stop
 
 logger = logging.getLogger(__name__)
 
@@ -33,17 +31,12 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         range_batch=cfg.reindex_batch,
         visibility_seconds=settings.aws.visibility_timeout,
     )
-    relay = RelayOutbox(
-        PostgresOutboxStore(container.owner_engine),
-        container.publish,
-        types=frozenset({TaskType.REINDEX}),
-        stale_after=timedelta(seconds=cfg.relay_stale_seconds),
-    )
-    relay_loop = asyncio.create_task(
-        run_periodic("outbox relay", relay.execute, every=cfg.relay_interval_seconds, stop=stop)
+    relay = relay_loop(
+        PostgresOutboxStore(container.owner_engine), container.publish, frozenset({TaskType.REINDEX}), settings, stop
     )
 
     async def consume() -> None:
+        # Whole receives at once (not message by message): their tasks share one bulk request.
         while not stop.is_set():
             try:
                 messages = await container.queue.receive(queue=QUEUE, wait_seconds=cfg.receive_wait_seconds)
@@ -53,7 +46,6 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
                 continue
             if not messages:
                 continue
-            # Not cancelled by a stop signal: the batch in hand completes.
             outcome = await index_tasks.execute(messages)
             logger.info(
                 "indexed %d events: %d tasks succeeded, %d retrying, %d failed",
@@ -68,5 +60,5 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         # burst does not queue behind a single in-flight bulk request (ingest→searchable latency).
         await asyncio.gather(*(consume() for _ in range(cfg.index_consumers)))
     finally:
-        await relay_loop
+        await relay
         await container.close()
