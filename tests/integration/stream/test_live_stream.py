@@ -205,3 +205,23 @@ async def test_token_query_parameter_and_server_sent_events(two_apis) -> None:
                         break
     assert f"id: {ids[1]}" in frames
     assert not any("quiet" in f for f in frames)
+
+
+async def test_batch_mode_sends_bursts_as_one_frame(two_apis) -> None:
+    a, b = two_apis
+    tenant = await _tenant(a)
+    async with connect(
+        f"{a.ws}/api/v1/logs/stream?batch=true", additional_headers={"Authorization": f"Bearer {tenant['key']}"}
+    ) as ws:
+        await asyncio.sleep(0.3)
+        ids = await _ingest(b, tenant["key"], [{"message": f"burst {i}"} for i in range(50)])
+        got: list[str] = []
+        frames = 0
+        async with asyncio.timeout(10):
+            while len(got) < 50:
+                message = orjson.loads(await ws.recv())
+                if message["type"] == "logs":
+                    frames += 1
+                    got += [e["id"] for e in message["data"]]
+    assert got == ids
+    assert frames < 50  # the burst travelled in fewer frames than events
