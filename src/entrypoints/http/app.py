@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,10 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
         for name in [n for n, probe in optional.items() if probe is None]:
             del optional[name]
         app.state.container = container
+        # Everything built so far lives as long as the process: keep it out of the collector's
+        # scans (each full collection otherwise walks it; a measured p99 cut on the ingest path).
+        gc.collect()
+        gc.freeze()
         maintenance = asyncio.create_task(_keep_partitions_ahead(container))
         try:
             yield

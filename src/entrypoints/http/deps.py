@@ -14,7 +14,8 @@ from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.rate_limit import TenantRates
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    # async on purpose: FastAPI runs a plain `def` dependency in a thread pool, a hop per request.
     container: Container = request.app.state.container
     return container
 
