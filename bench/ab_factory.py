@@ -7,9 +7,10 @@ The fixes are applied as monkeypatches so they can be measured before anyone edi
 
 - `BENCH_AB_GC_FREEZE=1`: `gc.freeze()` once the app is built, so the ~140k long-lived objects of the
   imported framework stack leave the collector's view and full (gen2) collections stop pausing the
-  event loop for ~60-75 ms each.
+  event loop for ~60-75 ms each. (In `src/` since commit 9dae119; a no-op on top of it.)
 - `BENCH_AB_ASYNC_CONTAINER=1`: makes the `get_container` dependency a coroutine function; as a plain
-  `def` FastAPI runs it in the thread pool on every request (a thread hop per request).
+  `def` FastAPI runs it in the thread pool on every request (a thread hop per request). (In `src/`
+  since commit 9dae119; a no-op on top of it.)
 - `BENCH_AB_COPY_STAGING=1`: `PostgresLogRepository.add_many` writes with binary COPY into a
   session temp table (`ON COMMIT DELETE ROWS`) and one `INSERT INTO logs SELECT` (RLS still checks
   every row), instead of `INSERT ... SELECT FROM unnest(14 arrays)`.

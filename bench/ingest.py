@@ -249,6 +249,9 @@ def _self_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+_OURS = ("api", "postgres", "redis", "client")
+
+
 @dataclass
 class CpuWindow:
     """CPU seconds per component between `start()` and `stop()`, as cores used (CPU s / wall s)."""
@@ -264,7 +267,7 @@ class CpuWindow:
         self._wall = time.perf_counter()
 
     def stop(self) -> None:
-        wall = time.perf_counter() - self._wall
+        wall = self.wall = time.perf_counter() - self._wall
         end = _processes()
         api_pids = self._tree(end, self.api_root) if self.api_root else set()
         used: Counter[str] = Counter()
@@ -300,6 +303,15 @@ class CpuWindow:
     @property
     def other(self) -> float:
         return self.cores.get("other", 0.0)
+
+    def micros_per(self, items: int, *parts: str) -> float:
+        """CPU microseconds per item spent by `parts`: robust to other load, unlike a rate."""
+        return sum(self.cores.get(p, 0.0) for p in parts) * self.wall / items * 1e6
+
+    def cost(self, items: int) -> str:
+        """`api / postgres / all of ours` CPU microseconds per item."""
+        api, pg = self.micros_per(items, "api"), self.micros_per(items, "postgres")
+        return f"{api:.0f} / {pg:.0f} / {self.micros_per(items, *_OURS):.0f}"
 
     def describe(self) -> str:
         order = ("api", "postgres", "client", "redis", "other", "idle")
@@ -1190,14 +1202,15 @@ def render(
         " every bulk run and its best run is the baseline (all runs listed). CPU: cores used during the best run (api = uvicorn process tree, client = this script or wrk, other = the rest of"
         " the machine).",
         "",
-        "| Path | uvicorn workers | Events/s (best) | vs COPY | Runs (events/s) | CPU (cores) |",
-        "|---|---:|---:|---:|---|---|",
+        "| Path | uvicorn workers | Events/s (best) | vs COPY | Runs (events/s) | CPU µs/event api / pg / total"
+        " | CPU (cores) |",
+        "|---|---:|---:|---:|---|---|---|",
     ]
     for row in [copy_row, *bulk_rows]:
         runs = ", ".join(f"{rate:,.0f}" for rate in row.rates)
         lines.append(
             f"| {row.label} | {row.workers or '-'} | {row.rate:,.0f} | {row.rate / copy_row.rate:.2f} "
-            f"| {runs} | {row.cpu.describe()} |"
+            f"| {runs} | {row.cpu.cost(row.events)} | {row.cpu.describe()} |"
         )
     if bulk_rows:
         best = max(bulk_rows, key=lambda r: r.rate)
@@ -1212,13 +1225,14 @@ def render(
             "",
             f"Single-event POST, {args.single_clients} concurrent connections, {args.duration:g} s, load generator: {' and '.join(tools)}.",
             "",
-            "| uvicorn workers | Client | Requests (201) | Errors | Req/s | p50 ms | p90 ms | p99 ms | max ms | CPU (cores) |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| uvicorn workers | Client | Requests (201) | Errors | Req/s | p50 ms | p90 ms | p99 ms | max ms"
+            " | CPU µs/request api / pg / total | CPU (cores) |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for workers, r, cpu in single:
             lines.append(
                 f"| {workers} | {r.tool} | {r.ok} | {r.errors} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p90_ms:.1f} "
-                f"| {r.p99_ms:.1f} | {r.max_ms:.1f} | {cpu.describe()} |"
+                f"| {r.p99_ms:.1f} | {r.max_ms:.1f} | {cpu.cost(max(r.ok + r.errors, 1))} | {cpu.describe()} |"
             )
         best_workers, best_single, _ = max(single, key=lambda s: s[1].rps)
         lines += [

@@ -36,6 +36,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -106,6 +107,63 @@ def rss_mib(pid: int | None, key: str = "VmRSS") -> float | None:
     return None
 
 
+def wait_for_quiet(max_wait: float, threshold: float = 0.5) -> float:
+    """Wait (at most `max_wait` s) until the machine uses <= `threshold` cores while we are idle; return that load."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        busy, started = _machine_busy(), time.perf_counter()
+        time.sleep(0.5)
+        load = (_machine_busy() - busy) / (time.perf_counter() - started)
+        if load <= threshold or time.monotonic() >= deadline:
+            if load > threshold:
+                log(f"machine still busy ({load:.2f} cores used by others); measuring anyway")
+            return load
+
+
+class OsProbe:
+    """A thread timing a tiny `_count` against OpenSearch every 100 ms (outside the asyncio loop), to tell
+    stalls of the search backend itself from stalls in the worker."""
+
+    def __init__(self, url: str, every: float = 0.1) -> None:
+        self.url = url.rstrip("/") + "/logplane-logs-*/_count?ignore_unavailable=true"
+        self.body = orjson.dumps({"query": {"term": {"tenant_id": str(uuid.uuid4())}}})
+        self.every = every
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=30.0) as client:
+            while not self._stop.is_set():
+                sent = time.perf_counter()
+                with contextlib.suppress(httpx.HTTPError):
+                    client.post(self.url, content=self.body, headers={"Content-Type": "application/json"})
+                    self.times.append(time.perf_counter() - sent)
+                self._stop.wait(max(0.0, self.every - (time.perf_counter() - sent)))
+
+    def start(self) -> OsProbe:
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[float]:
+        self._stop.set()
+        self._thread.join(35)
+        return self.times
+
+
+def worker_settings() -> dict[str, Any]:
+    """The index worker's settings as the worker process will read them (same environment)."""
+    from src.entrypoints.settings import AwsSettings, WorkerSettings
+
+    cfg = WorkerSettings()
+    return {
+        "visibility_timeout": AwsSettings().visibility_timeout,
+        "index_consumers": getattr(cfg, "index_consumers", 1),
+        "receive_wait_seconds": cfg.receive_wait_seconds,
+        "relay_stale_seconds": cfg.relay_stale_seconds,
+    }
+
+
 def mem_available_mib() -> float:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemAvailable:"):
@@ -145,7 +203,7 @@ class CpuMeter:
                 stack += children.get(pid, [])
         used: Counter[str] = Counter()
         me = os.getpid()
-        for pid, (comm, _, cpu) in after.items():
+        for pid, (_, _, cpu) in after.items():
             delta = cpu - self._before[pid][2] if pid in self._before else cpu
             if delta <= 0:
                 continue
@@ -153,8 +211,6 @@ class CpuMeter:
                 used["bench"] += delta
             elif pid in owner:
                 used[owner[pid]] += delta
-            elif comm.startswith("postgres"):
-                used["postgres"] += delta
         busy = _machine_busy() - self._busy
         total = os.cpu_count() or 1
         self.cores = {k: v / wall for k, v in used.items()}
@@ -181,7 +237,12 @@ class Stack:
     prefix: str
     workdir: Path
     pids: dict[str, int | None] = field(default_factory=dict)
+    visibility: int = 60
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def roots(self, **more: int | None) -> dict[str, int | None]:
+        """Process-tree roots for CPU accounting (services started elsewhere count as "other")."""
+        return {**self.pids, **more}
 
     @property
     def osmem_pid(self) -> int | None:
@@ -212,6 +273,10 @@ def start_stack(workdir: Path) -> Stack:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     backing = start_backing(workdir)
     stack = Stack(backing, "", "", f"bench{uuid.uuid4().hex[:6]}-", workdir)
+    stack.visibility = int(worker_settings()["visibility_timeout"])
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        # The embedded postmaster (daemonized by pg_ctl, so not our child): its backends are its children.
+        stack.pids["postgres"] = int((workdir / "pg" / "data" / "postmaster.pid").read_text().split()[0])
     try:
         aws_url = os.environ.get("AWS_ENDPOINT_URL")
         if not aws_url:
@@ -245,7 +310,10 @@ async def _provision(stack: Stack, ensure_index_template: Any) -> None:
 
     from src.adapters.sqs.provision import ensure_queues
 
-    await ensure_queues(aioboto3.Session(), endpoint_url=stack.aws_url, prefix=stack.prefix)
+    # As `logplane dev` does: the queue's default visibility timeout is settings.aws.visibility_timeout.
+    await ensure_queues(
+        aioboto3.Session(), endpoint_url=stack.aws_url, prefix=stack.prefix, visibility_timeout=stack.visibility
+    )
     await ensure_index_template(stack.os_url)
 
 
@@ -451,10 +519,27 @@ class LatencyResult:
     to_started: list[float]  # per task, wall seconds: 201 → worker started the task
     to_finished: list[float]  # per event: 201 → task finished (server clock)
     queue_wait: list[float]  # per task: created_at → started_at
+    idle_hop: list[float]  # the same, only for tasks committed while the worker was idle (long-poll check)
     index_time: list[float]  # per task: started_at → finished_at
     tasks: int
     marker_checks: str
     cpu: str
+    bulk_times: list[float] = field(default_factory=list)  # the worker's _bulk request times (its log)
+    probe_times: list[float] = field(default_factory=list)  # a tiny _count every 100 ms from a bench thread
+
+
+def bulk_request_times(entries: list[dict[str, Any]], start: float, end: float) -> list[float]:
+    """opensearch-py logs every request at INFO: `POST …/_bulk [status:200 request:0.013s]`."""
+    out = []
+    for entry in entries:
+        message = str(entry.get("message", ""))
+        if "/_bulk " not in message or "request:" not in message:
+            continue
+        with contextlib.suppress(KeyError, ValueError):
+            at = datetime.fromisoformat(entry["ts"]).timestamp()
+            if start <= at <= end:
+                out.append(float(message.rsplit("request:", 1)[1].rstrip("s]")))
+    return out
 
 
 async def run_latency(
@@ -576,6 +661,20 @@ async def run_latency(
         to_started.append(start_w - (t201[mine[0]] + wall_offset))
         queue_wait.append(start_w - created_w)
         index_time.append(end_w - start_w)
+    # Tasks committed while no task was in flight (every consumer idle in its long poll): their hop is
+    # SQS + the long poll alone, not waiting behind a batch in hand.
+    idle_hop: list[float] = []
+    busy_until = float("-inf")
+    timed = [r for r in rows if r["started_at"] is not None and r["finished_at"] is not None]
+    for row in sorted(timed, key=lambda r: r["started_at"]):
+        created_w, start_w, end_w = (
+            row["created_at"].timestamp(),
+            row["started_at"].timestamp(),
+            row["finished_at"].timestamp(),
+        )
+        if created_w >= busy_until:
+            idle_hop.append(start_w - created_w)
+        busy_until = max(busy_until, end_w)
     return LatencyResult(
         seconds=elapsed,
         batches=len(rtts),
@@ -589,6 +688,7 @@ async def run_latency(
         to_started=to_started,
         to_finished=[finished_at[i] - (t201[i] + wall_offset) for i in t201 if i in finished_at],
         queue_wait=queue_wait,
+        idle_hop=idle_hop,
         index_time=index_time,
         tasks=len(rows),
         marker_checks=f"{found}/{len(sample)}",
@@ -616,6 +716,13 @@ class ThroughputResult:
     attempts: int
     receives: list[int]  # events per worker receive (one bulk each), from the worker log
     index_spans: list[float]  # started→finished per task
+    max_span: float = 0.0  # longest started→finished of a task
+    redelivered: int = 0  # tasks started more than once
+    indexed_by_worker: int = 0  # events the worker sent to OpenSearch (its log), duplicates included
+    raw_parallel: int = 1  # bulk requests in flight for the second raw run (= index_consumers)
+    raw_parallel_seconds: float = 0.0
+    raw_parallel_cpu: str = ""
+    relayed: int = 0  # messages the outbox relay published again during the pipeline (worker log)
 
     @property
     def raw_rate(self) -> float:
@@ -642,12 +749,17 @@ async def wait_count(client: Any, tenant_id: uuid.UUID, expected: int, *, within
     raise RuntimeError(f"only {count} of {expected} documents searchable after {within:g} s")
 
 
-async def run_raw(os_url: str, events: list[Any]) -> float:
+async def run_raw(os_url: str, events: list[Any], parallel: int = 1) -> float:
+    """Seconds until all `events` are searchable, indexed by `parallel` concurrent async_bulk calls."""
     client = os_client(os_url)
     try:
         await client.info()
+        size = -(-len(events) // parallel)
         started = time.perf_counter()
-        indexed = await raw_bulk(client, bulk_actions(events))
+        counts = await asyncio.gather(
+            *(raw_bulk(client, bulk_actions(events[i : i + size])) for i in range(0, len(events), size))
+        )
+        indexed = sum(counts)
         if indexed != len(events):
             raise RuntimeError(f"raw bulk indexed {indexed} of {len(events)}")
         done = await wait_count(client, events[0].tenant_id, len(events), within=900)
@@ -677,7 +789,7 @@ def run_throughput(
     n = args.events
     log(f"throughput: generating {n} events")
     dicts = make_events(n, seed=11)
-    roots = {"api": api.pid, "osmem": stack.osmem_pid, "moto": stack.pids.get("moto")}
+    roots = stack.roots(api=api.pid)
 
     # Raw baseline first (smaller index than the pipeline will see: conservative for the ratio).
     raw_events = to_events(dicts, uuid.uuid4())
@@ -687,6 +799,20 @@ def run_throughput(
     raw_cpu = cpu.describe()
     del raw_events
     log(f"raw async_bulk: {n} docs searchable in {raw_seconds:.2f} s = {n / raw_seconds:,.0f}/s [{raw_cpu}]")
+    # The worker runs `index_consumers` receive loops, i.e. up to that many bulk requests in flight;
+    # the same concurrency for raw makes an apples-to-apples second baseline.
+    parallel = int(worker_settings()["index_consumers"])
+    raw_parallel_seconds, raw_parallel_cpu = 0.0, ""
+    if parallel > 1:
+        raw_events = to_events(dicts, uuid.uuid4())
+        cpu = CpuMeter(roots).start()
+        raw_parallel_seconds = asyncio.run(run_raw(stack.os_url, raw_events, parallel))
+        raw_parallel_cpu = cpu.stop().describe()
+        del raw_events
+        log(
+            f"raw async_bulk x{parallel}: {n} docs searchable in {raw_parallel_seconds:.2f} s = "
+            f"{n / raw_parallel_seconds:,.0f}/s [{raw_parallel_cpu}]"
+        )
 
     # Pipeline: the worker is stopped while the events go into PostgreSQL through the API.
     if worker is not None:
@@ -723,10 +849,15 @@ def run_throughput(
         for r in rows
         if r["started_at"] is not None and r["finished_at"] is not None
     ]
+    entries = worker.log_lines()
+    relayed = sum(
+        int(str(e["message"]).split(":", 1)[1])
+        for e in entries
+        if str(e.get("message", "")).startswith("outbox relay: ")
+        and str(e["message"]).split(":", 1)[1].strip().isdigit()
+    )
     receives = [
-        int(entry["message"].split()[1])
-        for entry in worker.log_lines()
-        if str(entry.get("message", "")).startswith("indexed ")
+        int(entry["message"].split()[1]) for entry in entries if str(entry.get("message", "")).startswith("indexed ")
     ]
     result = ThroughputResult(
         events=n,
@@ -742,6 +873,13 @@ def run_throughput(
         attempts=sum(int(r["attempts"]) for r in rows),
         receives=receives,
         index_spans=spans,
+        max_span=max(spans, default=0.0),
+        redelivered=sum(1 for r in rows if int(r["attempts"]) > 1),
+        indexed_by_worker=sum(receives),
+        raw_parallel=parallel,
+        raw_parallel_seconds=raw_parallel_seconds,
+        raw_parallel_cpu=raw_parallel_cpu,
+        relayed=relayed,
     )
     log(
         f"pipeline: {n} docs searchable {result.pipeline_seconds:.2f} s after the first task started "
@@ -851,7 +989,7 @@ class SearchLoader:
         args = self.args
         conn = await asyncpg.connect(asyncpg_dsn(self.stack.backing.owner_url))
         client = os_client(self.stack.os_url)
-        cpu = CpuMeter({"osmem": self.stack.osmem_pid}).start()
+        cpu = CpuMeter(self.stack.roots()).start()
         started = time.perf_counter()
         try:
             while self.loaded < target and not self.stopped_by:
@@ -1008,10 +1146,12 @@ def render(
     checkpoints: list[tuple[int, int, list[QueryResult]]],
     run_seconds: float,
     rss_marks: list[tuple[str, float | None]],
+    background: dict[str, float],
 ) -> str:
     def mark(ok: bool) -> str:
         return "meets target" if ok else "**BELOW target**"
 
+    worker_cfg = worker_settings()
     osmem = "osmem-server 0.1.6 (in memory, japanese=False)" if stack.osmem_pid else f"OPENSEARCH_URL {stack.os_url}"
     sqs = "moto server" if stack.pids.get("moto") else f"AWS_ENDPOINT_URL {stack.aws_url}"
     lines = [
@@ -1022,8 +1162,14 @@ def render(
         f"Machine: {machine()}; PostgreSQL {server_version(stack.backing.owner_url)}"
         f" ({'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'embedded'}); {osmem}; SQS: {sqs}; one uvicorn"
         " worker (uvloop, httptools); one index worker process with default settings"
-        " (receive_wait_seconds=5, batches of 10 messages, bulk chunks of 2000). Everything shares the same"
-        " cores, including this script; the machine is shared and noisy, so figures vary run to run.",
+        f" (index_consumers={worker_cfg['index_consumers']}, receive_wait_seconds={worker_cfg['receive_wait_seconds']},"
+        f" SQS visibility timeout {worker_cfg['visibility_timeout']} s,"
+        " receives of up to 10 messages, one bulk request per receive in chunks of 2000). Everything shares the same"
+        " cores, including this script; the machine is shared and noisy, so figures vary run to run."
+        " Cores used by other processes just before each phase (after waiting up to"
+        f" {args.quiet_wait:g} s for a quiet moment): "
+        + (", ".join(f"{k} {v:.2f}" for k, v in background.items()) or "n/a")
+        + "; the CPU columns show `other` during each phase.",
         "",
         "| Measure | Result | Target |",
         "|---|---:|---|",
@@ -1038,7 +1184,14 @@ def render(
         ratio = thr.pipeline_rate / thr.raw_rate
         lines.append(
             f"| Indexing throughput pipeline / raw async_bulk | {thr.pipeline_rate:,.0f} / {thr.raw_rate:,.0f}"
-            f" events/s = **{ratio:.2f}** | >= 0.70: {mark(ratio >= 0.7)} |"
+            f" events/s = **{ratio:.2f}**"
+            + (
+                f" (vs raw x{thr.raw_parallel} in flight: {thr.events / thr.raw_parallel_seconds:,.0f} events/s ="
+                f" {thr.pipeline_rate * thr.raw_parallel_seconds / thr.events:.2f})"
+                if thr.raw_parallel_seconds
+                else ""
+            )
+            + f" | >= 0.70: {mark(ratio >= 0.7)} |"
         )
     for q in queries:
         n = load.loaded if load else 0
@@ -1074,6 +1227,8 @@ def render(
             f"| {ms(pct(lat.to_started, 95))} | {ms(max(lat.to_started, default=float('nan')))} |",
             f"| per task: `created_at` (ingest tx) → `started_at` (SQS hop + long poll) | {len(lat.queue_wait)} "
             f"| {ms(pct(lat.queue_wait, 50))} | {ms(pct(lat.queue_wait, 95))} | {ms(max(lat.queue_wait, default=float('nan')))} |",
+            f"| per task, committed with no task in flight: `created_at` → `started_at` | {len(lat.idle_hop)} "
+            f"| {ms(pct(lat.idle_hop, 50))} | {ms(pct(lat.idle_hop, 95))} | {ms(max(lat.idle_hop, default=float('nan')))} |",
             f"| per task: `started_at` → `finished_at` (fetch + bulk + mark) | {len(lat.index_time)} "
             f"| {ms(pct(lat.index_time, 50))} | {ms(pct(lat.index_time, 95))} | {ms(max(lat.index_time, default=float('nan')))} |",
             f"| bulk request round trip (the 201 itself) | {len(lat.ingest_rtt)} | {ms(pct(lat.ingest_rtt, 50))} "
@@ -1083,12 +1238,32 @@ def render(
             f" Per-event marker check (`q=<event marker>` returns exactly that event): {lat.marker_checks}."
             f" CPU (cores): {lat.cpu}.",
         ]
-        wait = pct(lat.queue_wait, 95)
         lines += [
             "",
-            f"Long poll: the worker waits up to `receive_wait_seconds` (5 s) per ReceiveMessage; the queue hop"
-            f" (`created_at` → `started_at`, which also includes the ingest transaction and the publish) is p95"
-            f" {ms(wait)} ms, so {'the long poll returns as soon as a message arrives and adds no measurable latency' if wait < 0.5 else 'the long poll DOES add latency (see the queue-hop row)'}.",
+            f"The worker's own `_bulk` requests during the phase (its log, {len(lat.bulk_times)} requests): p50"
+            f" {ms(pct(lat.bulk_times, 50))} ms, p95 {ms(pct(lat.bulk_times, 95))} ms, max"
+            f" {ms(max(lat.bulk_times, default=float('nan')))} ms. A probe thread in this script timing a tiny"
+            f" `_count` against OpenSearch every 100 ms ({len(lat.probe_times)} requests): p50"
+            f" {ms(pct(lat.probe_times, 50))} ms, p95 {ms(pct(lat.probe_times, 95))} ms, max"
+            f" {ms(max(lat.probe_times, default=float('nan')))} ms (stalls seen by both come from the search"
+            " backend or the machine, not from the worker).",
+        ]
+        hop = pct(lat.idle_hop, 95)
+        queued = pct(lat.queue_wait, 95)
+        verdict = (
+            "the long poll returns as soon as a message arrives and adds no measurable latency"
+            if hop < 0.5
+            else "the long poll DOES add latency"
+        )
+        lines += [
+            "",
+            f"Long poll: each consumer waits up to `receive_wait_seconds` ({worker_cfg['receive_wait_seconds']} s) per"
+            f" ReceiveMessage. For the {len(lat.idle_hop)} tasks committed while no task was in flight,"
+            " `created_at` → `started_at` (ingest"
+            f" transaction + publish + SQS + the worker's start UPDATE) is p95 {ms(hop)} ms, so {verdict}."
+            f" Over all tasks that hop is p95 {ms(queued)} ms: the rest is waiting for a free consumer (each of the"
+            f" {worker_cfg['index_consumers']} consumers receives, indexes and acknowledges one batch at a time, so"
+            " slow bulk requests delay the messages that arrive meanwhile).",
         ]
 
     if thr is not None:
@@ -1110,6 +1285,15 @@ def render(
             "| Path | Seconds | Events/s | vs raw | CPU (cores) |",
             "|---|---:|---:|---:|---|",
             f"| raw async_bulk (1 request in flight) | {thr.raw_seconds:.2f} | {thr.raw_rate:,.0f} | 1.00 | {thr.raw_cpu} |",
+            *(
+                [
+                    f"| raw async_bulk x{thr.raw_parallel} (same events split, {thr.raw_parallel} requests in flight)"
+                    f" | {thr.raw_parallel_seconds:.2f} | {thr.events / thr.raw_parallel_seconds:,.0f}"
+                    f" | {thr.raw_seconds / thr.raw_parallel_seconds:.2f} | {thr.raw_parallel_cpu} |"
+                ]
+                if thr.raw_parallel_seconds
+                else []
+            ),
             f"| pipeline, first task started → all searchable | {thr.pipeline_seconds:.2f} | {thr.pipeline_rate:,.0f}"
             f" | **{ratio:.2f}** | {thr.pipeline_cpu} |",
             f"| pipeline, worker spawn → all searchable (incl. {thr.startup_seconds:.1f} s start-up) "
@@ -1118,7 +1302,13 @@ def render(
             f"Tasks: {thr.tasks} (log ids per task min/max/mean {thr.ids_per_task[0]}/{thr.ids_per_task[1]}/"
             f"{thr.ids_per_task[2]:.0f}, attempts in total {thr.attempts}); worker receives with work:"
             f" {len(thr.receives)}, {mean_receive:,.0f} events per bulk on average; per-task"
-            f" started→finished p50 {pct(thr.index_spans, 50):.2f} s.",
+            f" started→finished p50 {pct(thr.index_spans, 50):.1f} s, max {thr.max_span:.1f} s (the queue's"
+            f" visibility timeout is {worker_cfg['visibility_timeout']} s). Tasks started more than once:"
+            f" {thr.redelivered}; events sent to OpenSearch by the worker: {thr.indexed_by_worker:,} for"
+            f" {thr.events:,} ({thr.indexed_by_worker / thr.events - 1:+.0%} redundant). The outbox relay published"
+            f" {thr.relayed} messages again during the pipeline (it republishes never-started tasks older than"
+            f" relay_stale_seconds={worker_cfg['relay_stale_seconds']:g} s, which includes tasks still waiting in"
+            " the queue).",
         ]
 
     if load is not None:
@@ -1151,19 +1341,6 @@ def render(
                     f"| {ms(pct(q.latencies, 50))} | {ms(pct(q.latencies, 95))} "
                     f"| {ms(max(q.latencies, default=float('nan')))} | {min(q.totals, default=0):,}-{max(q.totals, default=0):,} |"
                 )
-        if checkpoints and load.loaded < load.target and load.loaded > checkpoints[0][0]:
-            first_n, _, first = checkpoints[0]
-            guesses = []
-            for a, b in zip(first, queries, strict=True):
-                slope = (pct(b.latencies, 50) - pct(a.latencies, 50)) / (load.loaded - first_n)
-                guess = pct(b.latencies, 50) + slope * (load.target - load.loaded)
-                guesses.append(f"{a.kind} ~{ms(guess)} ms")
-            lines += [
-                "",
-                f"Not measured: a straight line through the two measured p50s puts {load.target:,} tenant events at "
-                + ", ".join(guesses)
-                + ".",
-            ]
         if load.rss_after is not None and load.index_total:
             per_doc = (load.rss_after - (rss_marks[0][1] or 0)) * 1024 / load.index_total
             lines += [
@@ -1190,7 +1367,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--events", type=int, default=100_000, help="events for the throughput phase (raw and pipeline)")
     p.add_argument("--search-events", type=int, default=1_000_000, help="events stored for the search phase")
-    p.add_argument("--load-budget", type=float, default=240.0, help="seconds allowed for loading the search tenant")
+    p.add_argument("--load-budget", type=float, default=150.0, help="seconds allowed for loading the search tenant")
     p.add_argument("--load-chunk", type=int, default=30_000, help="events generated and loaded per round")
     p.add_argument("--load-concurrency", type=int, default=3, help="raw bulk requests in flight while loading")
     p.add_argument("--max-osmem-rss", type=float, default=12_000, help="MiB; stop loading above this osmem RSS")
@@ -1200,11 +1377,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--checkpoints",
         type=lambda text: [int(x) for x in text.split(",") if x.strip()],
-        default=[100_000],
+        default=[],
         help="tenant sizes at which to also measure (comma-separated; fewer requests)",
     )
-    p.add_argument("--checkpoint-requests", type=int, default=50, help="requests per query kind at a checkpoint")
-    p.add_argument("--search-budget", type=float, default=60.0, help="seconds allowed per query kind")
+    p.add_argument("--checkpoint-requests", type=int, default=30, help="requests per query kind at a checkpoint")
+    p.add_argument("--search-budget", type=float, default=50.0, help="seconds allowed per query kind")
+    p.add_argument("--quiet-wait", type=float, default=15.0, help="seconds to wait for a quiet machine per phase")
     p.add_argument("--latency-seconds", type=float, default=20.0)
     p.add_argument("--latency-rate", type=int, default=200, help="events per second")
     p.add_argument("--latency-batch", type=int, default=20, help="events per bulk request")
@@ -1212,7 +1390,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ingest-batch", type=int, default=1000, help="events per bulk request in the throughput phase")
     p.add_argument("--ingest-clients", type=int, default=4)
     p.add_argument("--skip", default="", help="comma-separated phases to skip: latency,throughput,search")
-    p.add_argument("--profile", type=Path, default=None, help="py-spy the worker during the pipeline into DIR")
+    p.add_argument("--profile", type=Path, default=None, help="py-spy the worker (latency, pipeline) into DIR")
     p.add_argument("--keep-workdir", action="store_true", help="keep the temp dir with the API and worker logs")
     p.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "search.md", help="markdown report")
     return p.parse_args(argv)
@@ -1239,6 +1417,7 @@ def main(argv: list[str] | None = None) -> int:
     load: LoadResult | None = None
     queries: list[QueryResult] = []
     checkpoints: list[tuple[int, int, list[QueryResult]]] = []
+    background: dict[str, float] = {}
     rss_marks: list[tuple[str, float | None]] = []
     try:
         log(f"workdir {workdir}")
@@ -1254,7 +1433,7 @@ def main(argv: list[str] | None = None) -> int:
         worker = WorkerProcess(stack, workdir / "worker.log")
         api.wait_ready()
         log(f"API up: {api.base_url} (pid {api.pid}); index worker pid {worker.pid}")
-        roots = {"api": api.pid, "worker": worker.pid, "osmem": stack.osmem_pid, "moto": stack.pids.get("moto")}
+        roots = stack.roots(api=api.pid, worker=worker.pid)
 
         if "latency" not in skip:
             tenant = asyncio.run(create_tenant(api.base_url, f"bench-latency-{uuid.uuid4().hex[:6]}"))
@@ -1272,8 +1451,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             worker.check()
+            background["latency"] = wait_for_quiet(args.quiet_wait)
             log(f"latency: {args.latency_rate} events/s for {args.latency_seconds:g} s")
+            profiler = Profiler(args.profile, worker.pid, "worker-latency") if args.profile else None
             cpu = CpuMeter(roots).start()
+            phase_start = time.time()
+            probe = OsProbe(stack.os_url).start()
             lat = asyncio.run(
                 run_latency(
                     api.base_url,
@@ -1286,16 +1469,22 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             lat.cpu = cpu.stop().describe()
+            if profiler is not None:
+                profiler.stop()
+            lat.bulk_times = bulk_request_times(worker.log_lines(), phase_start, time.time())
+            lat.probe_times = probe.stop()
             log(
                 f"latency: p50 {ms(pct(lat.visible, 50))} ms, p95 {ms(pct(lat.visible, 95))} ms, missing {lat.missing};"
                 f" queue hop p95 {ms(pct(lat.queue_wait, 95))} ms [{lat.cpu}]"
             )
 
         if "throughput" not in skip:
+            background["throughput"] = wait_for_quiet(args.quiet_wait)
             thr, worker = run_throughput(args, stack, api, worker)
             rss_marks.append((f"after throughput ({2 * args.events:,} more docs)", rss_mib(stack.osmem_pid)))
 
         if "search" not in skip:
+            background["search"] = wait_for_quiet(args.quiet_wait)
             tenant = asyncio.run(create_tenant(api.base_url, f"bench-search-{uuid.uuid4().hex[:6]}"))
             log(f"search: loading up to {args.search_events:,} events (budget {args.load_budget:g} s)")
             loader = SearchLoader(stack, tenant.id, args)
@@ -1331,7 +1520,17 @@ def main(argv: list[str] | None = None) -> int:
             rss_marks.append(("after the queries (peak VmHWM)", rss_mib(stack.osmem_pid, "VmHWM")))
 
         report = render(
-            args, command, stack, lat, thr, load, queries, checkpoints, time.perf_counter() - run_started, rss_marks
+            args,
+            command,
+            stack,
+            lat,
+            thr,
+            load,
+            queries,
+            checkpoints,
+            time.perf_counter() - run_started,
+            rss_marks,
+            background,
         )
         print(report)
         args.output.parent.mkdir(parents=True, exist_ok=True)
