@@ -400,6 +400,17 @@ async def task_rows(owner_url: str, tenant_id: uuid.UUID) -> list[asyncpg.Record
         await conn.close()
 
 
+async def queue_depth(stack: Stack) -> int:
+    """Messages waiting in the index queue (visible + in flight)."""
+    import aioboto3
+
+    async with aioboto3.Session().client("sqs", endpoint_url=stack.aws_url) as sqs:
+        url = (await sqs.get_queue_url(QueueName=f"{stack.prefix}index"))["QueueUrl"]
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        attrs = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names))["Attributes"]
+        return sum(int(attrs.get(name, 0)) for name in names)
+
+
 async def os_count(client: Any, tenant_id: uuid.UUID) -> int:
     result = await client.count(
         index="logplane-logs-*",
@@ -723,6 +734,7 @@ class ThroughputResult:
     raw_parallel_seconds: float = 0.0
     raw_parallel_cpu: str = ""
     relayed: int = 0  # messages the outbox relay published again during the pipeline (worker log)
+    queued_at_start: int = 0  # messages in the index queue when the worker started
 
     @property
     def raw_rate(self) -> float:
@@ -824,7 +836,12 @@ def run_throughput(
     del bodies
     if accepted != n:
         raise RuntimeError(f"bulk ingest accepted {accepted} of {n}")
-    log(f"ingested {n} events via the bulk API in {ingest_seconds:.2f} s (worker stopped); starting the worker")
+    queued = asyncio.run(queue_depth(stack))
+    pending_tasks = len(asyncio.run(task_rows(stack.backing.owner_url, tenant.id)))
+    log(
+        f"ingested {n} events via the bulk API in {ingest_seconds:.2f} s (worker stopped; {pending_tasks} tasks,"
+        f" {queued} messages in the index queue); starting the worker"
+    )
     worker = WorkerProcess(stack, stack.workdir / "worker.log")
     profiler = Profiler(args.profile, worker.pid, "worker-throughput") if args.profile else None
     cpu = CpuMeter({**roots, "worker": worker.pid}).start()
@@ -880,6 +897,7 @@ def run_throughput(
         raw_parallel_seconds=raw_parallel_seconds,
         raw_parallel_cpu=raw_parallel_cpu,
         relayed=relayed,
+        queued_at_start=queued,
     )
     log(
         f"pipeline: {n} docs searchable {result.pipeline_seconds:.2f} s after the first task started "
@@ -1299,7 +1317,8 @@ def render(
             f"| pipeline, worker spawn → all searchable (incl. {thr.startup_seconds:.1f} s start-up) "
             f"| {thr.pipeline_spawn_seconds:.2f} | {thr.pipeline_spawn_rate:,.0f} | {spawn_ratio:.2f} | same run |",
             "",
-            f"Tasks: {thr.tasks} (log ids per task min/max/mean {thr.ids_per_task[0]}/{thr.ids_per_task[1]}/"
+            f"Tasks: {thr.tasks}, messages in the index queue when the worker started: {thr.queued_at_start}"
+            f" (log ids per task min/max/mean {thr.ids_per_task[0]}/{thr.ids_per_task[1]}/"
             f"{thr.ids_per_task[2]:.0f}, attempts in total {thr.attempts}); worker receives with work:"
             f" {len(thr.receives)}, {mean_receive:,.0f} events per bulk on average; per-task"
             f" started→finished p50 {pct(thr.index_spans, 50):.1f} s, max {thr.max_span:.1f} s (the queue's"
@@ -1367,7 +1386,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--events", type=int, default=100_000, help="events for the throughput phase (raw and pipeline)")
     p.add_argument("--search-events", type=int, default=1_000_000, help="events stored for the search phase")
-    p.add_argument("--load-budget", type=float, default=150.0, help="seconds allowed for loading the search tenant")
+    p.add_argument("--load-budget", type=float, default=120.0, help="seconds allowed for loading the search tenant")
     p.add_argument("--load-chunk", type=int, default=30_000, help="events generated and loaded per round")
     p.add_argument("--load-concurrency", type=int, default=3, help="raw bulk requests in flight while loading")
     p.add_argument("--max-osmem-rss", type=float, default=12_000, help="MiB; stop loading above this osmem RSS")
@@ -1381,7 +1400,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="tenant sizes at which to also measure (comma-separated; fewer requests)",
     )
     p.add_argument("--checkpoint-requests", type=int, default=30, help="requests per query kind at a checkpoint")
-    p.add_argument("--search-budget", type=float, default=50.0, help="seconds allowed per query kind")
+    p.add_argument("--search-budget", type=float, default=75.0, help="seconds allowed per query kind")
     p.add_argument("--quiet-wait", type=float, default=15.0, help="seconds to wait for a quiet machine per phase")
     p.add_argument("--latency-seconds", type=float, default=20.0)
     p.add_argument("--latency-rate", type=int, default=200, help="events per second")
