@@ -13,14 +13,20 @@ bench/ingest.py does) and one index worker (`python -m src.entrypoints.cli.main 
    201 the batch marker is polled with `GET /api/v1/logs?q=<batch marker>` until every event of the
    batch is returned. Latency = 201 received → first poll response containing the event. The
    `async_task` rows give a server-side breakdown (commit → worker start → task finished).
+   A probe thread times a tiny `_count` every 100 ms, to tell backend stalls from worker stalls.
 2. Throughput: N events (default 100,000) indexed by a raw `opensearchpy.helpers.async_bulk`
-   (documents from `to_document`/`index_name`, chunk 2000, as the adapter does) and then by the
+   (documents from `to_document`/`index_name`, chunk 2000, as the adapter does), once with one
+   request in flight and once split over `index_consumers` concurrent calls, and then by the
    pipeline: the same N events posted to the bulk API with the worker stopped, the worker started,
-   timed until an OpenSearch count of the tenant reaches N.
-3. Search: a tenant loaded to M events (default 1,000,000) with COPY into PostgreSQL and raw
-   async_bulk into OpenSearch (this measures query latency, not ingest), within `--load-budget`
-   seconds; then filter, word and word+phrase queries through the HTTP API, one client, sequential.
+   timed until an OpenSearch count of the tenant reaches N. The task rows and the worker log show
+   redeliveries, relay republishes and redundant indexing.
+3. Search: a tenant loaded towards M events (default 1,000,000) with COPY into PostgreSQL and raw
+   async_bulk into OpenSearch (this measures query latency, not ingest), until `--load-budget`
+   seconds or a memory guard stop it; then filter, word and word+phrase queries through the HTTP
+   API, one client, sequential, up to `--search-requests` each within `--search-budget` seconds.
    osmem's RSS is read from /proc.
+
+The report (markdown) is printed and written to bench/results/search.md (`--output`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import contextlib
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -735,6 +742,7 @@ class ThroughputResult:
     raw_parallel_cpu: str = ""
     relayed: int = 0  # messages the outbox relay published again during the pipeline (worker log)
     queued_at_start: int = 0  # messages in the index queue when the worker started
+    failures: list[str] = field(default_factory=list)  # the worker's "index task … failed (attempt n)" lines
 
     @property
     def raw_rate(self) -> float:
@@ -867,12 +875,13 @@ def run_throughput(
         if r["started_at"] is not None and r["finished_at"] is not None
     ]
     entries = worker.log_lines()
-    relayed = sum(
-        int(str(e["message"]).split(":", 1)[1])
-        for e in entries
-        if str(e.get("message", "")).startswith("outbox relay: ")
-        and str(e["message"]).split(":", 1)[1].strip().isdigit()
-    )
+    failures = [str(e["message"]) for e in entries if "failed (attempt" in str(e.get("message", ""))]
+    # runner.py logs "<name> relay: N" when a relay round published N messages again.
+    relayed = 0
+    for e in entries:
+        found = re.fullmatch(r".*relay: (\d+)", str(e.get("message", "")))
+        if found:
+            relayed += int(found.group(1))
     receives = [
         int(entry["message"].split()[1]) for entry in entries if str(entry.get("message", "")).startswith("indexed ")
     ]
@@ -898,6 +907,7 @@ def run_throughput(
         raw_parallel_cpu=raw_parallel_cpu,
         relayed=relayed,
         queued_at_start=queued,
+        failures=failures,
     )
     log(
         f"pipeline: {n} docs searchable {result.pipeline_seconds:.2f} s after the first task started "
@@ -1329,6 +1339,12 @@ def render(
             f" relay_stale_seconds={worker_cfg['relay_stale_seconds']:g} s, which includes tasks still waiting in"
             " the queue).",
         ]
+        if thr.failures:
+            lines += [
+                "",
+                f"The worker logged {len(thr.failures)} failed task attempt(s) (retried through SQS after the"
+                f" visibility timeout), e.g. `{thr.failures[0][:300]}`.",
+            ]
 
     if load is not None:
         lines += [
@@ -1425,7 +1441,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-    command = "python bench/search.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = " ".join(["python bench/search.py", *(sys.argv[1:] if argv is None else argv)])
     workdir = Path(tempfile.mkdtemp(prefix="logplane-search-bench-"))
     run_started = time.perf_counter()
     stack: Stack | None = None

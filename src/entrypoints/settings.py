@@ -117,7 +117,8 @@ class WorkerSettings(BaseSettings):
     cleanup_batch: int = 10_000
     retention_interval_seconds: float = 3600.0
     relay_interval_seconds: float = 5.0
-    relay_stale_seconds: float = 30.0
+    # Longer than a backlog takes to drain: a task merely waiting in the queue must not be re-sent.
+    relay_stale_seconds: float = 300.0
     receive_wait_seconds: int = 5
     index_consumers: int = 3
     reindex_batch: int = 2000
