@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from src.domain.errors import Forbidden
+
 API_KEY_PREFIX = "lp_"
 
 
@@ -69,6 +71,13 @@ class Principal:
     def has(self, scope: Scope) -> bool:
         # A tenant admin may do everything a tenant may do.
         return scope in self.scopes or Scope.ADMIN in self.scopes
+
+    def require(self, scope: Scope) -> None:
+        """Raise Forbidden (403 `missing_scope`) unless this credential carries `scope`."""
+        if not self.has(scope):
+            raise Forbidden(
+                f"this credential lacks the '{scope.value}' scope", code="missing_scope", details={"scope": scope.value}
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import Forbidden, InvalidInput, NotFound
+from src.domain.errors import InvalidInput, NotFound
 from src.domain.export_format import ExportFormat
 from src.domain.ids import new_id
 from src.domain.logs import LogEvent
@@ -29,11 +29,6 @@ from src.usecases.task_lifecycle import TaskLifecycle
 logger = logging.getLogger(__name__)
 
 QUEUE = "export"
-
-
-def _require_read(principal: Principal) -> None:
-    if not principal.has(Scope.READ):
-        raise Forbidden("this credential lacks the 'read' scope", code="missing_scope", details={"scope": "read"})
 
 
 async def _maybe_gzip(chunks: AsyncIterator[bytes], gzip: bool) -> AsyncIterator[bytes]:
@@ -57,7 +52,7 @@ class StreamExport:
         self._uow_factory = uow_factory
 
     def check(self, *, principal: Principal, query: LogQuery, fmt: ExportFormat) -> None:
-        _require_read(principal)
+        principal.require(Scope.READ)
         if fmt is ExportFormat.PARQUET:
             raise InvalidInput(
                 "Parquet is not streamed; request it with POST /api/v1/exports", code="unsupported_format"
@@ -89,7 +84,7 @@ class RequestExport:
     async def execute(
         self, *, principal: Principal, filters: dict[str, Any], fmt: ExportFormat, gzip: bool
     ) -> AsyncTask:
-        _require_read(principal)
+        principal.require(Scope.READ)
         task = AsyncTask(
             task_id=new_id(),
             tenant_id=principal.tenant_id,
@@ -133,7 +128,7 @@ class GetExport:
         self._clock = clock
 
     async def execute(self, *, principal: Principal, task_id: UUID) -> ExportStatus:
-        _require_read(principal)
+        principal.require(Scope.READ)
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)
             task = await uow.tasks.get(tenant_id=principal.tenant_id, task_id=task_id)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import Forbidden, InvalidInput
+from src.domain.errors import InvalidInput
 from src.domain.ids import new_id
 from src.domain.logs import StoredRef
 from src.domain.parsing.registry import ParserRegistry
@@ -52,8 +52,7 @@ class RequestFileIngest:
         parser: str | None,
         environment: str | None,
     ) -> AsyncTask:
-        if not principal.has(Scope.INGEST):
-            raise Forbidden("this credential lacks the 'ingest' scope", code="missing_scope")
+        principal.require(Scope.INGEST)
         task_id = new_id()
         key = upload_key(principal, task_id, filename)
         size = await self._store.put(key=key, chunks=chunks, content_type="application/octet-stream")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import DomainError, Forbidden
+from src.domain.errors import DomainError
 from src.domain.event_limits import EventLimits, check_event
 from src.domain.ids import new_id
 from src.domain.logs import LogDraft, LogEvent, StoredRef
@@ -56,10 +56,7 @@ class IngestLogs:
         self._clock = clock
 
     async def execute(self, request: IngestRequest) -> IngestResult:
-        if not request.principal.has(Scope.INGEST):
-            raise Forbidden(
-                "this credential lacks the 'ingest' scope", code="missing_scope", details={"scope": "ingest"}
-            )
+        request.principal.require(Scope.INGEST)
         now = self._clock()
         outcomes: list[StoredRef | DomainError | None] = []
         events: list[LogEvent] = []

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import DomainError, Forbidden, PayloadTooLarge
+from src.domain.errors import DomainError, PayloadTooLarge
 from src.domain.logs import LogDraft, StoredRef
 from src.domain.parsing.multiline import join_multiline
 from src.domain.parsing.registry import ParserRegistry
@@ -95,8 +95,7 @@ class IngestText:
         self._max_events = max_events
 
     async def execute(self, request: TextRequest) -> TextIngestResult:
-        if not request.principal.has(Scope.INGEST):
-            raise Forbidden("this credential lacks the 'ingest' scope", code="missing_scope")
+        request.principal.require(Scope.INGEST)
         registry = await self._parsers.registry(request.principal.tenant_id)
         parsed = parse_lines(
             registry,

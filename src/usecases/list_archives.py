@@ -7,7 +7,6 @@ from datetime import datetime
 
 from src.domain.archive import Manifest, manifest_prefix
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import Forbidden
 from src.domain.ports.archive_store import ArchiveStore
 
 
@@ -34,8 +33,7 @@ class ListArchives:
     async def execute(
         self, *, principal: Principal, start: datetime | None, end: datetime | None
     ) -> list[ArchiveEntry]:
-        if not principal.has(Scope.READ):
-            raise Forbidden("this credential lacks the 'read' scope", code="missing_scope", details={"scope": "read"})
+        principal.require(Scope.READ)
         entries: list[ArchiveEntry] = []
         for listed in await self._store.list(prefix=manifest_prefix(principal.tenant_id)):
             raw = await self._store.get(key=listed.key)

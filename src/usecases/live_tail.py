@@ -10,7 +10,6 @@ from uuid import UUID
 import orjson
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import Forbidden
 from src.domain.logs import public_view
 from src.domain.ports.event_bus import EventBus, Subscription
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
@@ -119,8 +118,7 @@ class LiveTail:
         self._replay_limit = replay_limit
 
     async def open(self, *, principal: Principal, flt: StreamFilter, since_id: UUID | None) -> TailSession:
-        if not principal.has(Scope.READ):
-            raise Forbidden("this credential lacks the 'read' scope", code="missing_scope", details={"scope": "read"})
+        principal.require(Scope.READ)
         session = TailSession(principal.tenant_id, flt, self._queue_size)
         # Subscribe before reading the past: nothing committed meanwhile can fall in between.
         session._subscription = await self._bus.subscribe(tenant_id=principal.tenant_id, deliver=session._deliver)

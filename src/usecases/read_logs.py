@@ -5,15 +5,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import Forbidden, NotFound
+from src.domain.errors import NotFound
 from src.domain.logs import LogEvent
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
-
-
-def _require_read(principal: Principal) -> None:
-    if not principal.has(Scope.READ):
-        raise Forbidden("this credential lacks the 'read' scope", code="missing_scope", details={"scope": "read"})
 
 
 class GetLog:
@@ -23,7 +18,7 @@ class GetLog:
         self._uow_factory = uow_factory
 
     async def execute(self, *, principal: Principal, log_id: UUID) -> LogEvent:
-        _require_read(principal)
+        principal.require(Scope.READ)
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)
             event = await uow.logs.get(tenant_id=principal.tenant_id, log_id=log_id)
@@ -37,7 +32,7 @@ class GetTask:
         self._uow_factory = uow_factory
 
     async def execute(self, *, principal: Principal, task_id: UUID) -> AsyncTask:
-        _require_read(principal)
+        principal.require(Scope.READ)
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)
             task = await uow.tasks.get(tenant_id=principal.tenant_id, task_id=task_id)
@@ -53,7 +48,7 @@ class ListTasks:
     async def execute(
         self, *, principal: Principal, task_type: TaskType | None, status: TaskStatus | None, limit: int
     ) -> list[AsyncTask]:
-        _require_read(principal)
+        principal.require(Scope.READ)
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)
             return await uow.tasks.list(tenant_id=principal.tenant_id, task_type=task_type, status=status, limit=limit)

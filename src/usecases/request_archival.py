@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import Forbidden, InvalidInput
+from src.domain.errors import InvalidInput
 from src.domain.ids import new_id
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskType
@@ -17,11 +17,6 @@ from src.usecases.publish_tasks import PublishTasks
 logger = logging.getLogger(__name__)
 
 MAX_RESTORE_SPAN = timedelta(days=366)
-
-
-def _require_admin(principal: Principal) -> None:
-    if not principal.has(Scope.ADMIN):
-        raise Forbidden("this credential lacks the 'admin' scope", code="missing_scope", details={"scope": "admin"})
 
 
 async def _create_and_publish(
@@ -62,7 +57,7 @@ class RequestCleanup:
         self._clock = clock
 
     async def execute(self, *, principal: Principal, before: datetime) -> AsyncTask:
-        _require_admin(principal)
+        principal.require(Scope.ADMIN)
         if before > self._clock():
             raise InvalidInput("'before' must not be in the future", details={"field": "before"})
         return await _create_and_publish(
@@ -78,7 +73,7 @@ class RequestRestore:
         self._publish = publish
 
     async def execute(self, *, principal: Principal, start: datetime, end: datetime) -> AsyncTask:
-        _require_admin(principal)
+        principal.require(Scope.ADMIN)
         if start >= end:
             raise InvalidInput("'from' must be before 'to'", details={"field": "from"})
         if end - start > MAX_RESTORE_SPAN:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import DependencyUnavailable, Forbidden, InvalidInput
+from src.domain.errors import DependencyUnavailable, InvalidInput
 from src.domain.ports.search_index import SearchIndex, SearchPage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import LogQuery, LogStats, StatsQuery
@@ -13,11 +13,6 @@ from src.domain.query import LogQuery, LogStats, StatsQuery
 logger = logging.getLogger(__name__)
 
 MAX_BUCKETS = 1000
-
-
-def _require_read(principal: Principal) -> None:
-    if not principal.has(Scope.READ):
-        raise Forbidden("this credential lacks the 'read' scope", code="missing_scope", details={"scope": "read"})
 
 
 class SearchLogs:
@@ -29,7 +24,7 @@ class SearchLogs:
         self._uow_factory = uow_factory
 
     async def execute(self, *, principal: Principal, query: LogQuery) -> tuple[SearchPage, str]:
-        _require_read(principal)
+        principal.require(Scope.READ)
         query.check()
         try:
             return await self._index.search(tenant_id=principal.tenant_id, query=query), "opensearch"
@@ -50,7 +45,7 @@ class SummariseLogs:
         self._uow_factory = uow_factory
 
     async def execute(self, *, principal: Principal, query: StatsQuery) -> tuple[LogStats, str]:
-        _require_read(principal)
+        principal.require(Scope.READ)
         if query.start >= query.end:
             raise InvalidInput("'from' must be before 'to'", details={"field": "from"})
         if query.interval_seconds <= 0:

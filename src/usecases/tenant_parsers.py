@@ -6,7 +6,7 @@ import re
 from uuid import UUID
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from src.domain.errors import Conflict, InvalidInput, NotFound
 from src.domain.parsing.regex_parser import compile_custom
 from src.domain.parsing.registry import BUILTIN_ORDER, ParserRegistry
 from src.domain.ports.parser_repository import StoredParser
@@ -15,11 +15,6 @@ from src.usecases.auth_cache import TtlCache
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 MAX_PARSERS = 50
-
-
-def _require(principal: Principal, scope: Scope) -> None:
-    if not principal.has(scope):
-        raise Forbidden(f"this credential lacks the '{scope.value}' scope", code="missing_scope")
 
 
 class TenantParsers:
@@ -44,7 +39,7 @@ class TenantParsers:
         return registry
 
     async def put(self, *, principal: Principal, name: str, pattern: str) -> StoredParser:
-        _require(principal, Scope.ADMIN)
+        principal.require(Scope.ADMIN)
         if not _NAME.match(name):
             raise InvalidInput("parser names are 1-63 characters of a-z, 0-9, '-', '_'", details={"field": "name"})
         if name in BUILTIN_ORDER or name == "raw":
@@ -62,13 +57,13 @@ class TenantParsers:
         return parser
 
     async def list(self, *, principal: Principal) -> list[StoredParser]:
-        _require(principal, Scope.READ)
+        principal.require(Scope.READ)
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)
             return await uow.parsers.list(tenant_id=principal.tenant_id)
 
     async def delete(self, *, principal: Principal, name: str) -> None:
-        _require(principal, Scope.ADMIN)
+        principal.require(Scope.ADMIN)
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)
             if not await uow.parsers.delete(tenant_id=principal.tenant_id, name=name):

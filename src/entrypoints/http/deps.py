@@ -49,12 +49,7 @@ async def current_principal(request: Request, container: ContainerDep) -> Princi
 
 def require(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if not principal.has(scope):
-            raise Forbidden(
-                f"this credential lacks the '{scope.value}' scope",
-                code="missing_scope",
-                details={"scope": scope.value},
-            )
+        principal.require(scope)
         return principal
 
     return _check

@@ -48,8 +48,7 @@ async def _principal(container: Container, credential: str | None) -> Principal:
     if not credential:
         raise Unauthenticated("no credential given", code="missing_credential")
     principal = await container.authenticate.execute(AuthenticateRequest(credential=credential))
-    if not principal.has(Scope.READ):
-        raise Forbidden("this credential lacks the 'read' scope", code="missing_scope")
+    principal.require(Scope.READ)
     return principal
 
 
