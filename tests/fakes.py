@@ -17,12 +17,14 @@ from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 from src.domain.ports.parser_repository import ParserRepository, StoredParser
 from src.domain.ports.partition_maintainer import PartitionMaintainer
+from src.domain.ports.rejection_repository import RejectionRepository
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
+from src.domain.rejections import RejectionCount, RejectionSummary
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.domain.tenants import Tenant
 
@@ -37,6 +39,7 @@ class Store:
         self.tenants: dict[UUID, Tenant] = {}
         self.keys: dict[UUID, ApiKey] = {}
         self.parsers: dict[tuple[UUID, str], StoredParser] = {}
+        self.rejections: dict[tuple[UUID, str, str], RejectionSummary] = {}
         self.commits = 0
         self.fail_next_commits = 0
         self.fail_when_message: str | None = None
@@ -345,6 +348,30 @@ class FakeParserRepository(ParserRepository):
         return self._s.store.parsers.pop((tenant_id, name), None) is not None
 
 
+class FakeRejectionRepository(RejectionRepository):
+    """Writes straight to the store (the tally is not part of any other write's transaction)."""
+
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    async def record(self, *, tenant_id: UUID, counts: Sequence[RejectionCount], at: datetime) -> None:
+        for c in counts:
+            key = (tenant_id, c.route, c.reason)
+            known = self._s.store.rejections.get(key)
+            self._s.store.rejections[key] = RejectionSummary(
+                route=c.route,
+                reason=c.reason,
+                count=c.count + (known.count if known else 0),
+                sample=c.sample,
+                first_seen=known.first_seen if known else at,
+                last_seen=max(known.last_seen, at) if known else at,
+            )
+
+    async def recent(self, *, tenant_id: UUID, limit: int) -> list[RejectionSummary]:
+        mine = [r for (t, _, _), r in self._s.store.rejections.items() if t == tenant_id]
+        return sorted(mine, key=lambda r: r.last_seen, reverse=True)[:limit]
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -355,6 +382,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.tenants = FakeTenantRepository(self._staged)
         self.api_keys = FakeApiKeyRepository(self._staged)
         self.parsers = FakeParserRepository(self._staged)
+        self.rejections = FakeRejectionRepository(self._staged)
         self.acting_as: UUID | None = None
 
     async def __aenter__(self) -> Self:

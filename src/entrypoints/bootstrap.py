@@ -39,6 +39,7 @@ from src.usecases.export_logs import GetExport, RequestExport, StreamExport
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_file import RequestFileIngest
 from src.usecases.ingest_logs import IngestLogs
+from src.usecases.ingest_rejections import IngestRejections
 from src.usecases.ingest_text import IngestText, ParseText
 from src.usecases.issue_token import IssueToken
 from src.usecases.list_archives import ListArchives
@@ -68,6 +69,7 @@ class Container:
     authenticate: Authenticate
     issue_token: IssueToken
     ingest: IngestLogs
+    rejections: IngestRejections
     create_tenant: CreateTenant
     update_tenant: UpdateTenant
     list_tenants: ListTenants
@@ -199,7 +201,8 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         max_attributes_bytes=ingest_cfg.max_attributes_bytes,
         max_future_skew=timedelta(seconds=ingest_cfg.max_future_skew_seconds),
     )
-    ingest = IngestLogs(writer, limits=limits)
+    rejections = IngestRejections(uow, PrometheusIngestMetrics())
+    ingest = IngestLogs(writer, limits=limits, rejections=rejections)
     tenant_parsers = TenantParsers(uow, cache_seconds=cache_ttl)
     return Container(
         settings=settings,
@@ -219,6 +222,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
             max_ttl=settings.auth.token_max_ttl_seconds,
         ),
         ingest=ingest,
+        rejections=rejections,
         create_tenant=CreateTenant(uow, default_retention_days=ingest_cfg.default_retention_days),
         update_tenant=UpdateTenant(uow, tenant_cache=tenant_cache),
         list_tenants=ListTenants(uow),

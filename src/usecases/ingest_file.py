@@ -178,7 +178,7 @@ class IngestFile:
             first_line=counts["lines"] + 1,
         )
         drafts = [replace(p.draft, client_id=f"file:{task.task_id}:{p.line}") for p in parsed]
-        result = await self._ingest.execute(IngestRequest(principal=principal, items=drafts))
+        result = await self._ingest.execute(IngestRequest(principal=principal, items=drafts, route="upload"))
         counts["lines"] += len(batch)
         counts["events"] += len(parsed)
         counts["stored"] += sum(1 for o in result.outcomes if isinstance(o, StoredRef))

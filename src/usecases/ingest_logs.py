@@ -12,6 +12,7 @@ from src.domain.event_limits import EventLimits, check_event
 from src.domain.ids import new_id
 from src.domain.logs import LogDraft, LogEvent, StoredRef
 from src.usecases.group_commit import GroupCommitWriter
+from src.usecases.ingest_rejections import IngestRejections
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,6 +20,8 @@ class IngestRequest:
     principal: Principal
     # Items the edge could not even read as an event arrive as errors, to keep their index.
     items: Sequence[LogDraft | DomainError]
+    # Where the events came from (`api`, `elasticsearch_bulk`, `loki_push` …), for the rejection tally.
+    route: str = "api"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +44,8 @@ class IngestLogs:
     - a missing timestamp becomes the time of receipt; one too far in the future is refused;
     - an event whose client id (or Idempotency-Key) was seen before is not stored again: the
       earlier id and timestamp are answered; the same key with another body is a Conflict;
-    - the answer comes only after the commit that holds the events.
+    - the answer comes only after the commit that holds the events;
+    - refused events are counted per route and reason (see IngestRejections).
     """
 
     def __init__(
@@ -49,9 +53,11 @@ class IngestLogs:
         writer: GroupCommitWriter,
         *,
         limits: EventLimits,
+        rejections: IngestRejections | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._writer = writer
+        self._rejections = rejections
         self._limits = limits
         self._clock = clock
 
@@ -100,4 +106,8 @@ class IngestLogs:
             )
             for position, outcome in zip(positions, stored, strict=True):
                 outcomes[position] = outcome
-        return IngestResult(outcomes=[o for o in outcomes if o is not None])
+        result = IngestResult(outcomes=[o for o in outcomes if o is not None])
+        if result.rejected and self._rejections is not None:
+            errors = [o for o in result.outcomes if isinstance(o, DomainError)]
+            await self._rejections.record(tenant_id=tenant_id, route=request.route, errors=errors)
+        return result

@@ -110,5 +110,7 @@ class IngestText:
                 code="batch_too_large",
                 details={"max_events": self._max_events, "events": len(parsed)},
             )
-        result = await self._ingest.execute(IngestRequest(principal=request.principal, items=[p.draft for p in parsed]))
+        result = await self._ingest.execute(
+            IngestRequest(principal=request.principal, items=[p.draft for p in parsed], route="raw")
+        )
         return TextIngestResult(parsed=parsed, outcomes=result.outcomes)

@@ -10,6 +10,9 @@ from src.domain.ports.ingest_metrics import IngestMetrics
 
 INGESTED_EVENTS = Counter("logplane_ingested_events_total", "Events stored", ["tenant"])
 INGESTED_BYTES = Counter("logplane_ingested_bytes_total", "Message bytes stored", ["tenant"])
+# No tenant label: tenant ids stay out of label values; the per-tenant tally is the API's
+# GET /api/v1/ingest/rejections.
+REJECTED_EVENTS = Counter("logplane_ingest_rejected_events_total", "Events refused", ["route", "reason"])
 COMMIT_EVENTS = Histogram(
     "logplane_group_commit_events",
     "Events per group commit",
@@ -32,3 +35,6 @@ class PrometheusIngestMetrics(IngestMetrics):
     def observe_stored(self, *, tenant_id: UUID, events: int, bytes_: int) -> None:
         INGESTED_EVENTS.labels(str(tenant_id)).inc(events)
         INGESTED_BYTES.labels(str(tenant_id)).inc(bytes_)
+
+    def observe_rejected(self, *, tenant_id: UUID, route: str, reason: str, events: int) -> None:
+        REJECTED_EVENTS.labels(route, reason).inc(events)

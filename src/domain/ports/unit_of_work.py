@@ -14,6 +14,7 @@ from src.domain.ports.api_key_repository import ApiKeyRepository
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
 from src.domain.ports.parser_repository import ParserRepository
+from src.domain.ports.rejection_repository import RejectionRepository
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
 
@@ -25,6 +26,7 @@ class UnitOfWork(Protocol):
     tenants: TenantRepository
     api_keys: ApiKeyRepository
     parsers: ParserRepository
+    rejections: RejectionRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

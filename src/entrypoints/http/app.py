@@ -17,7 +17,19 @@ from src.entrypoints.http import errors
 from src.entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
 from src.entrypoints.http.responses import JsonResponse
-from src.entrypoints.http.routers import archives, auth, exports, health, logs, parsing, reads, search, stream, tenants
+from src.entrypoints.http.routers import (
+    archives,
+    auth,
+    exports,
+    health,
+    logs,
+    parsing,
+    reads,
+    rejections,
+    search,
+    stream,
+    tenants,
+)
 from src.entrypoints.http.routers.compat_elasticsearch import elasticsearch_router
 from src.entrypoints.http.routers.compat_loki import loki_router
 from src.entrypoints.http.routers.compat_otlp import otlp_router
@@ -100,6 +112,7 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(otlp_router(limiter, rates))
     app.include_router(loki_router(limiter, rates))
     app.include_router(reads.reads_router(limiter, rates))
+    app.include_router(rejections.rejections_router(limiter, rates))
     app.include_router(tenants.tenants_router(limiter, admin_limit))
     app.include_router(auth.auth_router(limiter, rates, admin_limit))
     # Ingest routes check their own, per-tenant limits while streaming.

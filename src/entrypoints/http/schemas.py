@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from src.domain.credentials import Scope
 from src.domain.errors import InvalidEvent
@@ -44,7 +53,12 @@ class LogEventIn(BaseModel):
 
     message: str
     timestamp: AwareDatetime | None = None
-    severity: Severity = Severity.INFO
+    # `level` is what most loggers call it; accepted as an alias.
+    severity: Severity = Field(
+        default=Severity.INFO,
+        validation_alias=AliasChoices("severity", "level"),
+        description="Level name (any case, common aliases) or OpenTelemetry number 1-24; also accepted as `level`.",
+    )
     service: str | None = None
     host: str | None = None
     user_id: str | None = None
@@ -53,6 +67,13 @@ class LogEventIn(BaseModel):
     span_id: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
     id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_level(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "severity" in data and "level" in data:
+            raise ValueError("give the level as 'severity' or as 'level', not both")
+        return data
 
     @field_validator("severity", mode="before")
     @classmethod
@@ -103,6 +124,8 @@ def describe_validation_error(error: ValidationError) -> InvalidEvent:
     if first.get("type") == "missing":
         return InvalidEvent(f"{field} is required", code="missing_field", details={"field": field})
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    if not field:  # a rule over the whole event (a model validator) names no field
+        return InvalidEvent(message, code="invalid_event")
     return InvalidEvent(f"{field}: {message}", code="invalid_field", details={"field": field})
 
 

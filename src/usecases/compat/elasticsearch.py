@@ -1,12 +1,18 @@
 """Elasticsearch/OpenSearch `_bulk`: NDJSON action/source pairs, and a source document as a LogDraft.
 
 Field names are looked up both dotted (`"log.level": …`, as Fluent Bit and Vector often send) and
-nested (`"log": {"level": …}`, as Beats and Logstash send ECS). What is mapped leaves the
+nested (`"log": {"level": …}`, as Beats and Logstash send ECS), and top-level names also without
+regard to case: syslog-ng's stock `elasticsearch-http()` template sends `MESSAGE`, `HOST`,
+`PROGRAM` and `PRIORITY`. Each of our fields takes the first name of its list that the document
+has, in the order the lists give (the most specific name first). What is mapped leaves the
 document; everything else stays as it came, in `attributes`, with the target index as `es_index`.
+A document with no usable message is kept whole (its JSON becomes the message) rather than refused:
+a shipper with an unexpected template should lose nothing.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,17 +28,38 @@ WRITE_ACTIONS = frozenset({"index", "create"})
 # Known to Elasticsearch but not to a log store: refused per item. `delete` has no source line.
 OTHER_ACTIONS = frozenset({"update", "delete"})
 
-MESSAGE_FIELDS = ("message", "msg", "log")
+MESSAGE_FIELDS = ("message", "msg", "log", "@message")
+# A date in the first of these must parse (as Elasticsearch requires of `@timestamp`); the others
+# (rsyslog's `timereported`, syslog-ng's `ISODATE`) are used when they parse and kept otherwise.
 TIMESTAMP_FIELDS = ("@timestamp", "timestamp")
-SEVERITY_FIELDS = ("log.level", "level", "severity")
+LENIENT_TIMESTAMP_FIELDS = ("timereported", "isodate")
+SEVERITY_FIELDS = ("log.level", "level", "severity", "priority", "syslog.severity", "@severity")
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    "service": ("service.name", "service"),
-    "host": ("host.name", "host"),
+    # rsyslog: programname / syslogtag ("sshd[42]:"); syslog-ng: PROGRAM; python logging: logger /
+    # log.logger (opensearch-logger); python-logging-loki and many apps: app / application.
+    "service": (
+        "service.name",
+        "service",
+        "program",
+        "programname",
+        "app",
+        "application",
+        "app_name",
+        "syslogtag",
+        "tag",
+        "log.logger",
+        "logger",
+        "logger_name",
+    ),
+    "host": ("host.name", "host.hostname", "host", "hostname", "fromhost", "sysloghost", "@host"),
     "trace_id": ("trace.id", "trace_id"),
-    "span_id": ("span.id",),
+    "span_id": ("span.id", "span_id"),
     "user_id": ("user.id",),
     "action": ("event.action",),
 }
+# "sshd[42]:" → "sshd": the pid is not part of the program's name.
+_SYSLOG_TAG = re.compile(r"^(?P<name>[^\[\]:]+?)(?:\[(?P<pid>[^\]]*)\])?:?$")
+_TAG_FIELDS = frozenset({"syslogtag", "tag"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,15 +150,31 @@ def _unsupported(action: str) -> InvalidEvent:
 _MISSING = object()
 
 
-def _peek(doc: dict[str, Any], path: str) -> Any:
-    if path in doc:
-        return doc[path]
+def _find(doc: dict[str, Any], path: str) -> str | None:
+    """The key under which `path` is in the document: itself (dotted or nested), or a top-level key
+    equal to it without regard to case; None when it is absent."""
+    if path in doc or _nested(doc, path) is not _MISSING:
+        return path
+    lowered = path.lower()
+    for key in doc:
+        if isinstance(key, str) and key.lower() == lowered:
+            return key
+    return None
+
+
+def _nested(doc: dict[str, Any], path: str) -> Any:
     node: Any = doc
     for part in path.split("."):
         if not isinstance(node, dict) or part not in node:
             return _MISSING
         node = node[part]
     return node
+
+
+def _peek(doc: dict[str, Any], path: str) -> Any:
+    if path in doc:
+        return doc[path]
+    return _nested(doc, path)
 
 
 def _remove(doc: dict[str, Any], path: str) -> None:
@@ -152,24 +195,59 @@ def _remove(doc: dict[str, Any], path: str) -> None:
 
 
 def _take_text(doc: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    """The first non-empty text among the names; an empty string is no value (rsyslog sends "")."""
     for name in names:
-        text = as_text(_peek(doc, name))
-        if text is not None:
-            _remove(doc, name)
+        key = _find(doc, name)
+        if key is None:
+            continue
+        text = as_text(_peek(doc, key))
+        if text is not None and text.strip():
+            _remove(doc, key)
+            if name in _TAG_FIELDS:
+                return _program_of(text, doc)
             return text
     return None
 
 
+def _program_of(tag: str, doc: dict[str, Any]) -> str:
+    match = _SYSLOG_TAG.match(tag.strip())
+    if match is None:
+        return tag
+    if match.group("pid") and "pid" not in doc:
+        doc["pid"] = match.group("pid")
+    return match.group("name")
+
+
 def _take_severity(doc: dict[str, Any]) -> Severity:
     for name in SEVERITY_FIELDS:
-        value = _peek(doc, name)
-        if value is _MISSING:
+        key = _find(doc, name)
+        if key is None:
             continue
-        found = lenient_severity(value)
+        found = lenient_severity(_peek(doc, key))
         if found is not None:
-            _remove(doc, name)
+            _remove(doc, key)
             return found
     return Severity.INFO  # an unknown spelling stays in attributes, where it can still be searched
+
+
+def _take_timestamp(doc: dict[str, Any]) -> datetime | None:
+    for name in TIMESTAMP_FIELDS:
+        value = _peek(doc, name)
+        if value is not _MISSING and value is not None:
+            moment = parse_es_date(value)
+            _remove(doc, name)
+            return moment
+    for name in LENIENT_TIMESTAMP_FIELDS:
+        key = _find(doc, name)
+        if key is None:
+            continue
+        try:
+            moment = parse_es_date(_peek(doc, key))
+        except InvalidEvent:
+            continue  # not a date we can read: it stays in attributes, and the receipt time is used
+        _remove(doc, key)
+        return moment
+    return None
 
 
 def parse_es_date(value: Any) -> datetime:
@@ -193,14 +271,9 @@ def draft_from_source(source: dict[str, Any], *, index: str, doc_id: str | None)
     doc = dict(source)
     message = _take_text(doc, MESSAGE_FIELDS)
     if message is None:
-        raise InvalidEvent("the document has no message: send it in 'message', 'msg' or 'log'", code="message_required")
-    timestamp = None
-    for name in TIMESTAMP_FIELDS:
-        value = _peek(doc, name)
-        if value is not _MISSING and value is not None:
-            timestamp = parse_es_date(value)
-            _remove(doc, name)
-            break
+        # Keep the document whole: its JSON is searchable as the message, its fields as attributes.
+        message = orjson.dumps(source, option=orjson.OPT_SORT_KEYS).decode()
+    timestamp = _take_timestamp(doc)
     severity = _take_severity(doc)
     texts = {field: _take_text(doc, names) for field, names in TEXT_FIELDS.items()}
     return storable(

@@ -3,7 +3,7 @@
 A stream's labels come as an object (JSON push) or as Loki's label text `{job="api", host="h1"}`
 (protobuf push). Every entry keeps all its stream's labels in `attributes.labels` and its structured
 metadata in `attributes.structured_metadata`; some labels also fill the event's own fields:
-service_name/service/job/app → service, host/hostname/instance → host,
+service_name/service/job/app/application → service, host/hostname/instance → host,
 level/severity/detected_level (labels, then structured metadata) → severity,
 and trace_id/span_id from structured metadata.
 """
@@ -18,7 +18,8 @@ from src.domain.logs import LogDraft
 from src.domain.severity import Severity
 from src.usecases.compat.common import from_unix_nanos, lenient_severity, storable
 
-SERVICE_LABELS = ("service_name", "service", "job", "app")
+# `application` is the tag python-logging-loki users usually set.
+SERVICE_LABELS = ("service_name", "service", "job", "app", "application")
 HOST_LABELS = ("host", "hostname", "instance")
 LEVEL_LABELS = ("level", "severity", "detected_level")
 

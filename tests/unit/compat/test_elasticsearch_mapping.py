@@ -69,7 +69,6 @@ def test_log_as_message_when_it_is_text_and_unknown_levels_stay_in_attributes() 
 @pytest.mark.parametrize(
     ("source", "code"),
     [
-        ({"level": "info"}, "message_required"),
         ({"message": "x", "@timestamp": "yesterday"}, "invalid_timestamp"),
         ({"message": "x", "@timestamp": "1969-12-31T23:59:59Z"}, "invalid_timestamp"),
         ({"message": "x\x00y"}, "invalid_field"),

@@ -151,7 +151,9 @@ async def bulk(request: Request, principal: Principal, container: Container) -> 
     if not operations:
         raise InvalidInput("Validation Failed: 1: no requests added;", code="empty_bulk")
     check_batch(len(operations), max_events)
-    result = await container.ingest.execute(IngestRequest(principal=principal, items=drafts_from_bulk(operations)))
+    result = await container.ingest.execute(
+        IngestRequest(principal=principal, items=drafts_from_bulk(operations), route="elasticsearch_bulk")
+    )
     items = [_item(op, outcome, i) for i, (op, outcome) in enumerate(zip(operations, result.outcomes, strict=True))]
     errors = any("error" in next(iter(item.values())) for item in items)
     took = int((time.perf_counter() - started) * 1000)

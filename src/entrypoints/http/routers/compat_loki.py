@@ -55,7 +55,9 @@ async def push(request: Request, principal: Principal, container: Container) -> 
     check_batch(len(entries), max_events)
     if not entries:
         return Response(status_code=204)
-    result = await container.ingest.execute(IngestRequest(principal=principal, items=[item for _, item in entries]))
+    result = await container.ingest.execute(
+        IngestRequest(principal=principal, items=[item for _, item in entries], route="loki_push")
+    )
     rejected = [
         (stream, outcome)
         for (stream, _), outcome in zip(entries, result.outcomes, strict=True)

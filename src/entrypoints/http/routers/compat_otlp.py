@@ -73,7 +73,7 @@ async def export_logs(request: Request, principal: Principal, container: Contain
     check_batch(len(items), max_events)
     errors: list[DomainError] = []
     if items:
-        result = await container.ingest.execute(IngestRequest(principal=principal, items=items))
+        result = await container.ingest.execute(IngestRequest(principal=principal, items=items, route="otlp"))
         errors = [o for o in result.outcomes if isinstance(o, DomainError)]
     payload = encode_export_response(
         rejected=len(errors), error_message=_summary(errors) if errors else "", as_json=media == JSON

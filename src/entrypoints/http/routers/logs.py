@@ -86,7 +86,7 @@ def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
                 details={"max_events": max_events, "events": len(raw_items)},
             )
         items = [item if isinstance(item, DomainError) else draft_from(item) for item in raw_items]
-        result = await container.ingest.execute(IngestRequest(principal=principal, items=items))
+        result = await container.ingest.execute(IngestRequest(principal=principal, items=items, route="api_bulk"))
         errors = [_item_error(i, o) for i, o in enumerate(result.outcomes) if isinstance(o, DomainError)]
         stored = [{"index": i, **_ref(o)} for i, o in enumerate(result.outcomes) if isinstance(o, StoredRef)]
         summary = {
