@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.http import errors
 from src.entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from src.entrypoints.http.openapi import install_openapi
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.routers import (
@@ -38,6 +40,24 @@ from src.entrypoints.settings import Settings
 logger = logging.getLogger(__name__)
 
 PARTITION_CHECK_SECONDS = 3600
+API_DESCRIPTION = """
+Tenants ship logs over HTTP (native JSON/NDJSON, raw text, Elasticsearch `_bulk`, OTLP, Loki push);
+logplane stores them durably in PostgreSQL, indexes them for search, streams them live, exports
+and archives them. The tenant always comes from the credential.
+
+**Credentials**: `Authorization: Bearer <API key or JWT>` or `X-API-Key: <API key>`; the tenant
+routes (`/api/v1/tenants`, `/api/v1/admin/...`) take the platform admin token. Shipper routes also
+take HTTP Basic (the API key as password). Every error is `{"error": {"code", "message", "details"}}`
+(shipper routes answer in their protocol's shape).
+
+**Live stream** (not listable in OpenAPI): `WS /api/v1/logs/stream` with the credential as
+`Authorization: Bearer`, a `bearer.<token>` subprotocol, or `?token=`; filters as query parameters
+(`severity`, `min_severity`, `service`, `host`, `q`, `attr.<key>`) or sent later as
+`{"type": "filter", ...}`; `since_id` resumes; frames are `{"type": "log", "data": <event>}`
+(with `batch=true`: `{"type": "logs", "data": [...]}`), `heartbeat` and `dropped`.
+Close codes: 4400 bad filter, 4401 credential, 4403 scope.
+`GET /api/v1/logs/tail` is the same stream as Server-Sent Events.
+"""
 
 
 async def _keep_partitions_ahead(container: Container) -> None:
@@ -90,7 +110,8 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
                 await redis_client.aclose()
             await container.close()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the installed fastapi-offline package, not a CDN.
+    app = FastAPIOffline(
         title="logplane",
         version="0.1.0",
         summary="Multi-tenant log platform",
@@ -118,4 +139,5 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     # Ingest routes check their own, per-tenant limits while streaming.
     app.add_middleware(BodyLimitMiddleware, max_bytes=1024 * 1024, exempt_prefixes=("/api/v1/logs", "/api/v1/compat"))
     app.add_middleware(RequestContextMiddleware)
+    install_openapi(app, description=API_DESCRIPTION)
     return app

@@ -6,11 +6,13 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import Forbidden, Unauthenticated
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.openapi import admin_scheme, api_key_scheme, bearer_scheme
 from src.entrypoints.http.rate_limit import TenantRates
 
 
@@ -36,7 +38,16 @@ def _credential(request: Request) -> str:
     raise Unauthenticated("no credential: send 'Authorization: Bearer <token or API key>'", code="missing_credential")
 
 
-async def current_principal(request: Request, container: ContainerDep) -> Principal:
+# Declared for the OpenAPI document (security schemes, "Authorize" in /docs); `_credential` reads the
+# headers itself so that its errors are ours.
+DeclaredBearer = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
+DeclaredApiKey = Annotated[str | None, Security(api_key_scheme)]
+DeclaredAdmin = Annotated[HTTPAuthorizationCredentials | None, Security(admin_scheme)]
+
+
+async def current_principal(
+    request: Request, container: ContainerDep, _bearer: DeclaredBearer, _api_key: DeclaredApiKey
+) -> Principal:
     from src.usecases.authenticate import AuthenticateRequest
 
     principal = await container.authenticate.execute(AuthenticateRequest(credential=_credential(request)))
@@ -61,7 +72,7 @@ ReadScope = Annotated[Principal, Depends(require(Scope.READ))]
 TenantAdminScope = Annotated[Principal, Depends(require(Scope.ADMIN))]
 
 
-async def platform_admin(request: Request, container: ContainerDep) -> None:
+async def platform_admin(request: Request, container: ContainerDep, _admin: DeclaredAdmin) -> None:
     expected = container.settings.auth.admin_token.get_secret_value()
     if not expected:
         raise Forbidden("platform administration is disabled: LOGPLANE_ADMIN_TOKEN is not set", code="admin_disabled")

@@ -10,6 +10,7 @@ from slowapi import Limiter
 
 from src.entrypoints.http.deps import ContainerDep, ReadScope, TenantAdminScope
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
+from src.entrypoints.http.response_models import ArchiveListOut, TaskRefOut
 from src.entrypoints.http.responses import JsonResponse
 
 
@@ -22,7 +23,12 @@ class RestoreIn(BaseModel):
 def archives_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["archival"])
 
-    @router.delete("/logs/cleanup", status_code=202, summary="Archive to S3, then delete, logs before a time")
+    @router.delete(
+        "/logs/cleanup",
+        status_code=202,
+        summary="Archive to S3, then delete, logs before a time",
+        response_model=TaskRefOut,
+    )
     @tenant_limit(limiter, rates)
     async def cleanup(
         request: Request,
@@ -33,13 +39,19 @@ def archives_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         task = await c.request_cleanup.execute(principal=principal, before=before)
         return JsonResponse({"task_id": task.task_id}, status_code=202)
 
-    @router.post("/logs/restore", status_code=202, summary="Re-import archived logs of a time range")
+    @router.post(
+        "/logs/restore", status_code=202, summary="Re-import archived logs of a time range", response_model=TaskRefOut
+    )
     @tenant_limit(limiter, rates)
     async def restore(request: Request, body: RestoreIn, principal: TenantAdminScope, c: ContainerDep) -> JsonResponse:
         task = await c.request_restore.execute(principal=principal, start=body.from_, end=body.to)
         return JsonResponse({"task_id": task.task_id}, status_code=202)
 
-    @router.get("/archives", summary="The tenant's archive objects, with presigned download URLs")
+    @router.get(
+        "/archives",
+        summary="The tenant's archive objects, with presigned download URLs",
+        response_model=ArchiveListOut,
+    )
     @tenant_limit(limiter, rates)
     async def archives(
         request: Request,

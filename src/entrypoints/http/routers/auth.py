@@ -12,6 +12,7 @@ from src.domain.credentials import parse_scopes
 from src.domain.errors import Unauthenticated
 from src.entrypoints.http.deps import ContainerDep, TenantAdminScope
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
+from src.entrypoints.http.response_models import KeyCreatedOut, KeyListOut, TokenOut
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.schemas import KeyCreateIn, TokenIn
 from src.usecases.issue_token import IssueTokenRequest
@@ -21,7 +22,7 @@ from src.usecases.manage_api_keys import CreateApiKeyRequest
 def auth_router(limiter: Limiter, rates: TenantRates, token_limit: str) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["auth"])
 
-    @router.post("/auth/token", summary="Exchange an API key for a short-lived JWT")
+    @router.post("/auth/token", summary="Exchange an API key for a short-lived JWT", response_model=TokenOut)
     @limiter.limit(token_limit, key_func=lambda request: request.client.host if request.client else "unknown")
     async def issue_token(request: Request, c: ContainerDep, body: TokenIn | None = None) -> JsonResponse:
         body = body or TokenIn()
@@ -51,7 +52,12 @@ def auth_router(limiter: Limiter, rates: TenantRates, token_limit: str) -> APIRo
             }
         )
 
-    @router.post("/keys", status_code=201, summary="Create an API key for your tenant (admin scope)")
+    @router.post(
+        "/keys",
+        status_code=201,
+        summary="Create an API key for your tenant (admin scope)",
+        response_model=KeyCreatedOut,
+    )
     @tenant_limit(limiter, rates)
     async def create_key(
         request: Request, body: KeyCreateIn, principal: TenantAdminScope, c: ContainerDep
@@ -73,7 +79,7 @@ def auth_router(limiter: Limiter, rates: TenantRates, token_limit: str) -> APIRo
             status_code=201,
         )
 
-    @router.get("/keys", summary="List your tenant's keys (never their secrets)")
+    @router.get("/keys", summary="List your tenant's keys (never their secrets)", response_model=KeyListOut)
     @tenant_limit(limiter, rates)
     async def list_keys(request: Request, principal: TenantAdminScope, c: ContainerDep) -> JsonResponse:
         keys = await c.list_keys.execute(principal.tenant_id)

@@ -67,7 +67,7 @@ async def compat_principal(request: Request, container: Container) -> Principal:
         # Elasticsearch's own form, `ApiKey base64(id:key)`, as Beats and Logstash send it.
         credential = pair[1]
     if credential is None:
-        principal = await current_principal(request, container)
+        principal = await current_principal(request, container, None, None)
     else:
         principal = await container.authenticate.execute(AuthenticateRequest(credential=credential))
         request.state.principal = principal  # the rate limiter's key

@@ -22,7 +22,9 @@ from src.domain.errors import Conflict, DomainError, InvalidInput, Unauthenticat
 from src.domain.logs import StoredRef
 from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.deps import ContainerDep
+from src.entrypoints.http.openapi import COMPAT_SECURITY, compat_body
 from src.entrypoints.http.rate_limit import TenantRates
+from src.entrypoints.http.response_models import EsBulkOut, EsInfoOut
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.routers.compat_common import (
     check_batch,
@@ -170,6 +172,11 @@ def elasticsearch_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
                 bulk_endpoint,
                 methods=[method],
                 summary="Elasticsearch/OpenSearch bulk ingest",
+                response_model=EsBulkOut,
+                openapi_extra=compat_body(
+                    {"application/x-ndjson": "ndjson", "application/json": "ndjson"},
+                    "NDJSON action/source pairs (`index` and `create` store an event), gzip allowed",
+                ),
                 include_in_schema=method == "POST",
             )
 
@@ -185,7 +192,14 @@ def elasticsearch_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         return answer
 
     info = document_route(INFO)
-    router.add_api_route("/", info, methods=["GET"], summary="Elasticsearch version document")
+    router.add_api_route(
+        "/",
+        info,
+        methods=["GET"],
+        summary="Elasticsearch version document",
+        response_model=EsInfoOut,
+        openapi_extra={"security": COMPAT_SECURITY},
+    )
     for path, method in (("/", "HEAD"), ("", "GET"), ("", "HEAD")):
         router.add_api_route(path, info, methods=[method], include_in_schema=False)
     # Read by shippers' health checks and start-up checks (Vector, Logstash).

@@ -16,6 +16,7 @@ from src.adapters.protobuf.loki import decode_push_request
 from src.domain.credentials import Principal
 from src.domain.errors import DomainError, UnsupportedMediaType
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.openapi import compat_body
 from src.entrypoints.http.rate_limit import TenantRates
 from src.entrypoints.http.routers.compat_common import (
     check_batch,
@@ -78,5 +79,9 @@ def loki_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         methods=["POST"],
         summary="Loki push (snappy protobuf or JSON)",
         status_code=204,
+        openapi_extra=compat_body(
+            {"application/x-protobuf": "binary", "application/json": "json"},
+            'Loki\'s PushRequest: snappy-compressed protobuf, or JSON `{"streams": [...]}`',
+        ),
     )
     return router

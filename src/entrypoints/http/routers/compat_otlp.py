@@ -18,7 +18,9 @@ from src.adapters.protobuf.otlp import decode_export_request, encode_export_resp
 from src.domain.credentials import Principal
 from src.domain.errors import DomainError, UnsupportedMediaType
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.openapi import compat_body
 from src.entrypoints.http.rate_limit import TenantRates
+from src.entrypoints.http.response_models import OtlpExportOut
 from src.entrypoints.http.routers.compat_common import (
     check_batch,
     compat_endpoint,
@@ -88,5 +90,10 @@ def otlp_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         compat_endpoint(limiter, rates, render)(export_logs),
         methods=["POST"],
         summary="OTLP/HTTP logs (protobuf or JSON)",
+        response_model=OtlpExportOut,
+        openapi_extra=compat_body(
+            {"application/x-protobuf": "binary", "application/json": "json"},
+            "ExportLogsServiceRequest, protobuf or JSON (gzip allowed)",
+        ),
     )
     return router

@@ -15,7 +15,9 @@ from src.domain.errors import InvalidInput
 from src.domain.export_format import ExportFormat
 from src.domain.query import query_from_filters
 from src.entrypoints.http.deps import ContainerDep, ReadScope
+from src.entrypoints.http.openapi import ATTRIBUTE_FILTERS_DOC
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
+from src.entrypoints.http.response_models import ExportStatusOut, TaskRefOut
 from src.entrypoints.http.responses import JsonResponse
 
 _MEDIA = {ExportFormat.NDJSON: "application/x-ndjson", ExportFormat.CSV: "text/csv; charset=utf-8"}
@@ -53,7 +55,23 @@ def _format(value: str) -> ExportFormat:
 def exports_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["export"])
 
-    @router.get("/logs/export", summary="Download the logs matching the search filters (streamed)")
+    @router.get(
+        "/logs/export",
+        summary="Download the logs matching the search filters (streamed)",
+        description="Takes the filters of GET /api/v1/logs (`from`, `to`, `severity`, `service`, `q` …)."
+        + ATTRIBUTE_FILTERS_DOC,
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "The file, streamed",
+                "content": {
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        },
+    )
     @tenant_limit(limiter, rates)
     async def export_now(
         request: Request,
@@ -75,7 +93,12 @@ def exports_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
             headers=headers,
         )
 
-    @router.post("/exports", status_code=202, summary="Export to a file in S3 (ndjson, csv or parquet)")
+    @router.post(
+        "/exports",
+        status_code=202,
+        summary="Export to a file in S3 (ndjson, csv or parquet)",
+        response_model=TaskRefOut,
+    )
     @tenant_limit(limiter, rates)
     async def create_export(request: Request, body: ExportIn, principal: ReadScope, c: ContainerDep) -> JsonResponse:
         query_from_filters(body.filters)  # 422 now rather than a failed task later
@@ -84,7 +107,12 @@ def exports_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         )
         return JsonResponse({"task_id": task.task_id}, status_code=202)
 
-    @router.get("/exports/{task_id}", summary="An export's status and, when done, its download URL")
+    @router.get(
+        "/exports/{task_id}",
+        summary="An export's status and, when done, its download URL",
+        response_model=ExportStatusOut,
+        responses={302: {"description": "With `redirect=true` once done: to the presigned download URL"}},
+    )
     @tenant_limit(limiter, rates)
     async def get_export(
         request: Request, task_id: UUID, principal: ReadScope, c: ContainerDep, redirect: bool = False

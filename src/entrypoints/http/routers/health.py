@@ -10,17 +10,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from src.entrypoints.http.deps import ContainerDep
+from src.entrypoints.http.response_models import HealthOut
 from src.entrypoints.http.responses import JsonResponse
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health/live")
+@router.get("/health/live", summary="Liveness: the process answers", response_model=HealthOut)
 async def live() -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@router.get("/health/ready")
+@router.get(
+    "/health/ready",
+    summary="Readiness: required dependencies answer (optional ones only degrade)",
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "A required dependency is down"}},
+)
 async def ready(c: ContainerDep) -> JsonResponse:
     checks: dict[str, str] = {}
 
@@ -56,6 +62,11 @@ async def ready(c: ContainerDep) -> JsonResponse:
     return JsonResponse({"status": "degraded" if degraded else "ok", "checks": checks})
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

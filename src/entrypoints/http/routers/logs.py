@@ -16,7 +16,9 @@ from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.body import parse_json_object, read_body, split_batch
 from src.entrypoints.http.deps import ContainerDep, IngestScope
 from src.entrypoints.http.errors import error_body
+from src.entrypoints.http.openapi import BATCH_BODY, SINGLE_EVENT_BODY
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
+from src.entrypoints.http.response_models import BatchOut, StoredOut
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.schemas import LogEventIn, describe_validation_error, draft_from
 from src.usecases.ingest_logs import IngestRequest
@@ -43,7 +45,13 @@ async def _tenant_limits(container: Container, principal: Principal) -> tuple[in
 def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix="/api/v1/logs", tags=["ingest"])
 
-    @router.post("", status_code=201, summary="Store one event")
+    @router.post(
+        "",
+        status_code=201,
+        summary="Store one event",
+        response_model=StoredOut,
+        openapi_extra=SINGLE_EVENT_BODY,
+    )
     @tenant_limit(limiter, rates)
     async def ingest_one(request: Request, principal: IngestScope, container: ContainerDep) -> JsonResponse:
         cfg = container.settings.ingest
@@ -70,7 +78,14 @@ def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         headers = {} if outcome.created else {"Idempotent-Replayed": "true"}
         return JsonResponse(_ref(outcome), status_code=201, headers=headers)
 
-    @router.post("/bulk", summary="Store a batch (JSON array or NDJSON, optionally gzip)")
+    @router.post(
+        "/bulk",
+        status_code=201,
+        summary="Store a batch (JSON array or NDJSON, optionally gzip)",
+        response_model=BatchOut,
+        responses={207: {"model": BatchOut, "description": "Some events were refused: see `errors`"}},
+        openapi_extra=BATCH_BODY,
+    )
     @tenant_limit(limiter, rates)
     async def ingest_bulk(request: Request, principal: IngestScope, container: ContainerDep) -> JsonResponse:
         cfg = container.settings.ingest

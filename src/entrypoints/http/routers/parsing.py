@@ -15,7 +15,9 @@ from src.domain.logs import LogDraft, StoredRef
 from src.entrypoints.http.body import read_body
 from src.entrypoints.http.deps import ContainerDep, CurrentPrincipal, IngestScope, TenantAdminScope
 from src.entrypoints.http.errors import error_body
+from src.entrypoints.http.openapi import RAW_TEXT_BODY
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
+from src.entrypoints.http.response_models import BatchOut, ParseOut, ParserListOut, ParserOut, TaskRefOut
 from src.entrypoints.http.responses import JsonResponse
 from src.usecases.ingest_text import ParsedLine, TextRequest
 
@@ -64,7 +66,14 @@ def _text(body: bytes, content_type: str) -> str:
 def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["parsing"])
 
-    @router.post("/logs/raw", summary="Ingest raw text lines (text/plain), parsed into events")
+    @router.post(
+        "/logs/raw",
+        status_code=201,
+        summary="Ingest raw text lines (text/plain), parsed into events",
+        response_model=BatchOut,
+        responses={207: {"model": BatchOut, "description": "Some lines were refused: see `errors`"}},
+        openapi_extra=RAW_TEXT_BODY,
+    )
     @tenant_limit(limiter, rates)
     async def ingest_raw(
         request: Request,
@@ -104,7 +113,7 @@ def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
             )
         return JsonResponse(summary, status_code=207 if errors else 201)
 
-    @router.post("/parse", summary="Dry run: what each line would become (nothing is stored)")
+    @router.post("/parse", summary="Dry run: what each line would become (nothing is stored)", response_model=ParseOut)
     @tenant_limit(limiter, rates)
     async def dry_run(request: Request, body: ParseIn, principal: CurrentPrincipal, c: ContainerDep) -> JsonResponse:
         if (body.text is None) == (body.lines is None):
@@ -115,7 +124,12 @@ def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         )
         return JsonResponse({"events": _parsed_out(parsed)})
 
-    @router.post("/logs/upload", status_code=202, summary="Upload a log file (plain or gzip) for ingestion")
+    @router.post(
+        "/logs/upload",
+        status_code=202,
+        summary="Upload a log file (plain or gzip) for ingestion",
+        response_model=TaskRefOut,
+    )
     @tenant_limit(limiter, rates)
     async def upload(
         request: Request,
@@ -148,7 +162,9 @@ def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         )
         return JsonResponse({"task_id": task.task_id}, status_code=202)
 
-    @router.post("/parsers", status_code=201, summary="Register (or replace) a named regex parser")
+    @router.post(
+        "/parsers", status_code=201, summary="Register (or replace) a named regex parser", response_model=ParserOut
+    )
     @tenant_limit(limiter, rates)
     async def put_parser(
         request: Request, body: ParserIn, principal: TenantAdminScope, c: ContainerDep
@@ -156,7 +172,7 @@ def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         stored = await c.tenant_parsers.put(principal=principal, name=body.name, pattern=body.pattern)
         return JsonResponse({"name": stored.name, "pattern": stored.pattern}, status_code=201)
 
-    @router.get("/parsers", summary="Built-in and registered parsers")
+    @router.get("/parsers", summary="Built-in and registered parsers", response_model=ParserListOut)
     @tenant_limit(limiter, rates)
     async def list_parsers(request: Request, principal: CurrentPrincipal, c: ContainerDep) -> JsonResponse:
         from src.domain.parsing.registry import BUILTIN_ORDER

@@ -12,6 +12,7 @@ from src.domain.logs import LogEvent, public_view
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.entrypoints.http.deps import ContainerDep, ReadScope
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
+from src.entrypoints.http.response_models import LogEventOut, TaskListOut, TaskOut
 from src.entrypoints.http.responses import JsonResponse
 
 
@@ -38,17 +39,17 @@ def task_out(task: AsyncTask) -> dict[str, Any]:
 def reads_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["read"])
 
-    @router.get("/logs/{log_id}", summary="One stored event")
+    @router.get("/logs/{log_id}", summary="One stored event", response_model=LogEventOut)
     @tenant_limit(limiter, rates)
     async def get_log(request: Request, log_id: UUID, principal: ReadScope, c: ContainerDep) -> JsonResponse:
         return JsonResponse(log_out(await c.get_log.execute(principal=principal, log_id=log_id)))
 
-    @router.get("/tasks/{task_id}", summary="One of the tenant's background tasks")
+    @router.get("/tasks/{task_id}", summary="One of the tenant's background tasks", response_model=TaskOut)
     @tenant_limit(limiter, rates)
     async def get_task(request: Request, task_id: UUID, principal: ReadScope, c: ContainerDep) -> JsonResponse:
         return JsonResponse(task_out(await c.get_task.execute(principal=principal, task_id=task_id)))
 
-    @router.get("/tasks", summary="The tenant's background tasks, newest first")
+    @router.get("/tasks", summary="The tenant's background tasks, newest first", response_model=TaskListOut)
     @tenant_limit(limiter, rates)
     async def list_tasks(
         request: Request,

@@ -10,6 +10,7 @@ from slowapi import Limiter
 from src.domain.rejections import RejectionSummary
 from src.entrypoints.http.deps import ContainerDep, ReadScope
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
+from src.entrypoints.http.response_models import RejectionListOut
 from src.entrypoints.http.responses import JsonResponse
 
 
@@ -30,6 +31,7 @@ def rejections_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     @router.get(
         "/ingest/rejections",
         summary="Refused events by route and reason, most recently seen first",
+        response_model=RejectionListOut,
         description=(
             "Every event an ingest route refused (a per-item 4xx, including those inside an Elasticsearch "
             "`_bulk` 200 answer) is counted per route and reason, with the newest refusal's message as a sample."

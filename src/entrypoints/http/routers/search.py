@@ -14,7 +14,9 @@ from src.domain.errors import InvalidInput
 from src.domain.query import Cursor, LogQuery, StatsQuery, parse_text_query
 from src.domain.severity import Severity, normalise_severity
 from src.entrypoints.http.deps import ContainerDep, PlatformAdmin, ReadScope
+from src.entrypoints.http.openapi import ATTRIBUTE_FILTERS_DOC
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
+from src.entrypoints.http.response_models import ReindexOut, SearchOut, StatsOut
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.routers.reads import log_out
 from src.usecases.request_reindex import ReindexRequest
@@ -52,7 +54,13 @@ class ReindexIn(BaseModel):
 def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["search"])
 
-    @router.get("/logs", summary="Search the tenant's logs (filters, q, page or cursor)")
+    @router.get(
+        "/logs",
+        summary="Search the tenant's logs (filters, q, page or cursor)",
+        response_model=SearchOut,
+        description="Newest first by default. Page with `page`/`page_size`, or pass `cursor=` (empty for the "
+        "first page) and follow `next_cursor`." + ATTRIBUTE_FILTERS_DOC,
+    )
     @tenant_limit(limiter, rates)
     async def search_logs(
         request: Request,
@@ -101,7 +109,11 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
             body.update(page=page, page_size=page_size)
         return JsonResponse(body, headers={"X-Logplane-Source": source})
 
-    @router.get("/logs/stats", summary="Counts by severity, top services and a histogram")
+    @router.get(
+        "/logs/stats",
+        summary="Counts by severity, top services and a histogram",
+        response_model=StatsOut,
+    )
     @tenant_limit(limiter, rates)
     async def log_stats(
         request: Request,
@@ -129,7 +141,12 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
             headers={"X-Logplane-Source": source},
         )
 
-    @router.post("/admin/reindex", status_code=202, summary="Rebuild a slice of the search index (platform admin)")
+    @router.post(
+        "/admin/reindex",
+        status_code=202,
+        summary="Rebuild a slice of the search index (platform admin)",
+        response_model=ReindexOut,
+    )
     @limiter.limit(admin_limit)
     async def reindex(
         request: Request, _: PlatformAdmin, c: ContainerDep, body: ReindexIn | None = None

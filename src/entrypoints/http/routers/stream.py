@@ -21,6 +21,7 @@ from src.domain.credentials import Principal, Scope
 from src.domain.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
 from src.domain.stream_filter import parse_stream_filter
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.openapi import STREAM_SECURITY
 from src.usecases.authenticate import AuthenticateRequest
 
 HEARTBEAT_SECONDS = 15.0
@@ -125,7 +126,18 @@ async def stream(websocket: WebSocket) -> None:
         await session.close()
 
 
-@router.get("/api/v1/logs/tail", summary="The live stream as Server-Sent Events")
+@router.get(
+    "/api/v1/logs/tail",
+    summary="The live stream as Server-Sent Events",
+    response_class=StreamingResponse,
+    openapi_extra={"security": STREAM_SECURITY},
+    responses={
+        200: {
+            "description": "`event: log` frames (and heartbeats)",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def tail(request: Request) -> StreamingResponse:
     container: Container = request.app.state.container
     credential, _ = _credential(request.headers, request.query_params, [])

@@ -10,6 +10,7 @@ from slowapi import Limiter
 from src.domain.credentials import parse_scopes
 from src.domain.tenants import TenantLimits
 from src.entrypoints.http.deps import ContainerDep, PlatformAdmin
+from src.entrypoints.http.response_models import KeyCreatedOut, TenantCreatedOut, TenantListOut
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.schemas import KeyCreateIn, TenantCreateIn, TenantOut, TenantPatchIn
 from src.usecases.create_tenant import CreateTenantRequest
@@ -20,7 +21,9 @@ from src.usecases.update_tenant import UpdateTenantRequest
 def tenants_router(limiter: Limiter, admin_limit: str) -> APIRouter:
     router = APIRouter(prefix="/api/v1/tenants", tags=["tenants (platform admin)"])
 
-    @router.post("", status_code=201)
+    @router.post(
+        "", status_code=201, summary="Create a tenant and its first admin key", response_model=TenantCreatedOut
+    )
     @limiter.limit(admin_limit)
     async def create_tenant(request: Request, body: TenantCreateIn, _: PlatformAdmin, c: ContainerDep) -> JsonResponse:
         created = await c.create_tenant.execute(
@@ -36,18 +39,18 @@ def tenants_router(limiter: Limiter, admin_limit: str) -> APIRouter:
             status_code=201,
         )
 
-    @router.get("")
+    @router.get("", summary="List tenants", response_model=TenantListOut)
     @limiter.limit(admin_limit)
     async def list_tenants(request: Request, _: PlatformAdmin, c: ContainerDep) -> JsonResponse:
         tenants = await c.list_tenants.execute()
         return JsonResponse({"items": [TenantOut.of(t).model_dump(mode="json") for t in tenants]})
 
-    @router.get("/{tenant_id}")
+    @router.get("/{tenant_id}", summary="One tenant", response_model=TenantOut)
     @limiter.limit(admin_limit)
     async def get_tenant(request: Request, tenant_id: UUID, _: PlatformAdmin, c: ContainerDep) -> JsonResponse:
         return JsonResponse(TenantOut.of(await c.get_tenant.execute(tenant_id)).model_dump(mode="json"))
 
-    @router.patch("/{tenant_id}")
+    @router.patch("/{tenant_id}", summary="Change retention, status (suspend) or limits", response_model=TenantOut)
     @limiter.limit(admin_limit)
     async def patch_tenant(
         request: Request, tenant_id: UUID, body: TenantPatchIn, _: PlatformAdmin, c: ContainerDep
@@ -62,7 +65,9 @@ def tenants_router(limiter: Limiter, admin_limit: str) -> APIRouter:
         )
         return JsonResponse(TenantOut.of(tenant).model_dump(mode="json"))
 
-    @router.post("/{tenant_id}/keys", status_code=201)
+    @router.post(
+        "/{tenant_id}/keys", status_code=201, summary="Create an API key for a tenant", response_model=KeyCreatedOut
+    )
     @limiter.limit(admin_limit)
     async def create_key_for(
         request: Request, tenant_id: UUID, body: KeyCreateIn, _: PlatformAdmin, c: ContainerDep
