@@ -22,7 +22,6 @@ from src.adapters.postgres.engine import make_app_engine, make_owner_engine
 from src.adapters.postgres.partitions import PostgresPartitionMaintainer
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
-from src.domain.credentials import ApiKey
 from src.domain.event_limits import EventLimits
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.event_bus import EventBus
@@ -32,7 +31,7 @@ from src.domain.ports.token_codec import TokenCodec
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tenants import Tenant
 from src.entrypoints.settings import Settings
-from src.usecases.auth_cache import TtlCache
+from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate
 from src.usecases.create_tenant import CreateTenant
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
@@ -189,7 +188,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         after_commit=AnnounceCommitted(publish, bus).execute,
     )
     cache_ttl = settings.auth.credential_cache_seconds
-    key_cache: TtlCache[bytes, ApiKey | None] = TtlCache(ttl=cache_ttl)
+    key_cache: KeyCache = TtlCache(ttl=cache_ttl)
     tenant_cache: TtlCache[UUID, Tenant | None] = TtlCache(ttl=cache_ttl)
     authenticate = Authenticate(uow, codec, keys=key_cache, tenants=tenant_cache)
     limits = EventLimits(
