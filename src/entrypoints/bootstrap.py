@@ -26,6 +26,7 @@ from src.domain.event_limits import EventLimits
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.event_bus import EventBus
 from src.domain.ports.search_index import SearchIndex
+from src.domain.ports.stream_slots import StreamSlots
 from src.domain.ports.task_queue import TaskQueue
 from src.domain.ports.token_codec import TokenCodec
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
@@ -51,6 +52,7 @@ from src.usecases.search_logs import SearchLogs, SummariseLogs
 from src.usecases.tenant_parsers import TenantParsers
 from src.usecases.tenant_queries import GetTenant, ListTenants
 from src.usecases.update_tenant import UpdateTenant
+from src.usecases.watch_credential import WatchCredential
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,9 @@ class Container:
     request_restore: RequestRestore
     list_archives: ListArchives
     bus: EventBus
+    stream_slots: StreamSlots
     live_tail: LiveTail
+    watch_credential: WatchCredential
     stream_export: StreamExport
     request_export: RequestExport
     get_export: GetExport
@@ -100,7 +104,7 @@ class Container:
 
     async def close(self) -> None:
         await self.writer.close()
-        for resource in (self.search_index, self.queue, self.archive_store, self.bus):
+        for resource in (self.search_index, self.queue, self.archive_store, self.bus, self.stream_slots):
             closer = getattr(resource, "close", None)
             if closer is not None:
                 await closer()
@@ -156,6 +160,21 @@ def make_event_bus(settings: Settings) -> EventBus:
     return InProcessEventBus()
 
 
+def make_stream_slots(settings: Settings) -> StreamSlots:
+    if settings.redis.redis_url:
+        from redis.asyncio import Redis
+
+        from src.adapters.redis.stream_slots import RedisStreamSlots
+
+        return RedisStreamSlots(
+            Redis.from_url(settings.redis.redis_url), lease_seconds=settings.api.stream_lease_seconds
+        )
+    # One process without Redis: its own count is the whole count.
+    from src.adapters.memory.stream_slots import InProcessStreamSlots
+
+    return InProcessStreamSlots()
+
+
 def make_archive_store(settings: Settings) -> ArchiveStore:
     if not settings.aws.queues_enabled:
         return UnconfiguredArchiveStore()
@@ -179,6 +198,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     publish = PublishTasks(queue)
     archive_store: ArchiveStore = overrides.get("archive_store") or make_archive_store(settings)
     bus: EventBus = overrides.get("bus") or make_event_bus(settings)
+    stream_slots: StreamSlots = overrides.get("stream_slots") or make_stream_slots(settings)
     writer = GroupCommitWriter(
         uow,
         partitions,
@@ -239,9 +259,16 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         request_restore=RequestRestore(uow, publish),
         list_archives=ListArchives(archive_store),
         bus=bus,
+        stream_slots=stream_slots,
         live_tail=LiveTail(
-            bus, uow, queue_size=settings.api.stream_queue_size, replay_limit=settings.api.stream_replay_limit
+            bus,
+            uow,
+            stream_slots,
+            queue_size=settings.api.stream_queue_size,
+            replay_limit=settings.api.stream_replay_limit,
+            max_streams=settings.api.stream_max_per_tenant,
         ),
+        watch_credential=WatchCredential(authenticate, interval=settings.api.stream_recheck_seconds),
         stream_export=StreamExport(uow),
         request_export=RequestExport(uow, publish),
         get_export=GetExport(uow, archive_store),
