@@ -28,8 +28,9 @@ class TailSession:
     """One client's view. The bus's reader hands batches to `_deliver`, which never blocks: when the
     client's bounded queue is full, events are counted as dropped and the client is told so."""
 
-    def __init__(self, tenant_id: UUID, flt: StreamFilter, queue_size: int) -> None:
-        self.tenant_id = tenant_id
+    def __init__(self, principal: Principal, flt: StreamFilter, queue_size: int) -> None:
+        self.principal = principal  # what the credential stood for at connect
+        self.tenant_id = principal.tenant_id
         self.filter = flt
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
         self._dropped = 0
@@ -39,7 +40,6 @@ class TailSession:
         self._subscription: Subscription | None = None
         self._replay_task: asyncio.Task[None] | None = None
         self._lease: StreamLease | None = None
-        self.principal: Principal | None = None  # what the credential stood for at connect
         self.ended: DomainError | None = None
 
     def end(self, reason: DomainError) -> None:
@@ -170,7 +170,7 @@ class LiveTail:
                 retry_after=5,
                 details={"max_streams": self._max_streams},
             )
-        session = TailSession(principal.tenant_id, flt, self._queue_size)
+        session = TailSession(principal, flt, self._queue_size)
         session._lease = lease
         try:
             # Subscribe before reading the past: nothing committed meanwhile can fall in between.

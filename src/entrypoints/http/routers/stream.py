@@ -95,14 +95,11 @@ async def _open(container: Container, state: Any, credential: str | None, query:
         charge_tenant(
             state.limiter, rates, principal.tenant_id, cost=container.live_tail.replay_cost, what="a since_id replay"
         )
-    session = await container.live_tail.open(principal=principal, flt=flt, since_id=since)
-    session.principal = principal
-    return session
+    return await container.live_tail.open(principal=principal, flt=flt, since_id=since)
 
 
 async def _guard(container: Container, credential: str, session: TailSession) -> None:
     """Ends the session when its credential is refused (revoked, expired, tenant suspended)."""
-    assert session.principal is not None
     refused = await container.watch_credential.until_refused(
         WatchCredentialRequest(credential=credential, principal=session.principal, scope=Scope.READ)
     )
