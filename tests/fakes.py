@@ -323,6 +323,10 @@ class FakeApiKeyRepository(ApiKeyRepository):
     async def find_by_hash(self, *, key_hash: bytes) -> ApiKey | None:
         return next((k for k in self._s.store.keys.values() if k.key_hash == key_hash), None)
 
+    async def get(self, *, tenant_id: UUID, key_id: UUID) -> ApiKey | None:
+        key = self._s.store.keys.get(key_id)
+        return key if key is not None and key.tenant_id == tenant_id else None
+
     async def list(self, *, tenant_id: UUID) -> list[ApiKey]:
         return [k for k in self._s.store.keys.values() if k.tenant_id == tenant_id]
 

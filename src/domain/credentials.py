@@ -67,6 +67,10 @@ class Principal:
     subject: str
     scopes: frozenset[Scope]
     via: str  # "api_key" or "jwt"
+    # Unix time after which the credential is no longer valid (a token's exp); None: no expiry.
+    expires_at: int | None = None
+    # The API key behind the credential (the key itself, or the key a token was minted from).
+    key_id: UUID | None = None
 
     def has(self, scope: Scope) -> bool:
         # A tenant admin may do everything a tenant may do.
@@ -89,3 +93,26 @@ class TokenClaims:
     exp: int
     iss: str
     aud: str
+    # The API key a token was minted from: the token dies with that key. None for tokens of an
+    # external issuer (JWKS), whose revocation is that issuer's business.
+    key_id: UUID | None = None
+
+
+KEY_SUBJECT_PREFIX = "key:"
+
+
+def key_subject(key_id: UUID) -> str:
+    return f"{KEY_SUBJECT_PREFIX}{key_id}"
+
+
+def minted_from_key(claims: TokenClaims) -> UUID | None:
+    """The key a token stands for: its `key_id` claim, or for tokens minted before that claim
+    existed, the `key:<id>` subject our issuer has always written."""
+    if claims.key_id is not None:
+        return claims.key_id
+    if claims.sub.startswith(KEY_SUBJECT_PREFIX):
+        try:
+            return UUID(claims.sub[len(KEY_SUBJECT_PREFIX) :])
+        except ValueError:
+            return None
+    return None

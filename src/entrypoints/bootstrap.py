@@ -22,17 +22,17 @@ from src.adapters.postgres.engine import make_app_engine, make_owner_engine
 from src.adapters.postgres.partitions import PostgresPartitionMaintainer
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
-from src.domain.credentials import ApiKey
 from src.domain.event_limits import EventLimits
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.event_bus import EventBus
 from src.domain.ports.search_index import SearchIndex
+from src.domain.ports.stream_slots import StreamSlots
 from src.domain.ports.task_queue import TaskQueue
 from src.domain.ports.token_codec import TokenCodec
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tenants import Tenant
 from src.entrypoints.settings import Settings
-from src.usecases.auth_cache import TtlCache
+from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate
 from src.usecases.create_tenant import CreateTenant
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
@@ -53,6 +53,7 @@ from src.usecases.search_logs import SearchLogs, SummariseLogs
 from src.usecases.tenant_parsers import TenantParsers
 from src.usecases.tenant_queries import GetTenant, ListTenants
 from src.usecases.update_tenant import UpdateTenant
+from src.usecases.watch_credential import WatchCredential
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,9 @@ class Container:
     request_restore: RequestRestore
     list_archives: ListArchives
     bus: EventBus
+    stream_slots: StreamSlots
     live_tail: LiveTail
+    watch_credential: WatchCredential
     stream_export: StreamExport
     request_export: RequestExport
     get_export: GetExport
@@ -103,7 +106,7 @@ class Container:
 
     async def close(self) -> None:
         await self.writer.close()
-        for resource in (self.search_index, self.queue, self.archive_store, self.bus):
+        for resource in (self.search_index, self.queue, self.archive_store, self.bus, self.stream_slots):
             closer = getattr(resource, "close", None)
             if closer is not None:
                 await closer()
@@ -159,6 +162,21 @@ def make_event_bus(settings: Settings) -> EventBus:
     return InProcessEventBus()
 
 
+def make_stream_slots(settings: Settings) -> StreamSlots:
+    if settings.redis.redis_url:
+        from redis.asyncio import Redis
+
+        from src.adapters.redis.stream_slots import RedisStreamSlots
+
+        return RedisStreamSlots(
+            Redis.from_url(settings.redis.redis_url), lease_seconds=settings.api.stream_lease_seconds
+        )
+    # One process without Redis: its own count is the whole count.
+    from src.adapters.memory.stream_slots import InProcessStreamSlots
+
+    return InProcessStreamSlots()
+
+
 def make_archive_store(settings: Settings) -> ArchiveStore:
     if not settings.aws.queues_enabled:
         return UnconfiguredArchiveStore()
@@ -182,6 +200,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     publish = PublishTasks(queue)
     archive_store: ArchiveStore = overrides.get("archive_store") or make_archive_store(settings)
     bus: EventBus = overrides.get("bus") or make_event_bus(settings)
+    stream_slots: StreamSlots = overrides.get("stream_slots") or make_stream_slots(settings)
     writer = GroupCommitWriter(
         uow,
         partitions,
@@ -191,7 +210,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         after_commit=AnnounceCommitted(publish, bus).execute,
     )
     cache_ttl = settings.auth.credential_cache_seconds
-    key_cache: TtlCache[bytes, ApiKey | None] = TtlCache(ttl=cache_ttl)
+    key_cache: KeyCache = TtlCache(ttl=cache_ttl)
     tenant_cache: TtlCache[UUID, Tenant | None] = TtlCache(ttl=cache_ttl)
     authenticate = Authenticate(uow, codec, keys=key_cache, tenants=tenant_cache)
     limits = EventLimits(
@@ -244,9 +263,16 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         request_restore=RequestRestore(uow, publish),
         list_archives=ListArchives(archive_store),
         bus=bus,
+        stream_slots=stream_slots,
         live_tail=LiveTail(
-            bus, uow, queue_size=settings.api.stream_queue_size, replay_limit=settings.api.stream_replay_limit
+            bus,
+            uow,
+            stream_slots,
+            queue_size=settings.api.stream_queue_size,
+            replay_limit=settings.api.stream_replay_limit,
+            max_streams=settings.api.stream_max_per_tenant,
         ),
+        watch_credential=WatchCredential(authenticate, interval=settings.api.stream_recheck_seconds),
         stream_export=StreamExport(uow),
         request_export=RequestExport(uow, publish),
         get_export=GetExport(uow, archive_store),

@@ -136,6 +136,13 @@ class ApiSettings(BaseSettings):
     workers: int = 1
     stream_queue_size: int = 1000
     stream_replay_limit: int = 10_000
+    # Concurrent live streams (WebSocket + SSE) per tenant, counted across API processes via Redis.
+    stream_max_per_tenant: int = Field(default=50, ge=1)
+    # How often an open stream re-checks its credential; a revocation made in another process
+    # ends the stream within this + LOGPLANE_CREDENTIAL_CACHE_SECONDS.
+    stream_recheck_seconds: float = Field(default=5.0, gt=0)
+    # A stream slot held by a process that died comes free after this long.
+    stream_lease_seconds: float = Field(default=30.0, gt=0)
 
 
 class Settings:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeAlias, TypeVar
+from uuid import UUID
+
+from src.domain.credentials import ApiKey
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -42,3 +45,8 @@ class TtlCache(Generic[K, V]):
 
     def clear(self) -> None:
         self._items.clear()
+
+
+# Keys are cached by their hash (API key presented) and by their id (token minted from a key);
+# the two never collide (32-byte digest vs UUID), and one `forget` clears both on revocation.
+KeyCache: TypeAlias = TtlCache[bytes | UUID, ApiKey | None]

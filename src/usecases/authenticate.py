@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from src.domain.credentials import ApiKey, Principal, hash_api_key, looks_like_api_key
+from src.domain.credentials import (
+    ApiKey,
+    Principal,
+    TokenClaims,
+    hash_api_key,
+    key_subject,
+    looks_like_api_key,
+    minted_from_key,
+)
 from src.domain.errors import Forbidden, Unauthenticated
 from src.domain.ports.token_codec import TokenCodec
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tenants import Tenant
-from src.usecases.auth_cache import TtlCache
+from src.usecases.auth_cache import KeyCache, TtlCache
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,8 +30,12 @@ class Authenticate:
     """Rules:
     - a credential starting `lp_` is an API key: found by its hash, refused when revoked;
     - anything else is a JWT, verified by the token codec (algorithms pinned in settings);
+    - a JWT minted from an API key (claim `key_id`) is refused once that key is revoked, like the key;
+      a JWT of an external issuer (no `key_id`) lives until it expires;
     - the tenant must exist and be active; a suspended tenant's credentials get 403;
     - the tenant id comes from the stored key or the verified token, nothing else.
+    Keys and tenants are read through short caches, so a change made by another process takes
+    effect within the cache TTL (`LOGPLANE_CREDENTIAL_CACHE_SECONDS`), one made here at once.
     """
 
     def __init__(
@@ -31,7 +43,7 @@ class Authenticate:
         uow_factory: UnitOfWorkFactory,
         codec: TokenCodec,
         *,
-        keys: TtlCache[bytes, ApiKey | None],
+        keys: KeyCache,
         tenants: TtlCache[UUID, Tenant | None],
     ) -> None:
         self._uow_factory = uow_factory
@@ -49,20 +61,41 @@ class Authenticate:
                 raise Unauthenticated("unknown API key", code="invalid_api_key")
             if key.is_revoked:
                 raise Unauthenticated("this API key was revoked", code="revoked_api_key")
-            principal = Principal(tenant_id=key.tenant_id, subject=f"key:{key.id}", scopes=key.scopes, via="api_key")
+            principal = Principal(
+                tenant_id=key.tenant_id, subject=key_subject(key.id), scopes=key.scopes, via="api_key", key_id=key.id
+            )
         else:
             claims = await self._codec.verify(credential)
-            principal = Principal(tenant_id=claims.tid, subject=claims.sub, scopes=claims.scope, via="jwt")
+            key_id = await self._check_minting_key(claims)
+            principal = Principal(
+                tenant_id=claims.tid,
+                subject=claims.sub,
+                scopes=claims.scope,
+                via="jwt",
+                expires_at=claims.exp,
+                key_id=key_id,
+            )
         tenant = await self._find_tenant(principal.tenant_id)
         if tenant is None:
             raise Unauthenticated("the credential's tenant does not exist", code="unknown_tenant")
         if not tenant.is_active:
             raise Forbidden("this tenant is suspended", code="tenant_suspended")
-        # A key's own revocation is checked above; a token lives until it expires (keep them short).
         return principal
 
     async def tenant(self, tenant_id: UUID) -> Tenant | None:
         return await self._find_tenant(tenant_id)
+
+    async def _check_minting_key(self, claims: TokenClaims) -> UUID | None:
+        key_id = minted_from_key(claims)
+        if key_id is None:
+            return None
+        key = await self._find_key_by_id(claims.tid, key_id)
+        # A key of another tenant is as unknown as no key: the token must not learn it exists.
+        if key is None or key.tenant_id != claims.tid:
+            raise Unauthenticated("the API key this token was minted from does not exist", code="invalid_api_key")
+        if key.is_revoked:
+            raise Unauthenticated("the API key this token was minted from was revoked", code="revoked_api_key")
+        return key_id
 
     async def _find_key(self, key_hash: bytes) -> ApiKey | None:
         cached = self._keys.get(key_hash)
@@ -72,6 +105,17 @@ class Authenticate:
             key = await uow.api_keys.find_by_hash(key_hash=key_hash)
         if key is not None:
             self._keys.put(key_hash, key)
+        return key
+
+    async def _find_key_by_id(self, tenant_id: UUID, key_id: UUID) -> ApiKey | None:
+        cached = self._keys.get(key_id)
+        if cached is not None and cached.tenant_id == tenant_id:
+            return cached
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(tenant_id)
+            key = await uow.api_keys.get(tenant_id=tenant_id, key_id=key_id)
+        if key is not None:
+            self._keys.put(key_id, key)
         return key
 
     async def _find_tenant(self, tenant_id: UUID) -> Tenant | None:

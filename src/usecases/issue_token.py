@@ -28,7 +28,8 @@ class IssuedToken:
 
 class IssueToken:
     """Rules: only an API key can be exchanged (a token cannot mint tokens); the token carries at
-    most the key's scopes; its lifetime is at most the configured maximum."""
+    most the key's scopes; its lifetime is at most the configured maximum; it names its key
+    (`key_id`), so revoking the key or suspending the tenant refuses the token too."""
 
     def __init__(
         self,
@@ -73,6 +74,7 @@ class IssueToken:
                 exp=now + ttl,
                 iss=self._issuer,
                 aud=self._audience,
+                key_id=principal.key_id,
             )
         )
         return IssuedToken(access_token=token, expires_in=ttl, scopes=scopes)

@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from typing import Any
 from uuid import UUID
 
 import orjson
 
 from src.domain.credentials import Principal, Scope
+from src.domain.errors import DomainError, RateLimited
 from src.domain.logs import public_view
 from src.domain.ports.event_bus import EventBus, Subscription
+from src.domain.ports.stream_slots import StreamLease, StreamSlots
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.stream_filter import StreamFilter
+
+REPLAY_PAGE = 1000
+# Put in the queue by `end` to wake a waiting `next`; never handed to the client.
+_WAKE: dict[str, Any] = {}
+END: dict[str, Any] = {"type": "end"}
 
 
 class TailSession:
     """One client's view. The bus's reader hands batches to `_deliver`, which never blocks: when the
     client's bounded queue is full, events are counted as dropped and the client is told so."""
 
-    def __init__(self, tenant_id: UUID, flt: StreamFilter, queue_size: int) -> None:
-        self.tenant_id = tenant_id
+    def __init__(self, principal: Principal, flt: StreamFilter, queue_size: int) -> None:
+        self.principal = principal  # what the credential stood for at connect
+        self.tenant_id = principal.tenant_id
         self.filter = flt
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
         self._dropped = 0
@@ -30,6 +39,14 @@ class TailSession:
         self._seen: set[str] = set()
         self._subscription: Subscription | None = None
         self._replay_task: asyncio.Task[None] | None = None
+        self._lease: StreamLease | None = None
+        self.ended: DomainError | None = None
+
+    def end(self, reason: DomainError) -> None:
+        """Stop the stream: `next` returns END from now on (at once, even while waiting)."""
+        self.ended = reason
+        with contextlib.suppress(asyncio.QueueFull):  # a full queue wakes `next` anyway
+            self._queue.put_nowait(_WAKE)
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
         for event in batch:
@@ -65,7 +82,9 @@ class TailSession:
         self._replaying = False
 
     async def next(self, wait: float) -> dict[str, Any] | None:
-        """The next message for the client, or None when nothing came within `wait` seconds."""
+        """The next message for the client, None when nothing came within `wait` seconds, or END."""
+        if self.ended is not None:
+            return END
         if self._dropped and not self._queue.full():
             count, self._dropped = self._dropped, 0
             return {"type": "dropped", "count": count}
@@ -78,6 +97,8 @@ class TailSession:
                     event = await self._queue.get()
             except TimeoutError:
                 return None
+        if event is _WAKE or self.ended is not None:
+            return END
         return {"type": "log", "data": event}
 
     def ready(self, limit: int) -> list[dict[str, Any]]:
@@ -85,9 +106,12 @@ class TailSession:
         events: list[dict[str, Any]] = []
         while len(events) < limit:
             try:
-                events.append(self._queue.get_nowait())
+                event = self._queue.get_nowait()
             except asyncio.QueueEmpty:
                 break
+            if event is _WAKE:
+                break  # `ended` is set: the next call to `next` says so
+            events.append(event)
         return events
 
     async def close(self) -> None:
@@ -98,6 +122,9 @@ class TailSession:
         if self._subscription is not None:
             await self._subscription.close()
             self._subscription = None
+        if self._lease is not None:
+            await self._lease.release()
+            self._lease = None
 
 
 class LiveTail:
@@ -106,22 +133,51 @@ class LiveTail:
     - with `since_id`, what was stored after that id is replayed from PostgreSQL first, then the
       live stream continues with no gap (subscribed before the replay) and no duplicate (events
       seen in the replay are skipped);
-    - a slow client loses events (and is told how many), never slows others or grows memory.
+    - a slow client loses events (and is told how many), never slows others or grows memory;
+    - a tenant holds at most `max_streams` streams at once, across API processes (429 beyond);
+    - a replay costs `replay_cost` units of the tenant's request budget (charged by the caller),
+      one per page it may read.
     """
 
     def __init__(
-        self, bus: EventBus, uow_factory: UnitOfWorkFactory, *, queue_size: int = 1000, replay_limit: int = 10_000
+        self,
+        bus: EventBus,
+        uow_factory: UnitOfWorkFactory,
+        slots: StreamSlots,
+        *,
+        queue_size: int = 1000,
+        replay_limit: int = 10_000,
+        max_streams: int = 50,
     ) -> None:
         self._bus = bus
         self._uow_factory = uow_factory
+        self._slots = slots
         self._queue_size = queue_size
         self._replay_limit = replay_limit
+        self._max_streams = max_streams
+
+    @property
+    def replay_cost(self) -> int:
+        return max(1, math.ceil(self._replay_limit / REPLAY_PAGE))
 
     async def open(self, *, principal: Principal, flt: StreamFilter, since_id: UUID | None) -> TailSession:
         principal.require(Scope.READ)
-        session = TailSession(principal.tenant_id, flt, self._queue_size)
-        # Subscribe before reading the past: nothing committed meanwhile can fall in between.
-        session._subscription = await self._bus.subscribe(tenant_id=principal.tenant_id, deliver=session._deliver)
+        lease = await self._slots.acquire(tenant_id=principal.tenant_id, limit=self._max_streams)
+        if lease is None:
+            raise RateLimited(
+                f"this tenant already has {self._max_streams} live streams open, the most allowed",
+                code="too_many_streams",
+                retry_after=5,
+                details={"max_streams": self._max_streams},
+            )
+        session = TailSession(principal, flt, self._queue_size)
+        session._lease = lease
+        try:
+            # Subscribe before reading the past: nothing committed meanwhile can fall in between.
+            session._subscription = await self._bus.subscribe(tenant_id=principal.tenant_id, deliver=session._deliver)
+        except BaseException:
+            await session.close()
+            raise
         if since_id is None:
             session._go_live()
         else:
@@ -136,7 +192,7 @@ class LiveTail:
                 async with self._uow_factory() as uow:
                     await uow.act_as_tenant(tenant_id)
                     page = await uow.reader.after_id(
-                        tenant_id=tenant_id, after=after, limit=min(1000, self._replay_limit - replayed)
+                        tenant_id=tenant_id, after=after, limit=min(REPLAY_PAGE, self._replay_limit - replayed)
                     )
                 if not page:
                     break

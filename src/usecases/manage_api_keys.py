@@ -10,7 +10,7 @@ from src.domain.credentials import ApiKey, Scope, hash_api_key, new_api_key_secr
 from src.domain.errors import InvalidInput, NotFound
 from src.domain.ids import new_id
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
-from src.usecases.auth_cache import TtlCache
+from src.usecases.auth_cache import KeyCache
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +68,7 @@ class ListApiKeys:
 class RevokeApiKey:
     """Rules: a tenant revokes only its own keys (404 otherwise); this process forgets it at once."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, *, key_cache: TtlCache[bytes, ApiKey | None]) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, key_cache: KeyCache) -> None:
         self._uow_factory = uow_factory
         self._key_cache = key_cache
 

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import time
 from uuid import UUID
 
 import pytest
 
 from src.adapters.auth.jose_token_codec import JoseTokenCodec
-from src.domain.credentials import ApiKey, Scope
+from src.domain.credentials import Scope, TokenClaims
 from src.domain.errors import Forbidden, InvalidInput, Unauthenticated
 from src.domain.tenants import Tenant, TenantStatus
-from src.usecases.auth_cache import TtlCache
+from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate, AuthenticateRequest
 from src.usecases.create_tenant import CreateTenant, CreateTenantRequest
 from src.usecases.issue_token import IssueToken, IssueTokenRequest
@@ -23,7 +24,7 @@ class World:
     def __init__(self) -> None:
         self.uow = FakeUnitOfWorkFactory()
         self.codec = JoseTokenCodec(issuer="logplane", audience="logplane-api", secret=SECRET)
-        self.keys: TtlCache[bytes, ApiKey | None] = TtlCache(ttl=60)
+        self.keys: KeyCache = TtlCache(ttl=60)
         self.tenants: TtlCache[UUID, Tenant | None] = TtlCache(ttl=60)
         self.authenticate = Authenticate(self.uow, self.codec, keys=self.keys, tenants=self.tenants)
         self.issue = IssueToken(
@@ -77,6 +78,108 @@ async def test_unknown_and_revoked_keys_are_refused(world: World) -> None:
     )
     with pytest.raises(Unauthenticated, match="revoked"):
         await world.authenticate.execute(AuthenticateRequest(credential=created.api_key))
+
+
+async def test_a_token_carries_its_key_and_dies_with_it(world: World) -> None:
+    created = await world.tenant()
+    issued = await world.issue.execute(IssueTokenRequest(api_key=created.api_key))
+    claims = await world.codec.verify(issued.access_token)
+    assert claims.key_id == UUID(created.api_key_id)
+    principal = await world.authenticate.execute(AuthenticateRequest(credential=issued.access_token))
+    assert principal.key_id == claims.key_id and principal.expires_at == claims.exp  # cached by id now
+    await RevokeApiKey(world.uow, key_cache=world.keys).execute(
+        tenant_id=created.tenant.id, key_id=UUID(created.api_key_id)
+    )
+    with pytest.raises(Unauthenticated) as refused:
+        await world.authenticate.execute(AuthenticateRequest(credential=issued.access_token))
+    assert refused.value.code == "revoked_api_key"
+
+
+async def test_a_revocation_made_elsewhere_reaches_tokens_within_the_cache_ttl(world: World) -> None:
+    now = [0.0]
+    world.keys = TtlCache(ttl=5, clock=lambda: now[0])
+    world.authenticate = Authenticate(world.uow, world.codec, keys=world.keys, tenants=world.tenants)
+    world.issue = IssueToken(
+        world.authenticate, world.codec, issuer="logplane", audience="logplane-api", default_ttl=300, max_ttl=900
+    )
+    created = await world.tenant()
+    token = (await world.issue.execute(IssueTokenRequest(api_key=created.api_key))).access_token
+    await world.authenticate.execute(AuthenticateRequest(credential=token))
+    other_process_cache: KeyCache = TtlCache(ttl=5)
+    await RevokeApiKey(world.uow, key_cache=other_process_cache).execute(
+        tenant_id=created.tenant.id, key_id=UUID(created.api_key_id)
+    )
+    await world.authenticate.execute(AuthenticateRequest(credential=token))  # still cached here
+    now[0] = 5.1
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await world.authenticate.execute(AuthenticateRequest(credential=token))
+
+
+async def test_a_token_naming_another_tenants_key_is_refused(world: World) -> None:
+    a = await world.tenant("a")
+    b = await world.tenant("b")
+    now = int(time.time())
+    forged = world.codec.issue(
+        TokenClaims(
+            sub="x",
+            tid=b.tenant.id,
+            scope=frozenset({Scope.READ}),
+            iat=now,
+            exp=now + 60,
+            iss="logplane",
+            aud="logplane-api",
+            key_id=UUID(a.api_key_id),
+        )
+    )
+    with pytest.raises(Unauthenticated) as refused:
+        await world.authenticate.execute(AuthenticateRequest(credential=forged))
+    assert refused.value.code == "invalid_api_key"
+
+
+async def test_a_pre_upgrade_token_is_tied_to_its_key_through_its_subject(world: World) -> None:
+    """Tokens minted before the key_id claim carried `sub: key:<id>`: they die with the key too."""
+    created = await world.tenant()
+    now = int(time.time())
+    old = world.codec.issue(
+        TokenClaims(
+            sub=f"key:{created.api_key_id}",
+            tid=created.tenant.id,
+            scope=frozenset({Scope.READ}),
+            iat=now,
+            exp=now + 60,
+            iss="logplane",
+            aud="logplane-api",
+        )
+    )
+    assert (await world.authenticate.execute(AuthenticateRequest(credential=old))).key_id == UUID(created.api_key_id)
+    await RevokeApiKey(world.uow, key_cache=world.keys).execute(
+        tenant_id=created.tenant.id, key_id=UUID(created.api_key_id)
+    )
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await world.authenticate.execute(AuthenticateRequest(credential=old))
+
+
+async def test_an_external_token_without_key_lives_until_expiry_but_not_past_suspension(world: World) -> None:
+    created = await world.tenant()
+    now = int(time.time())
+    external = world.codec.issue(
+        TokenClaims(
+            sub="svc-1",
+            tid=created.tenant.id,
+            scope=frozenset({Scope.READ}),
+            iat=now,
+            exp=now + 60,
+            iss="logplane",
+            aud="logplane-api",
+        )
+    )
+    principal = await world.authenticate.execute(AuthenticateRequest(credential=external))
+    assert principal.key_id is None and principal.expires_at == now + 60
+    await UpdateTenant(world.uow, tenant_cache=world.tenants).execute(
+        UpdateTenantRequest(tenant_id=created.tenant.id, status=TenantStatus.SUSPENDED)
+    )
+    with pytest.raises(Forbidden, match="suspended"):
+        await world.authenticate.execute(AuthenticateRequest(credential=external))
 
 
 async def test_a_tenant_cannot_revoke_another_tenants_key(world: World) -> None:

@@ -353,3 +353,16 @@ def test_python_jose_stays_inside_the_auth_adapter() -> None:
         if jose_import.search(path.read_text()) and path.parent != src / "adapters" / "auth"
     ]
     assert offenders == []
+
+
+async def test_the_key_id_claim_round_trips() -> None:
+    key_id = UUID("0190f3c4-0000-7000-8000-0000000000aa")
+    codec = _codec()
+    assert (await codec.verify(codec.issue(_claims(key_id=key_id)))).key_id == key_id
+    assert (await codec.verify(codec.issue(_claims()))).key_id is None
+
+
+@pytest.mark.parametrize("key_id", ["not-a-uuid", 5, ""])
+async def test_a_malformed_key_id_claim_is_refused(key_id: object) -> None:
+    token = _hmac_token(_payload(key_id=key_id), SECRET.encode())
+    assert await _refusal(_codec(), token) == "invalid_claim"

@@ -8,6 +8,9 @@ Every refused token raises Unauthenticated with its own code:
 - `missing_claim`, `invalid_claim`, `invalid_issuer`, `invalid_audience`;
 - `token_expired`, `token_not_yet_valid` (iat/nbf ahead of our clock), `token_lifetime_too_long`.
 
+The optional `key_id` claim names the API key a token was minted from (our issuer always writes it);
+whether that key still lives is checked by the Authenticate use case, not here.
+
 The algorithm is never taken from the token: the unverified header only selects among pinned ones and
 names the `kid`. HS* verify only with the HMAC secret and RS*/ES* only with public keys, so a public
 key can never be replayed as an HMAC secret. python-jose is confined to this module (`jwks.py` holds
@@ -129,6 +132,8 @@ class JoseTokenCodec(TokenCodec):
             "iss": claims.iss,
             "aud": claims.aud,
         }
+        if claims.key_id is not None:
+            payload["key_id"] = str(claims.key_id)
         headers = {"kid": self._key_id} if self._key_id else None
         token = str(jwt.encode(payload, key, algorithm=alg, headers=headers))
         if len(token) > self._max_bytes:
@@ -232,7 +237,22 @@ class JoseTokenCodec(TokenCodec):
             scopes = parse_scopes(scope)
         except ValueError as e:
             raise _invalid_claim("the token's scope claim holds an unknown scope") from e
-        return TokenClaims(sub=sub, tid=tenant_id, scope=scopes, iat=iat, exp=exp, iss=self._issuer, aud=self._audience)
+        key_id = None
+        if "key_id" in payload:
+            try:
+                key_id = UUID(_string(payload, "key_id"))
+            except ValueError as e:
+                raise _invalid_claim("the token's key_id claim is not a UUID") from e
+        return TokenClaims(
+            sub=sub,
+            tid=tenant_id,
+            scope=scopes,
+            iat=iat,
+            exp=exp,
+            iss=self._issuer,
+            aud=self._audience,
+            key_id=key_id,
+        )
 
 
 def _invalid(message: str) -> Unauthenticated:

@@ -42,6 +42,19 @@ class PostgresApiKeyRepository(ApiKeyRepository):
         )
         return api_key_from_row(row) if row else None
 
+    async def get(self, *, tenant_id: UUID, key_id: UUID) -> ApiKey | None:
+        row = (
+            (
+                await self._conn.execute(
+                    text(f"SELECT {_COLUMNS} FROM api_keys WHERE tenant_id = :t AND id = :id"),
+                    {"t": tenant_id, "id": key_id},
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return api_key_from_row(row) if row else None
+
     async def list(self, *, tenant_id: UUID) -> list[ApiKey]:
         rows = (
             await self._conn.execute(

@@ -19,6 +19,10 @@ class ApiKeyRepository(Protocol):
         """Look a key up before any tenant is known: the one read that crosses tenants."""
 
     @abstractmethod
+    async def get(self, *, tenant_id: UUID, key_id: UUID) -> ApiKey | None:
+        """One of the tenant's keys by id, revoked or not (to check a token minted from it)."""
+
+    @abstractmethod
     async def list(self, *, tenant_id: UUID) -> list[ApiKey]: ...
 
     @abstractmethod

@@ -7,12 +7,20 @@ Storage is Redis when configured, so every API process counts against the same b
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from limits import parse
 from slowapi import Limiter
 from starlette.requests import Request
+
+from src.domain.errors import RateLimited
+
+logger = logging.getLogger(__name__)
 
 
 class TenantRates:
@@ -30,6 +38,29 @@ class TenantRates:
 def tenant_limit(limiter: Limiter, rates: TenantRates) -> Callable[[Any], Any]:
     """The tenant's one budget, shared by all its routes: a plain `limit` would count each route apart."""
     return limiter.shared_limit(rates.limit_for, scope="tenant")
+
+
+def charge_tenant(limiter: Limiter, rates: TenantRates, tenant_id: UUID, *, cost: int, what: str) -> None:
+    """Take `cost` units from the tenant's shared budget outside a decorated route (a live stream's
+    replay); raise RateLimited (429) when they are not there. The same storage key as
+    `tenant_limit`, so routes and replays draw on one budget."""
+    if not limiter.enabled:
+        return
+    key = str(tenant_id)
+    item = parse(rates.limit_for(key))
+    try:
+        if limiter.limiter.hit(item, key, "tenant", cost=cost):
+            return
+        reset_at, _ = limiter.limiter.get_window_stats(item, key, "tenant")
+    except Exception:
+        # As slowapi does for routes: a storage outage must not refuse every request.
+        logger.warning("rate-limit storage unavailable; %s not counted", what, exc_info=True)
+        return
+    raise RateLimited(
+        f"rate limit exceeded: {what} costs {cost} of the tenant's {item}",
+        retry_after=max(1, math.ceil(reset_at - time.time())),
+        details={"limit": str(item), "cost": cost},
+    )
 
 
 def tenant_key(request: Request) -> str:

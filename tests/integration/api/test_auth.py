@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 import uuid
@@ -13,8 +14,9 @@ import orjson
 import pytest
 from jose import jwt as jose_jwt
 
-from tests.conftest import TenantHandle
+from tests.conftest import ADMIN_TOKEN, TenantHandle
 from tests.integration.api.conftest import assert_error, bearer, count_logs, create_key, issue_token
+from tests.polling import eventually
 
 LOGS = "/api/v1/logs"
 KEYS = "/api/v1/keys"
@@ -125,10 +127,12 @@ async def test_revoked_key_is_refused_by_another_process_after_the_cache_ttl(
         assert first.status_code == 201, first.text
         revoked = await app_client.delete(f"{KEYS}/{created['id']}", headers=tenant.headers)
         assert revoked.status_code == 204
-        import asyncio
 
-        await asyncio.sleep(0.3)
-        response = await other.post(LOGS, json={"message": "stale"}, headers=bearer(created["api_key"]))
+        async def refused() -> httpx.Response | None:
+            response = await other.post(LOGS, json={"message": "stale"}, headers=bearer(created["api_key"]))
+            return response if response.status_code != 201 else None
+
+        response = await eventually(refused, within=10, what="the revocation reaches the other process")
         assert_error(response, 401, "revoked_api_key")
 
 
@@ -310,3 +314,58 @@ async def test_tenant_routes_refuse_anything_but_the_admin_token(
         assert_error(response, response.status_code)
     create = await app_client.post("/api/v1/tenants", json={"name": "not-allowed"}, headers=tenant.headers)
     assert_error(create, 401, "invalid_admin_token")
+
+
+async def test_a_token_dies_with_the_key_it_was_minted_from(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    created = await create_key(app_client, tenant.api_key, ["ingest"])
+    token = await issue_token(app_client, created["api_key"])
+    other_token = await issue_token(app_client, other_tenant.api_key)
+    ok = await app_client.post(LOGS, json={"message": "before"}, headers=bearer(token))
+    assert ok.status_code == 201, ok.text
+    revoked = await app_client.delete(f"{KEYS}/{created['id']}", headers=tenant.headers)
+    assert revoked.status_code == 204
+    response = await app_client.post(LOGS, json={"message": "after"}, headers=bearer(token))
+    assert_error(response, 401, "revoked_api_key")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    # Another tenant's token, and the tenant's other keys, are untouched.
+    untouched = await app_client.post(LOGS, json={"message": "other"}, headers=bearer(other_token))
+    assert untouched.status_code == 201, untouched.text
+    assert (await app_client.post(LOGS, json={"message": "x"}, headers=tenant.headers)).status_code == 201
+
+
+async def test_a_token_is_refused_by_another_process_once_its_key_is_revoked(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, postgres_url: str, redis_url: str
+) -> None:
+    from tests.integration.api.conftest import app_client_with
+
+    created = await create_key(app_client, tenant.api_key, ["ingest"])
+    token = await issue_token(app_client, created["api_key"])
+    async with app_client_with(postgres_url, redis_url, auth__credential_cache_seconds=0.5) as other:
+        first = await other.post(LOGS, json={"message": "cached"}, headers=bearer(token))
+        assert first.status_code == 201, first.text
+        assert (await app_client.delete(f"{KEYS}/{created['id']}", headers=tenant.headers)).status_code == 204
+        loop = asyncio.get_running_loop()
+        revoked_at = loop.time()
+
+        async def refused() -> httpx.Response | None:
+            response = await other.post(LOGS, json={"message": "stale"}, headers=bearer(token))
+            return response if response.status_code != 201 else None
+
+        response = await eventually(refused, within=10, what="the other process refuses the token")
+        assert_error(response, 401, "revoked_api_key")
+        # The bound is the cache TTL; the margin is for a busy machine.
+        assert loop.time() - revoked_at < 0.5 + 3
+
+
+async def test_a_suspended_tenants_token_is_403_and_comes_back_with_reactivation(
+    app_client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    token = await issue_token(app_client, tenant.api_key)
+    admin = bearer(ADMIN_TOKEN)
+    path = f"/api/v1/tenants/{tenant.id}"
+    assert (await app_client.patch(path, json={"status": "suspended"}, headers=admin)).status_code == 200
+    assert_error(await app_client.post(LOGS, json={"message": "x"}, headers=bearer(token)), 403, "tenant_suspended")
+    assert (await app_client.patch(path, json={"status": "active"}, headers=admin)).status_code == 200
+    assert (await app_client.post(LOGS, json={"message": "x"}, headers=bearer(token))).status_code == 201

@@ -265,3 +265,24 @@ def test_jwks_url_must_be_https_unless_loopback() -> None:
         JwksKeySet(url="http://idp.example.com/jwks.json")
     JwksKeySet(url="https://idp.example.com/jwks.json")
     JwksKeySet(url="http://localhost:8080/jwks.json")
+
+
+async def test_a_jwks_issuers_token_stands_for_no_key_and_lives_until_it_expires(
+    jwks_server: JwksServer, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    """External tokens keep their semantics: no key of ours to revoke; only expiry and suspension."""
+    from src.domain.tenants import Tenant, TenantStatus
+    from src.usecases.auth_cache import KeyCache, TtlCache
+    from src.usecases.authenticate import Authenticate, AuthenticateRequest
+    from tests.fakes import FakeUnitOfWorkFactory
+
+    jwks_server.document = {"keys": [_jwk(rsa_key, "2024-01")]}
+    uow = FakeUnitOfWorkFactory()
+    uow.store.tenants[TID] = Tenant(id=TID, name="idp", status=TenantStatus.ACTIVE, retention_days=30)
+    keys: KeyCache = TtlCache(ttl=60)
+    tenants: TtlCache[UUID, Tenant | None] = TtlCache(ttl=60)
+    principal = await Authenticate(uow, _verifier(jwks_server.url), keys=keys, tenants=tenants).execute(
+        AuthenticateRequest(credential=_issue(rsa_key, "2024-01"))
+    )
+    assert principal.key_id is None and principal.tenant_id == TID and principal.via == "jwt"
+    assert principal.expires_at is not None and principal.expires_at > time.time()

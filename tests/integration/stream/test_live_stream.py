@@ -12,6 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.integration.conftest import ApiProcess
+from tests.integration.stream.helpers import wait_subscribed
 from tests.integration.stream.raw_ws import SlowClient
 
 ADMIN_HEADERS = {"Authorization": "Bearer " + __import__("tests.conftest", fromlist=["ADMIN_TOKEN"]).ADMIN_TOKEN}
@@ -43,20 +44,14 @@ async def _collect(ws: Any, count: int, within: float = 10) -> list[dict[str, An
     return got
 
 
-async def _quiet(ws: Any, seconds: float = 1.0) -> list[dict[str, Any]]:
-    """Whatever log messages arrive within `seconds` (expected: none)."""
-    got: list[dict[str, Any]] = []
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                message = orjson.loads(await ws.recv())
-                if message["type"] == "log":
-                    got.append(message)
-    except TimeoutError:
-        return got
+async def _next_is(ws: Any, api: ApiProcess, key: str, marker: dict[str, Any]) -> None:
+    """Nothing else is pending for `ws`: an event published now is the next one it receives
+    (one channel per tenant delivers in publish order), so no fixed quiet window is needed."""
+    (marker_id,) = await _ingest(api, key, [marker])
+    assert [e["id"] for e in await _collect(ws, 1)] == [marker_id]
 
 
-async def test_events_ingested_through_one_process_reach_clients_of_the_other(two_apis) -> None:
+async def test_events_ingested_through_one_process_reach_clients_of_the_other(two_apis, redis_url) -> None:
     a, b = two_apis
     tenant = await _tenant(a)
     other = await _tenant(a)
@@ -68,7 +63,8 @@ async def test_events_ingested_through_one_process_reach_clients_of_the_other(tw
             f"{a.ws}/api/v1/logs/stream", additional_headers={"Authorization": f"Bearer {other['key']}"}
         ) as other_ws,
     ):
-        await asyncio.sleep(0.3)
+        await wait_subscribed(redis_url, tenant["id"])
+        await wait_subscribed(redis_url, other["id"])
         ids = await _ingest(
             b,
             tenant["key"],
@@ -82,18 +78,20 @@ async def test_events_ingested_through_one_process_reach_clients_of_the_other(tw
         assert [e["id"] for e in received] == ids
         (only,) = await _collect(errors_ws, 1)
         assert only["message"] == "card declined"
-        assert await _quiet(errors_ws) == []
-        assert await _quiet(other_ws) == []  # the other tenant sees nothing
+        await _next_is(errors_ws, b, tenant["key"], {"message": "marker", "severity": "error", "service": "pay"})
+        # The other tenant sees nothing: the first event it receives is its own, published later.
+        (marker,) = await _ingest(b, other["key"], [{"message": "other tenant's own"}])
+        assert [e["id"] for e in await _collect(other_ws, 1)] == [marker]
 
 
-async def test_filters_change_over_the_socket(two_apis) -> None:
+async def test_filters_change_over_the_socket(two_apis, redis_url) -> None:
     a, b = two_apis
     tenant = await _tenant(a)
     async with connect(
         f"{a.ws}/api/v1/logs/stream?q=alpha", subprotocols=[f"bearer.{tenant['key']}", "logplane.v1"]
     ) as ws:
         assert ws.subprotocol == "logplane.v1"
-        await asyncio.sleep(0.3)
+        await wait_subscribed(redis_url, tenant["id"])
         await _ingest(b, tenant["key"], [{"message": "alpha one"}, {"message": "beta one"}])
         assert [e["message"] for e in await _collect(ws, 1)] == ["alpha one"]
         await ws.send(orjson.dumps({"type": "filter", "q": "beta -two"}).decode())
@@ -102,7 +100,7 @@ async def test_filters_change_over_the_socket(two_apis) -> None:
         assert [e["message"] for e in await _collect(ws, 1)] == ["beta three"]
 
 
-async def test_a_slow_client_is_told_what_it_lost_while_a_fast_one_gets_everything(two_apis) -> None:
+async def test_a_slow_client_is_told_what_it_lost_while_a_fast_one_gets_everything(two_apis, redis_url) -> None:
     a, b = two_apis
     tenant = await _tenant(a)
     headers = {"Authorization": f"Bearer {tenant['key']}"}
@@ -110,7 +108,7 @@ async def test_a_slow_client_is_told_what_it_lost_while_a_fast_one_gets_everythi
     slow = SlowClient(a.url, "/api/v1/logs/stream", headers)
     try:
         async with connect(f"{a.ws}/api/v1/logs/stream", additional_headers=headers) as fast:
-            await asyncio.sleep(0.3)
+            await wait_subscribed(redis_url, tenant["id"])
             fast_got: list[dict[str, Any]] = []
             progressed = asyncio.Event()
 
@@ -141,12 +139,12 @@ async def test_a_slow_client_is_told_what_it_lost_while_a_fast_one_gets_everythi
     assert logs + dropped == total
 
 
-async def test_resume_with_since_id_has_no_gap_and_no_duplicate(two_apis) -> None:
+async def test_resume_with_since_id_has_no_gap_and_no_duplicate(two_apis, redis_url) -> None:
     a, b = two_apis
     tenant = await _tenant(a)
     headers = {"Authorization": f"Bearer {tenant['key']}"}
     async with connect(f"{a.ws}/api/v1/logs/stream", additional_headers=headers) as ws:
-        await asyncio.sleep(0.3)
+        await wait_subscribed(redis_url, tenant["id"])
         first = await _ingest(b, tenant["key"], [{"message": f"before {i}"} for i in range(5)])
         seen = [e["id"] for e in await _collect(ws, 5)]
     assert seen == first
@@ -155,7 +153,7 @@ async def test_resume_with_since_id_has_no_gap_and_no_duplicate(two_apis) -> Non
         live_task = asyncio.create_task(_ingest(b, tenant["key"], [{"message": f"after {i}"} for i in range(4)]))
         got = [e["id"] for e in await _collect(ws, 11)]
         after = await live_task
-        assert await _quiet(ws, 0.5) == []
+        await _next_is(ws, b, tenant["key"], {"message": "marker"})
     assert got[:7] == missed
     assert sorted(got[7:]) == sorted(after)
     assert len(set(got)) == 11
@@ -187,7 +185,7 @@ async def test_bad_credentials_get_close_codes(two_apis, make_headers, code) -> 
     assert closed.value.rcvd is not None and closed.value.rcvd.code == code
 
 
-async def test_token_query_parameter_and_server_sent_events(two_apis) -> None:
+async def test_token_query_parameter_and_server_sent_events(two_apis, redis_url) -> None:
     a, b = two_apis
     tenant = await _tenant(a)
     async with httpx.AsyncClient(base_url=a.url, timeout=30) as client:
@@ -196,6 +194,7 @@ async def test_token_query_parameter_and_server_sent_events(two_apis) -> None:
         ]
         async with client.stream("GET", "/api/v1/logs/tail", params={"token": token, "severity": "warn"}) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
+            await wait_subscribed(redis_url, tenant["id"])
             ids = await _ingest(b, tenant["key"], [{"message": "quiet"}, {"message": "careful", "severity": "warning"}])
             frames: list[str] = []
             async with asyncio.timeout(10):
@@ -207,13 +206,13 @@ async def test_token_query_parameter_and_server_sent_events(two_apis) -> None:
     assert not any("quiet" in f for f in frames)
 
 
-async def test_batch_mode_sends_bursts_as_one_frame(two_apis) -> None:
+async def test_batch_mode_sends_bursts_as_one_frame(two_apis, redis_url) -> None:
     a, b = two_apis
     tenant = await _tenant(a)
     async with connect(
         f"{a.ws}/api/v1/logs/stream?batch=true", additional_headers={"Authorization": f"Bearer {tenant['key']}"}
     ) as ws:
-        await asyncio.sleep(0.3)
+        await wait_subscribed(redis_url, tenant["id"])
         ids = await _ingest(b, tenant["key"], [{"message": f"burst {i}"} for i in range(50)])
         got: list[str] = []
         frames = 0

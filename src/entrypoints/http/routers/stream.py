@@ -3,6 +3,14 @@
 Credentials, in order: `Authorization: Bearer …`, a `bearer.<token>` WebSocket subprotocol, or a
 `token` query parameter (for browsers, which can set neither header on a WebSocket or an
 EventSource; a URL can end up in logs and history, so prefer a short-lived token there).
+
+An open stream re-checks its credential every LOGPLANE_API_STREAM_RECHECK_SECONDS and at a token's
+expiry. When it is refused, a WebSocket is closed with 4401 (revoked, expired, unknown) or 4403
+(tenant suspended, scope lost); an SSE stream gets a last `event: error` with the JSON error body
+and ends. Opening beyond the tenant's concurrent-stream cap is refused: SSE with a 429 JSON body,
+WebSocket by accepting and closing with 4429 (browsers cannot read an HTTP status refused before
+the upgrade, but they do see a close code). A `since_id` replay draws on the tenant's rate-limit
+budget (429 / 4429 when spent).
 """
 
 from __future__ import annotations
@@ -16,13 +24,18 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import DomainError, Forbidden, InvalidInput, Unauthenticated
+from src.domain.errors import DomainError, Forbidden, InvalidInput, RateLimited, Unauthenticated
 from src.domain.stream_filter import parse_stream_filter
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.errors import error_body, status_of
 from src.entrypoints.http.openapi import STREAM_SECURITY
+from src.entrypoints.http.rate_limit import TenantRates, charge_tenant
 from src.usecases.authenticate import AuthenticateRequest
+from src.usecases.live_tail import END, TailSession
+from src.usecases.watch_credential import WatchCredentialRequest
 
 HEARTBEAT_SECONDS = 15.0
 SUBPROTOCOL = "logplane.v1"
@@ -71,23 +84,63 @@ def _filters(params: Any) -> dict[str, Any]:
     return {k: (v if k in ("severity", "service", "host") else v[-1]) for k, v in raw.items()}
 
 
+async def _open(container: Container, state: Any, credential: str | None, query: Any, headers: Any) -> TailSession:
+    principal = await _principal(container, credential)
+    flt = parse_stream_filter(_filters(query))
+    since = _since(query.get("since_id") or headers.get("last-event-id"))
+    if since is not None:
+        # A replay reads up to stream_replay_limit stored events: it is paid from the tenant's budget.
+        tenant = await container.authenticate.tenant(principal.tenant_id)
+        rates: TenantRates = state.tenant_rates
+        rates.remember(principal.tenant_id, tenant.limits.requests_per_minute if tenant else None)
+        charge_tenant(
+            state.limiter, rates, principal.tenant_id, cost=container.live_tail.replay_cost, what="a since_id replay"
+        )
+    return await container.live_tail.open(principal=principal, flt=flt, since_id=since)
+
+
+async def _guard(container: Container, credential: str, session: TailSession) -> None:
+    """Ends the session when its credential is refused (revoked, expired, tenant suspended)."""
+    refused = await container.watch_credential.until_refused(
+        WatchCredentialRequest(credential=credential, principal=session.principal, scope=Scope.READ)
+    )
+    session.end(refused)
+
+
+def _close_code(error: DomainError) -> int:
+    if isinstance(error, Unauthenticated):
+        return 4401
+    if isinstance(error, Forbidden):
+        return 4403
+    if isinstance(error, RateLimited):
+        return 4429
+    return 4400
+
+
+def _close_reason(error: DomainError) -> str:
+    # A close reason is at most 123 bytes of UTF-8.
+    return f"{error.code}: {error.message}".encode()[:120].decode(errors="ignore")
+
+
 @router.websocket("/api/v1/logs/stream")
 async def stream(websocket: WebSocket) -> None:
     container: Container = websocket.app.state.container
     offered = list(websocket.scope.get("subprotocols", []))
     credential, subprotocol = _credential(websocket.headers, websocket.query_params, offered)
     try:
-        principal = await _principal(container, credential)
-        flt = parse_stream_filter(_filters(websocket.query_params))
-        since = _since(websocket.query_params.get("since_id") or websocket.headers.get("last-event-id"))
-        session = await container.live_tail.open(principal=principal, flt=flt, since_id=since)
+        session = await _open(container, websocket.app.state, credential, websocket.query_params, websocket.headers)
     except DomainError as e:
-        # Close codes carry the reason: 4401 bad credential, 4403 missing scope, 4400 bad request.
-        code = 4401 if isinstance(e, Unauthenticated) else 4403 if isinstance(e, Forbidden) else 4400
+        # Close codes carry the reason: 4401 bad credential, 4403 missing scope or suspended tenant,
+        # 4429 too many streams or replay budget spent, 4400 bad request.
         await websocket.accept(subprotocol=subprotocol)
-        await websocket.close(code=code, reason=f"{e.code}: {e.message}"[:120])
+        await websocket.close(code=_close_code(e), reason=_close_reason(e))
         return
-    await websocket.accept(subprotocol=subprotocol)
+    assert credential is not None
+    try:
+        await websocket.accept(subprotocol=subprotocol)
+    except BaseException:
+        await session.close()  # gives the stream slot back
+        raise
 
     # Opt-in batching: a burst goes out as one frame {"type": "logs", "data": [...]}, which costs a
     # fraction of the CPU and syscalls of a frame per event (bench/results/stream_export.md).
@@ -96,6 +149,8 @@ async def stream(websocket: WebSocket) -> None:
     async def send() -> None:
         while True:
             message = await session.next(HEARTBEAT_SECONDS)
+            if message is END:
+                return
             if batching and message is not None and message["type"] == "log":
                 message = {"type": "logs", "data": [message["data"], *session.ready(BATCH_LIMIT - 1)]}
             await websocket.send_text(orjson.dumps(message or {"type": "heartbeat"}).decode())
@@ -114,7 +169,11 @@ async def stream(websocket: WebSocket) -> None:
                 detail = e.message if isinstance(e, DomainError) else "messages are JSON objects"
                 await websocket.send_text(orjson.dumps({"type": "error", "message": detail}).decode())
 
-    tasks = [asyncio.create_task(send()), asyncio.create_task(receive())]
+    tasks = [
+        asyncio.create_task(send()),
+        asyncio.create_task(receive()),
+        asyncio.create_task(_guard(container, credential, session)),
+    ]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -124,6 +183,9 @@ async def stream(websocket: WebSocket) -> None:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
         await session.close()
+    if session.ended is not None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may be gone already
+            await websocket.close(code=_close_code(session.ended), reason=_close_reason(session.ended))
 
 
 @router.get(
@@ -141,16 +203,21 @@ async def stream(websocket: WebSocket) -> None:
 async def tail(request: Request) -> StreamingResponse:
     container: Container = request.app.state.container
     credential, _ = _credential(request.headers, request.query_params, [])
-    principal = await _principal(container, credential)
-    flt = parse_stream_filter(_filters(request.query_params))
-    since = _since(request.query_params.get("since_id") or request.headers.get("last-event-id"))
-    session = await container.live_tail.open(principal=principal, flt=flt, since_id=since)
+    session = await _open(container, request.app.state, credential, request.query_params, request.headers)
+    assert credential is not None
 
     async def events() -> AsyncIterator[bytes]:
+        guard = asyncio.create_task(_guard(container, credential, session))
         try:
             yield b": logplane live stream\n\n"
             while not await request.is_disconnected():
                 message = await session.next(HEARTBEAT_SECONDS)
+                if message is END:
+                    error = session.ended
+                    assert error is not None
+                    body = error_body(error.code, error.message, {"status": status_of(error)})
+                    yield b"event: error\ndata: " + orjson.dumps(body) + b"\n\n"
+                    return
                 if message is None:
                     yield b": heartbeat\n\n"
                 elif message["type"] == "log":
@@ -159,8 +226,15 @@ async def tail(request: Request) -> StreamingResponse:
                 else:
                     yield b"event: " + message["type"].encode() + b"\ndata: " + orjson.dumps(message) + b"\n\n"
         finally:
+            guard.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await guard
             await session.close()
 
     return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        # Also when the client left before the first byte and `events` never ran: the slot comes back.
+        background=BackgroundTask(session.close),
     )
