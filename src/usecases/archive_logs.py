@@ -19,6 +19,7 @@ from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.wire import rfc3339
 from src.usecases.publish_tasks import PublishTasks
 from src.usecases.task_lifecycle import TaskLifecycle
 
@@ -116,8 +117,8 @@ class ArchiveLogs:
             payload={
                 "archive_task_id": str(task.task_id),
                 "manifest_key": manifest_key(task.tenant_id, task.task_id),
-                "before": manifest.before.isoformat(),
-                "received_before": manifest.received_before.isoformat(),
+                "before": rfc3339(manifest.before),
+                "received_before": rfc3339(manifest.received_before),
                 "rows": manifest.rows,
             },
         )
@@ -156,7 +157,7 @@ class ArchiveLogs:
             received_before = datetime.fromisoformat(task.result["received_before"])
         else:
             received_before = self._clock() - self._settle
-            await self._life.progress(task, {"received_before": received_before.isoformat()})
+            await self._life.progress(task, {"received_before": rfc3339(received_before)})
         objects: list[ArchivedObject] = []
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(task.tenant_id)

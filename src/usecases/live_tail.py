@@ -14,6 +14,7 @@ from src.domain.logs import public_view
 from src.domain.ports.event_bus import EventBus, Subscription
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.stream_filter import StreamFilter
+from src.domain.wire import to_json
 
 
 class TailSession:
@@ -140,7 +141,7 @@ class LiveTail:
                     )
                 if not page:
                     break
-                await session._replay([orjson.loads(orjson.dumps(public_view(e))) for e in page])
+                await session._replay([orjson.loads(to_json(public_view(e))) for e in page])
                 replayed += len(page)
                 after = page[-1].id
         finally:

@@ -12,6 +12,7 @@ from src.domain.errors import InvalidInput
 from src.domain.ids import new_id
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskType
+from src.domain.wire import rfc3339
 from src.usecases.publish_tasks import PublishTasks
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class RequestCleanup:
         if before > self._clock():
             raise InvalidInput("'before' must not be in the future", details={"field": "before"})
         return await _create_and_publish(
-            self._uow_factory, self._publish, principal, TaskType.ARCHIVE, {"before": before.isoformat()}
+            self._uow_factory, self._publish, principal, TaskType.ARCHIVE, {"before": rfc3339(before)}
         )
 
 
@@ -83,5 +84,5 @@ class RequestRestore:
             self._publish,
             principal,
             TaskType.RESTORE,
-            {"from": start.isoformat(), "to": end.isoformat()},
+            {"from": rfc3339(start), "to": rfc3339(end)},
         )

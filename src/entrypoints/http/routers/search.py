@@ -14,6 +14,7 @@ from src.domain.errors import InvalidInput
 from src.domain.query import Cursor, LogQuery, StatsQuery, parse_text_query
 from src.domain.severity import Severity, normalise_severity
 from src.entrypoints.http.deps import ContainerDep, PlatformAdmin, ReadScope
+from src.entrypoints.http.query_time import FromTime, ToTime
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.routers.reads import log_out
@@ -58,8 +59,8 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
         request: Request,
         principal: ReadScope,
         c: ContainerDep,
-        from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-        to: AwareDatetime | None = None,
+        from_: Annotated[FromTime | None, Query(alias="from")] = None,
+        to: Annotated[ToTime | None, Query()] = None,
         severity: Annotated[list[str] | None, Query()] = None,
         min_severity: str | None = None,
         service: str | None = None,
@@ -107,8 +108,8 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
         request: Request,
         principal: ReadScope,
         c: ContainerDep,
-        from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-        to: AwareDatetime | None = None,
+        from_: Annotated[FromTime | None, Query(alias="from")] = None,
+        to: Annotated[ToTime | None, Query()] = None,
         interval: str = "1h",
     ) -> JsonResponse:
         end = to or datetime.now(UTC)
