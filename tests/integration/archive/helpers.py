@@ -20,7 +20,13 @@ def dsn(url: str) -> str:
 
 
 def events_on(days_ago: list[int], per_day: int, tag: str) -> list[dict[str, Any]]:
-    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    """`per_day` events on each of those days, a second apart, at any hour of the test run.
+
+    They start at the top of the hour one to two hours back: in the past (a fixed "12:00 today"
+    was in the future before noon and refused), and never spread across midnight (one archive
+    object per day), as long as per_day stays under an hour of seconds."""
+    assert per_day < 3600
+    today = (datetime.now(UTC) - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     return [
         {
             "message": f"{tag} day-{d} n{i} request served in {i * 7 % 300} ms",

@@ -99,6 +99,29 @@ async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgr
     assert len(await pg_rows(postgres_url, tenant.id)) == 30
 
 
+async def test_cleanup_right_after_ingest_takes_everything_acknowledged_before_it(
+    stack: Stack, postgres_url: str
+) -> None:
+    """The settle window is waited out after the request, not cut from the range: a cleanup sent
+    right after a backfill archives and deletes all of it (it used to report success with 0 rows)."""
+    settled = stack.settings.__class__.__new__(stack.settings.__class__)
+    settled.__dict__.update(stack.settings.__dict__)
+    settled.worker = stack.settings.worker.model_copy(update={"archive_settle_seconds": 1.5})
+    tenant = await create_tenant(stack.client)
+    async with running_worker(settled, "archive", "cleanup"):
+        ids = await stack.ingest(tenant.headers, events_on([2], 40, "backfill"))
+        response = await stack.client.delete("/api/v1/logs/cleanup", params={"before": "now"}, headers=tenant.headers)
+        assert response.status_code == 202, response.text
+        archive = await wait_task(stack, tenant.headers, response.json()["task_id"])
+        assert archive["status"] == "succeeded", archive
+        assert archive["result"]["rows_archived"] == 40
+        cleanup = await wait_task(stack, tenant.headers, archive["result"]["cleanup_task_id"])
+        assert cleanup["status"] == "succeeded", cleanup
+        assert cleanup["result"]["deleted_rows"] == 40
+    assert await pg_rows(postgres_url, tenant.id) == {}
+    assert sorted(r["id"] for r in await archived_rows(stack, tenant.headers)) == sorted(ids)
+
+
 async def test_failing_s3_leaves_data_and_fails_the_task_clearly(stack: Stack, postgres_url: str) -> None:
 
     tenant = await create_tenant(stack.client)
