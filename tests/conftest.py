@@ -67,6 +67,10 @@ def redis_url() -> Iterator[str]:
 
 
 ADMIN_TOKEN = "test-admin-token-" + "x" * 32
+# Settings follow production rules unless LOGPLANE_ENV=dev (only `logplane dev` sets it): tests run
+# under those rules with real-length secrets, here and in every process they start.
+os.environ.setdefault("LOGPLANE_ADMIN_TOKEN", ADMIN_TOKEN)
+os.environ.setdefault("LOGPLANE_JWT_SECRET", "test-jwt-secret-" + "y" * 40)
 
 
 def make_settings(postgres_url: str, redis_url: str | None, **changes: Any) -> Any:

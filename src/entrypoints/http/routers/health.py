@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from src.entrypoints.http.deps import ContainerDep
+from src.entrypoints.http.deps import ContainerDep, MetricsReader
 from src.entrypoints.http.responses import JsonResponse
 
 router = APIRouter(tags=["operations"])
@@ -57,5 +57,5 @@ async def ready(c: ContainerDep) -> JsonResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(_: MetricsReader) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
