@@ -1,4 +1,5 @@
 # The README's two commands are `make dev` and `make test`; both create .venv and install first.
+# Options reach `logplane dev` through ARGS: make dev ARGS="--port 9000" (LOGPLANE_API_PORT works too).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +15,7 @@ $(BIN)/logplane: pyproject.toml
 install: $(BIN)/logplane
 
 dev: install
-	$(BIN)/logplane dev
+	$(BIN)/logplane dev $(ARGS)
 
 lint: install
 	$(BIN)/ruff check src workers tests bench
