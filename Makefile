@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install dev test lint bench clean
+.PHONY: install dev test test-clock lint bench clean
 
 $(BIN)/logplane: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,15 @@ lint: install
 
 test: install lint
 	$(BIN)/pytest -q
+
+# The tests that build times from the clock, with this process's clock just after and just before
+# midnight UTC (tests/fake_clock.py): they must pass at any hour.
+CLOCK_TESTS := tests/unit tests/integration/archive/test_archival.py tests/integration/api/test_wire_format.py \
+	tests/integration/search/test_indexing.py tests/integration/postgres/test_schema.py \
+	tests/integration/api/test_ingest.py tests/integration/export/test_export.py
+test-clock: install
+	$(BIN)/pytest -q -p tests.fake_clock --fake-clock=00:05 $(CLOCK_TESTS)
+	$(BIN)/pytest -q -p tests.fake_clock --fake-clock=23:55 $(CLOCK_TESTS)
 
 bench: install
 	$(BIN)/python bench/ingest.py

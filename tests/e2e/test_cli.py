@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -15,6 +14,7 @@ import httpx
 
 from src.entrypoints.cli.main import WORKER_NAMES
 from tests.e2e.test_dev_stack import SERVICE_ENV
+from tests.polling import until
 
 REPO = Path(__file__).parents[2]
 
@@ -80,11 +80,14 @@ async def test_revoked_cli_key_is_refused_by_the_api(postgres_url: str, app_clie
     assert (await app_client.post("/api/v1/logs", json={"message": "m"}, headers=headers)).status_code == 201
     _cli(postgres_url, "keys", "revoke", "--tenant", tenant["tenant_id"], "--key-id", key["key_id"])
     # Another process revoked it: this one notices within the credential cache's TTL (5 s).
-    deadline = asyncio.get_running_loop().time() + 5 + 10  # the TTL, and margin for a busy machine
-    response = await app_client.post("/api/v1/logs", json={"message": "m"}, headers=headers)
-    while response.status_code == 201 and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.2)
+    response = httpx.Response(0)
+
+    async def refused() -> bool:
+        nonlocal response
         response = await app_client.post("/api/v1/logs", json={"message": "m"}, headers=headers)
+        return response.status_code != 201
+
+    await until(refused, within=5 + 10, poll=0.2, what="the revoked key refused")  # TTL + margin
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "revoked_api_key"
 

@@ -36,6 +36,8 @@ def check_port_free(host: str, port: int) -> None:
     """Fail before starting anything when the API's address is taken: otherwise the readiness wait
     could take another server's answer for ours and print a banner for it."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: connections of a previous run in TIME_WAIT do not count as "in use".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as e:
