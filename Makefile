@@ -32,8 +32,8 @@ CLOCK_TESTS := tests/unit tests/integration/archive/test_archival.py tests/integ
 	tests/integration/search/test_indexing.py tests/integration/postgres/test_schema.py \
 	tests/integration/api/test_ingest.py tests/integration/export/test_export.py
 test-clock: install
-	$(BIN)/pytest -q -p tests.fake_clock --fake-clock=00:05 $(CLOCK_TESTS)
-	$(BIN)/pytest -q -p tests.fake_clock --fake-clock=23:55 $(CLOCK_TESTS)
+	$(BIN)/python -m pytest -q -p tests.fake_clock --fake-clock=00:05 $(CLOCK_TESTS)
+	$(BIN)/python -m pytest -q -p tests.fake_clock --fake-clock=23:55 $(CLOCK_TESTS)
 
 bench: install
 	$(BIN)/python bench/ingest.py

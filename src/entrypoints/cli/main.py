@@ -81,14 +81,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _quiet_admin_output() -> None:
-    """One-shot commands print their answer, not the libraries' start-up chatter (alembic's
-    `setup plugin` lines, third-party deprecation warnings)."""
-    for name in ("alembic", "alembic.runtime.plugins", "alembic.runtime.migration"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    """One-shot commands print their answer, not start-up chatter (third-party deprecation warnings,
+    the server-side warning about an unset JWT secret)."""
     # Its "tokens die with this process" warning concerns servers, not a command that issues none.
     logging.getLogger("src.entrypoints.bootstrap").setLevel(logging.ERROR)
-    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        warnings.simplefilter("ignore")
+    warnings.simplefilter("ignore")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,6 +105,9 @@ def _run(argv: Sequence[str] | None) -> int:
     from src.entrypoints.logging_setup import configure_logging
 
     configure_logging()
+    for name in ("alembic", "alembic.runtime.plugins", "alembic.runtime.migration"):
+        # `setup plugin …` and `Context impl …` on every run (dev migrates at start) tell nobody anything.
+        logging.getLogger(name).setLevel(logging.WARNING)
     if args.command == "dev":
         from src.entrypoints.cli.dev import run_dev
         from src.entrypoints.settings import ApiSettings

@@ -62,7 +62,8 @@ async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgr
     tenant = await create_tenant(stack.client)
     # A day no other test uses: this tenant alone on it, so cleanup drops the whole partition.
     async with running_worker(stack.settings, "index", "archive", "cleanup"):
-        await stack.ingest(tenant.headers, events_on([20], 30, "restore-me"))
+        events = events_on([20], 30, "restore-me")
+        await stack.ingest(tenant.headers, events)
         await stack.wait_searchable(tenant.headers, 30)
         original = await pg_rows(postgres_url, tenant.id)
         before = datetime.now(UTC) - timedelta(days=19)
@@ -74,7 +75,8 @@ async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgr
         archive = await wait_task(stack, tenant.headers, task_id)
         cleanup = await wait_task(stack, tenant.headers, archive["result"]["cleanup_task_id"])
         assert cleanup["result"]["deleted_rows"] == 30
-        day = (datetime.now(UTC) - timedelta(days=20)).strftime("%Y%m%d")
+        # The events' own day: just after midnight, "20 days ago" from now is a day later than theirs.
+        day = datetime.fromisoformat(events[0]["timestamp"]).strftime("%Y%m%d")
         assert cleanup["result"]["dropped_partitions"] == [f"logs_p{day}"]
         assert await pg_rows(postgres_url, tenant.id) == {}
         assert await _search_total(stack, tenant.headers) == 0
