@@ -28,10 +28,6 @@ from src.entrypoints.cli.dev_state import load as _load
 from src.entrypoints.cli.dev_state import save as _save
 
 
-class PortInUse(SystemExit):
-    pass
-
-
 def check_port_free(host: str, port: int) -> None:
     """Fail before starting anything when the API's address is taken: otherwise the readiness wait
     could take another server's answer for ours and print a banner for it."""
@@ -42,7 +38,7 @@ def check_port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as e:
             if e.errno == errno.EADDRINUSE:
-                raise PortInUse(
+                raise SystemExit(
                     f"logplane dev: {host}:{port} is already in use by another process. "
                     "Stop it, or choose another port: make dev ARGS='--port 9000' (or LOGPLANE_API_PORT=9000)"
                 ) from e
