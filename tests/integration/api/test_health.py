@@ -8,7 +8,7 @@ import httpx
 from pydantic import SecretStr
 
 from src.adapters.embedded.service import free_port
-from tests.conftest import create_tenant
+from tests.conftest import METRICS, create_tenant
 from tests.integration.api.conftest import ADMIN, app_client_with, assert_error, metric_value
 
 
@@ -56,14 +56,8 @@ async def test_ready_is_503_when_postgres_is_down(redis_url: str) -> None:
         assert body["error"]["details"] == {"failed": ["postgres"]}
 
 
-METRICS_TOKEN = "metrics-token-" + "m" * 24
-METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
-
-
 async def test_metrics_count_ingested_events_and_commits(postgres_url: str, redis_url: str) -> None:
-    async with app_client_with(
-        postgres_url, redis_url, metrics__token=SecretStr(METRICS_TOKEN), metrics__tenant_labels=True
-    ) as client:
+    async with app_client_with(postgres_url, redis_url, metrics__tenant_labels=True) as client:
         tenant = await create_tenant(client)
         before = (await client.get("/metrics", headers=METRICS)).text
         commits_before = metric_value(before, "logplane_group_commit_events_count")
@@ -87,7 +81,7 @@ async def test_metrics_count_ingested_events_and_commits(postgres_url: str, redi
 
 
 async def test_metrics_need_the_metrics_token_and_name_no_tenant_by_default(postgres_url: str, redis_url: str) -> None:
-    async with app_client_with(postgres_url, redis_url, metrics__token=SecretStr(METRICS_TOKEN)) as client:
+    async with app_client_with(postgres_url, redis_url) as client:  # the suite's settings set a token
         tenant = await create_tenant(client)
         assert (await client.post("/api/v1/logs", json={"message": "m"}, headers=tenant.headers)).status_code == 201
         assert_error(await client.get("/metrics"), 401, "missing_credential")
@@ -99,8 +93,9 @@ async def test_metrics_need_the_metrics_token_and_name_no_tenant_by_default(post
     assert 'logplane_ingested_events_total{tenant="all"}' in allowed.text
 
 
-async def test_metrics_without_a_token_are_refused_outside_dev(app_client: httpx.AsyncClient) -> None:
-    assert_error(await app_client.get("/metrics"), 403, "metrics_disabled")
+async def test_metrics_without_a_token_are_refused_outside_dev(postgres_url: str, redis_url: str) -> None:
+    async with app_client_with(postgres_url, redis_url, metrics__token=SecretStr("")) as client:
+        assert_error(await client.get("/metrics"), 403, "metrics_disabled")
 
 
 async def test_metrics_on_their_own_port_are_not_on_the_api(postgres_url: str, redis_url: str) -> None:
