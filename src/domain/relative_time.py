@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from src.domain.errors import InvalidInput
+from src.domain.wire import rfc3339
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -67,3 +69,13 @@ def parse_time(text: str, *, now: datetime, field: str) -> datetime:
             details={"field": field, "value": value[:64]},
         )
     return moment
+
+
+def pinned_bounds(filters: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """Filters kept for later (an export task) with `from`/`to` made absolute now: `now-1h` means an
+    hour before the request, not before whenever a worker picks the task up."""
+    pinned = dict(filters)
+    for name in ("from", "to"):
+        if isinstance(pinned.get(name), str) and pinned[name].strip():
+            pinned[name] = rfc3339(parse_time(pinned[name], now=now, field=name))
+    return pinned

@@ -156,3 +156,19 @@ async def test_retry_after_only_on_refusals(app_client: httpx.AsyncClient, tenan
         assert response.status_code < 300, response.text
         assert "retry-after" not in response.headers
         assert response.headers["x-ratelimit-reset"].isdigit()
+
+
+async def test_an_export_task_keeps_relative_times_as_of_the_request(
+    app_client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    before = datetime.now(UTC)
+    response = await app_client.post(
+        "/api/v1/exports", json={"format": "ndjson", "filters": {"from": "now-1h", "to": "now"}}, headers=tenant.headers
+    )
+    after = datetime.now(UTC)
+    assert response.status_code == 202, response.text
+    task = (await app_client.get(f"/api/v1/tasks/{response.json()['task_id']}", headers=tenant.headers)).json()
+    pinned = task["payload"]["filters"]
+    assert _RFC3339_Z.match(pinned["from"]) and _RFC3339_Z.match(pinned["to"])
+    assert before - timedelta(hours=1) <= datetime.fromisoformat(pinned["from"]) <= after - timedelta(hours=1)
+    assert before <= datetime.fromisoformat(pinned["to"]) <= after
