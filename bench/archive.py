@@ -123,6 +123,9 @@ def start_stack(workdir: Path) -> Stack:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    # Settings follow production rules unless LOGPLANE_ENV=dev: give them real-length secrets.
+    os.environ.setdefault("LOGPLANE_ADMIN_TOKEN", "bench-admin-token-" + "a" * 40)
+    os.environ.setdefault("LOGPLANE_JWT_SECRET", "bench-jwt-secret-" + "b" * 48)
     stack = Stack()
     try:
         external = os.environ.get("DATABASE_URL")

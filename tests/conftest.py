@@ -67,6 +67,12 @@ def redis_url() -> Iterator[str]:
 
 
 ADMIN_TOKEN = "test-admin-token-" + "x" * 32
+METRICS_TOKEN = "test-metrics-token-" + "m" * 24
+METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+# Settings follow production rules unless LOGPLANE_ENV=dev (only `logplane dev` sets it): tests run
+# under those rules with real-length secrets, here and in every process they start.
+os.environ.setdefault("LOGPLANE_ADMIN_TOKEN", ADMIN_TOKEN)
+os.environ.setdefault("LOGPLANE_JWT_SECRET", "test-jwt-secret-" + "y" * 40)
 
 
 def make_settings(postgres_url: str, redis_url: str | None, **changes: Any) -> Any:
@@ -77,6 +83,7 @@ def make_settings(postgres_url: str, redis_url: str | None, **changes: Any) -> A
     settings.redis.redis_url = redis_url
     settings.auth.admin_token = __import__("pydantic").SecretStr(ADMIN_TOKEN)
     settings.auth.jwt_secret = __import__("pydantic").SecretStr("test-jwt-secret-" + "y" * 40)
+    settings.metrics.token = __import__("pydantic").SecretStr(METRICS_TOKEN)
     for dotted, value in changes.items():
         section, _, field = dotted.partition("__")
         setattr(getattr(settings, section), field, value)

@@ -1,4 +1,5 @@
-"""Waiting on an observable condition instead of sleeping a guessed time (busy CI, 2 cores)."""
+"""Waiting on an observable condition, with a deadline: the tests' one substitute for sleeping
+a guessed time (CI is busy and has 2 cores)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,10 @@ async def eventually(check: Callable[[], Awaitable[T]], *, within: float, what: 
         if loop.time() >= deadline:
             pytest.fail(f"not within {within}s: {what} (last: {result!r})")
         await asyncio.sleep(every)
+
+
+async def until(
+    condition: Callable[[], Awaitable[bool]], *, within: float = 60, poll: float = 0.1, what: str = "condition"
+) -> None:
+    """Return as soon as `condition()` holds; fail naming `what` once `within` seconds have passed."""
+    await eventually(condition, within=within, what=what, every=poll)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -92,4 +92,7 @@ def check_event(draft: LogDraft, *, limits: EventLimits, now: datetime) -> LogDr
                 "max_future_skew_seconds": int(limits.max_future_skew.total_seconds()),
             },
         )
+    if draft.timestamp.utcoffset():
+        # Stored and answered in UTC: the acknowledgement then reads like every later view of the event.
+        return replace(draft, timestamp=draft.timestamp.astimezone(UTC))
     return draft

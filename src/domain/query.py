@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
 
 from src.domain.errors import InvalidInput
+from src.domain.relative_time import parse_time
 from src.domain.severity import Severity, normalise_severity
 
 FIELDS = ("service", "host", "severity", "user_id", "action", "trace_id", "span_id")
@@ -168,13 +169,11 @@ FILTER_NAMES = frozenset(
 def _when(value: Any, name: str) -> datetime | None:
     if value in (None, ""):
         return None
-    try:
-        parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError as e:
-        raise InvalidInput(f"{name} is not an RFC 3339 time", details={"field": name}) from e
-    if parsed.tzinfo is None:
-        raise InvalidInput(f"{name} needs a UTC offset", details={"field": name})
-    return parsed
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidInput(f"{name} needs a UTC offset", details={"field": name})
+        return value
+    return parse_time(str(value), now=datetime.now(UTC), field=name)
 
 
 def query_from_filters(filters: dict[str, Any]) -> LogQuery:

@@ -206,7 +206,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         partitions,
         max_batch_events=ingest_cfg.group_commit_max_events,
         max_inflight=ingest_cfg.group_commit_inflight,
-        metrics=PrometheusIngestMetrics(),
+        metrics=PrometheusIngestMetrics(tenant_labels=settings.metrics.tenant_labels),
         after_commit=AnnounceCommitted(publish, bus).execute,
     )
     cache_ttl = settings.auth.credential_cache_seconds

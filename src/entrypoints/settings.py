@@ -6,10 +6,14 @@ ecosystem uses (`DATABASE_URL`, `REDIS_URL`, `OPENSEARCH_URL`, `AWS_ENDPOINT_URL
 
 from __future__ import annotations
 
+import re
+
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "admin", "test"}
+# Sample values shipped in files (infra/logplane.env) are long enough; their wording gives them away.
+_PLACEHOLDER_WORDING = re.compile(r"change[-_ ]?(this|me)|placeholder|example|replace[-_ ]?me", re.IGNORECASE)
 
 
 def _cfg(prefix: str) -> SettingsConfigDict:
@@ -36,8 +40,11 @@ class DatabaseSettings(BaseSettings):
 
 
 class AuthSettings(BaseSettings):
+    """Production rules unless LOGPLANE_ENV=dev says otherwise: only `logplane dev` sets that (for
+    the processes it starts), so a deployment that forgets the variable still refuses placeholders."""
+
     model_config = _cfg("")
-    env: str = Field(default="dev", validation_alias="LOGPLANE_ENV")
+    env: str = Field(default="production", validation_alias="LOGPLANE_ENV")
     admin_token: SecretStr = Field(default=SecretStr(""), validation_alias="LOGPLANE_ADMIN_TOKEN")
     jwt_secret: SecretStr = Field(default=SecretStr(""), validation_alias="LOGPLANE_JWT_SECRET")
     jwt_algorithms: list[str] = Field(default=["HS256"], validation_alias="LOGPLANE_JWT_ALGORITHMS")
@@ -57,10 +64,13 @@ class AuthSettings(BaseSettings):
             return self
         for name in ("admin_token", "jwt_secret"):
             value = getattr(self, name).get_secret_value()
-            if value.lower() in _PLACEHOLDERS or len(value) < 32:
+            if value.lower() in _PLACEHOLDERS or len(value) < 32 or _PLACEHOLDER_WORDING.search(value):
                 if name == "jwt_secret" and not any(a.startswith("HS") for a in self.jwt_algorithms):
                     continue
-                raise ValueError(f"LOGPLANE_{name.upper()} must be a real secret of 32+ characters outside dev")
+                raise ValueError(
+                    f"LOGPLANE_{name.upper()} must be a real secret of 32+ characters (not a sample value) "
+                    "outside dev; generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
         return self
 
 
@@ -145,6 +155,26 @@ class ApiSettings(BaseSettings):
     stream_lease_seconds: float = Field(default=30.0, gt=0)
 
 
+class MetricsSettings(BaseSettings):
+    """Who may read /metrics. Outside dev it needs `LOGPLANE_METRICS_TOKEN` (as a Bearer token), or
+    is served only on `LOGPLANE_METRICS_PORT` (a listener of its own, e.g. on an internal address);
+    with neither, it is refused. Tenant ids appear in label values only when opted in."""
+
+    model_config = _cfg("METRICS_")
+    token: SecretStr = SecretStr("")
+    host: str = "127.0.0.1"
+    port: int | None = None
+    tenant_labels: bool = False
+
+    @field_validator("token")
+    @classmethod
+    def _real_token(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and (len(secret) < 16 or _PLACEHOLDER_WORDING.search(secret)):
+            raise ValueError("LOGPLANE_METRICS_TOKEN must be 16+ characters and not a sample value")
+        return value
+
+
 class Settings:
     """All concerns together; built once by the composition root."""
 
@@ -158,3 +188,4 @@ class Settings:
         self.opensearch = OpenSearchSettings()
         self.api = ApiSettings()
         self.worker = WorkerSettings()
+        self.metrics = MetricsSettings()

@@ -3,11 +3,12 @@ then hand the range to cleanup."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import logging
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,6 +20,7 @@ from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.wire import rfc3339
 from src.usecases.publish_tasks import PublishTasks
 from src.usecases.task_lifecycle import TaskLifecycle
 
@@ -64,8 +66,9 @@ class _Part:
 class ArchiveLogs:
     """Rules:
     - the range is the tenant's events with timestamp < `before` that were received before
-      `received_before` (fixed at the first attempt, a few seconds before it, so that no
-      transaction still in flight can add rows to the range later); cleanup deletes exactly it;
+      `received_before`: the time of the request, so everything acknowledged before it is in;
+      the worker reads the range only once the settle window has passed after that moment (no
+      transaction still in flight can then add rows to it); cleanup deletes exactly it;
     - objects are gzip NDJSON, one series of parts per UTC day, cut at `part_rows`; names are
       deterministic, so a restarted task overwrites rather than duplicates;
     - every object is read back and checked (size, SHA-256, row count), and the total against
@@ -85,6 +88,7 @@ class ArchiveLogs:
         settle: timedelta = timedelta(seconds=5),
         visibility_seconds: int = 120,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._uow_factory = uow_factory
         self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count)
@@ -95,6 +99,7 @@ class ArchiveLogs:
         self._settle = settle
         self._visibility = visibility_seconds
         self._clock = clock
+        self._sleep = sleep
 
     async def execute(self, message: QueueMessage) -> bool:
         """Handle one message; True when it should be acknowledged."""
@@ -116,8 +121,8 @@ class ArchiveLogs:
             payload={
                 "archive_task_id": str(task.task_id),
                 "manifest_key": manifest_key(task.tenant_id, task.task_id),
-                "before": manifest.before.isoformat(),
-                "received_before": manifest.received_before.isoformat(),
+                "before": rfc3339(manifest.before),
+                "received_before": rfc3339(manifest.received_before),
                 "rows": manifest.rows,
             },
         )
@@ -155,8 +160,9 @@ class ArchiveLogs:
         if task.result.get("received_before"):
             received_before = datetime.fromisoformat(task.result["received_before"])
         else:
-            received_before = self._clock() - self._settle
-            await self._life.progress(task, {"received_before": received_before.isoformat()})
+            received_before = self._range_end(task)
+            await self._life.progress(task, {"received_before": rfc3339(received_before)})
+        await self._settle_after(received_before, message)
         objects: list[ArchivedObject] = []
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(task.tenant_id)
@@ -194,6 +200,22 @@ class ArchiveLogs:
             content_type="application/json",
         )
         return manifest
+
+    def _range_end(self, task: AsyncTask) -> datetime:
+        """Everything acknowledged before the request belongs to the range: the request's own time
+        (set by RequestCleanup), else (a scheduled task) the moment the task was created."""
+        if task.payload.get("received_before"):
+            return datetime.fromisoformat(task.payload["received_before"])
+        return task.created_at or self._clock()
+
+    async def _settle_after(self, received_before: datetime, message: QueueMessage) -> None:
+        # A transaction that stamped received_at just before `received_before` may still be
+        # committing; waiting out the settle window after it (rather than moving the range's end back
+        # by it, which left out what was acknowledged in the last seconds) lets every such row land.
+        wait = (received_before + self._settle - self._clock()).total_seconds()
+        if wait > 0:
+            await self._queue.extend(queue=QUEUE, receipt=message.receipt, seconds=self._visibility + int(wait) + 1)
+            await self._sleep(wait)
 
     async def _upload(
         self, task: AsyncTask, part: _Part, message: QueueMessage, done: list[ArchivedObject]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from src.domain.credentials import ALL_SCOPES, ApiKey, hash_api_key, new_api_key_secret
 from src.domain.errors import InvalidInput
@@ -51,6 +52,9 @@ class CreateTenant:
             status=TenantStatus.ACTIVE,
             retention_days=retention,
             limits=request.limits,
+            # Stamped here, not left to the column default, so the answer carries the stored value.
+            created_at=(now := datetime.now(UTC)),
+            updated_at=now,
         )
         secret = new_api_key_secret()
         key = ApiKey(

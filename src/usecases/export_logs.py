@@ -22,6 +22,7 @@ from src.domain.ports.parquet_writer import ParquetWriterFactory
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import LogQuery
+from src.domain.relative_time import pinned_bounds
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.usecases.publish_tasks import PublishTasks
 from src.usecases.task_lifecycle import TaskLifecycle
@@ -75,11 +76,19 @@ def export_key(tenant_id: UUID, task_id: UUID, fmt: ExportFormat, gzip: bool) ->
 
 
 class RequestExport:
-    """Rules: `read` scope; the filters are stored in the task; the worker does the rest."""
+    """Rules: `read` scope; the filters are stored in the task, relative times made absolute at the
+    request; the worker does the rest."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, publish: PublishTasks) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        publish: PublishTasks,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._uow_factory = uow_factory
         self._publish = publish
+        self._clock = clock
 
     async def execute(
         self, *, principal: Principal, filters: dict[str, Any], fmt: ExportFormat, gzip: bool
@@ -90,7 +99,7 @@ class RequestExport:
             tenant_id=principal.tenant_id,
             task_type=TaskType.EXPORT,
             user_id=principal.subject,
-            payload={"filters": filters, "format": fmt.value, "gzip": gzip},
+            payload={"filters": pinned_bounds(filters, now=self._clock()), "format": fmt.value, "gzip": gzip},
         )
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)

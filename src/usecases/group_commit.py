@@ -25,6 +25,7 @@ from src.domain.ports.log_repository import IdempotencyClaim
 from src.domain.ports.partition_maintainer import PartitionMaintainer
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskType
+from src.domain.wire import rfc3339
 
 logger = logging.getLogger(__name__)
 
@@ -251,8 +252,8 @@ class GroupCommitWriter:
             user_id=user_ids.pop() if len(user_ids) == 1 else None,
             payload={
                 "log_ids": [str(e.id) for e in to_store],
-                "from": min(e.timestamp for e in to_store).isoformat(),
-                "to": max(e.timestamp for e in to_store).isoformat(),
+                "from": rfc3339(min(e.timestamp for e in to_store)),
+                "to": rfc3339(max(e.timestamp for e in to_store)),
                 "count": len(to_store),
             },
         )

@@ -17,6 +17,7 @@ from src.domain.ports.event_bus import EventBus, Subscription
 from src.domain.ports.stream_slots import StreamLease, StreamSlots
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.stream_filter import StreamFilter
+from src.domain.wire import to_json
 
 REPLAY_PAGE = 1000
 # Put in the queue by `end` to wake a waiting `next`; never handed to the client.
@@ -196,7 +197,7 @@ class LiveTail:
                     )
                 if not page:
                     break
-                await session._replay([orjson.loads(orjson.dumps(public_view(e))) for e in page])
+                await session._replay([orjson.loads(to_json(public_view(e))) for e in page])
                 replayed += len(page)
                 after = page[-1].id
         finally:

@@ -12,6 +12,7 @@ from src.domain.errors import InvalidInput
 from src.domain.ids import new_id
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskType
+from src.domain.wire import rfc3339
 from src.usecases.publish_tasks import PublishTasks
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,9 @@ async def _create_and_publish(
 
 
 class RequestCleanup:
-    """Rules: tenant `admin` scope; `before` must not be in the future; the archive task commits
-    first and cleanup follows only once the archive is written and verified."""
+    """Rules: tenant `admin` scope; `before` must not be in the future; the range is what was
+    acknowledged before the request; the archive task commits first and cleanup follows only once
+    the archive is written and verified."""
 
     def __init__(
         self,
@@ -58,11 +60,13 @@ class RequestCleanup:
 
     async def execute(self, *, principal: Principal, before: datetime) -> AsyncTask:
         principal.require(Scope.ADMIN)
-        if before > self._clock():
+        now = self._clock()
+        if before > now:
             raise InvalidInput("'before' must not be in the future", details={"field": "before"})
-        return await _create_and_publish(
-            self._uow_factory, self._publish, principal, TaskType.ARCHIVE, {"before": before.isoformat()}
-        )
+        # The range holds every event acknowledged before this request (the worker waits out the
+        # settle window after this moment before reading it).
+        payload = {"before": rfc3339(before), "received_before": rfc3339(now)}
+        return await _create_and_publish(self._uow_factory, self._publish, principal, TaskType.ARCHIVE, payload)
 
 
 class RequestRestore:
@@ -83,5 +87,5 @@ class RequestRestore:
             self._publish,
             principal,
             TaskType.RESTORE,
-            {"from": start.isoformat(), "to": end.isoformat()},
+            {"from": rfc3339(start), "to": rfc3339(end)},
         )

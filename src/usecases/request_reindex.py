@@ -11,6 +11,7 @@ from src.domain.errors import InvalidInput, NotFound
 from src.domain.ids import new_id
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskType
+from src.domain.wire import rfc3339
 from src.usecases.publish_tasks import PublishTasks
 
 logger = logging.getLogger(__name__)
@@ -36,8 +37,8 @@ class RequestReindex:
             raise InvalidInput("'from' is after 'to'", details={"field": "from"})
         payload = {
             "mode": "range",
-            "from": request.start.isoformat() if request.start else None,
-            "to": request.end.isoformat() if request.end else None,
+            "from": rfc3339(request.start) if request.start else None,
+            "to": rfc3339(request.end) if request.end else None,
         }
         async with self._uow_factory() as uow:
             if request.tenant_id is not None:

@@ -10,6 +10,7 @@ from src.domain.ids import new_id
 from src.domain.ports.leader_lock import LeaderLock
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.wire import rfc3339
 from src.usecases.publish_tasks import PublishTasks
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class ScheduleRetention:
                     tenant_id=tenant.id,
                     task_type=TaskType.ARCHIVE,
                     user_id="retention",
-                    payload={"before": before.isoformat(), "reason": f"retention {tenant.retention_days} days"},
+                    payload={"before": rfc3339(before), "reason": f"retention {tenant.retention_days} days"},
                 )
                 await uow.tasks.add_many(tasks=[task])
                 await uow.commit()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import DependencyUnavailable, InvalidInput
+from src.domain.histogram import zero_filled
 from src.domain.ports.search_index import SearchIndex, SearchPage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import LogQuery, LogStats, StatsQuery
@@ -38,7 +40,8 @@ class SearchLogs:
 
 
 class SummariseLogs:
-    """Rules: as SearchLogs; the histogram has at most MAX_BUCKETS buckets."""
+    """Rules: as SearchLogs; the histogram has at most MAX_BUCKETS buckets, every one of them from
+    `from` to `to` (zero-filled, whichever store answered), aligned on the Unix epoch."""
 
     def __init__(self, index: SearchIndex, uow_factory: UnitOfWorkFactory) -> None:
         self._index = index
@@ -56,6 +59,13 @@ class SummariseLogs:
                 code="too_many_buckets",
                 details={"field": "interval", "max_buckets": MAX_BUCKETS},
             )
+        stats, source = await self._stats(principal, query)
+        histogram = zero_filled(
+            stats.histogram, start=query.start, end=query.end, interval_seconds=query.interval_seconds
+        )
+        return replace(stats, histogram=histogram), source
+
+    async def _stats(self, principal: Principal, query: StatsQuery) -> tuple[LogStats, str]:
         try:
             return await self._index.stats(tenant_id=principal.tenant_id, query=query), "opensearch"
         except DependencyUnavailable:

@@ -57,7 +57,7 @@ def _stop(proc: subprocess.Popen[str]) -> int:
 
 
 def test_dev_runs_the_platform_and_reuses_its_data(tmp_path: Path) -> None:
-    data_dir, port = tmp_path / "state", free_port()
+    data_dir, port = tmp_path / ".logplane", free_port()
     base = f"http://127.0.0.1:{port}"
     proc = _start(data_dir, port)
     try:
@@ -84,6 +84,32 @@ def test_dev_runs_the_platform_and_reuses_its_data(tmp_path: Path) -> None:
             f"{base}/api/v1/tenants", headers={"Authorization": f"Bearer {state['admin_token']}"}, timeout=10
         )
         assert [t["name"] for t in tenants.json()["items"]] == ["demo"]
+        # The README's next steps, from the same checkout and with nothing set: they reach this stack.
+        clean = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV and k != "LOGPLANE_ENV"}
+
+        def cli(*args: str) -> dict[str, str]:
+            done = subprocess.run(
+                [sys.executable, "-m", "src.entrypoints.cli.main", *args, "--json"],
+                env=clean,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, done.stderr
+            result: dict[str, str] = json.loads(done.stdout)
+            return result
+
+        acme = cli("tenants", "create", "--name", "readme-acme")
+        ci = cli("keys", "create", "--tenant", acme["tenant_id"], "--name", "ci", "--scopes", "ingest")
+        shipped = httpx.post(
+            f"{base}/api/v1/logs", json={"message": "m"}, headers={"Authorization": f"Bearer {ci['api_key']}"}
+        )
+        assert shipped.status_code == 201, shipped.text
+        tenants = httpx.get(
+            f"{base}/api/v1/tenants", headers={"Authorization": f"Bearer {state['admin_token']}"}, timeout=10
+        )
+        assert sorted(t["name"] for t in tenants.json()["items"]) == ["demo", "readme-acme"]
     finally:
         code = _stop(proc)
     assert code == 0
@@ -100,7 +126,7 @@ def test_dev_runs_the_platform_and_reuses_its_data(tmp_path: Path) -> None:
         tenants = httpx.get(
             f"{base}/api/v1/tenants", headers={"Authorization": f"Bearer {state['admin_token']}"}, timeout=10
         )
-        assert len(tenants.json()["items"]) == 1
+        assert len(tenants.json()["items"]) == 2
         # osmem-server started empty: dev reindexed PostgreSQL into it, so full-text search finds the
         # events of the first run (the index worker runs as a child of dev).
         found: dict[str, object] = {}

@@ -9,6 +9,7 @@ from uuid import UUID
 import orjson
 
 from src.domain.ports.event_bus import Deliver, EventBus, Subscription
+from src.domain.wire import to_json
 
 
 class _Local(Subscription):
@@ -27,7 +28,7 @@ class InProcessEventBus(EventBus):
 
     async def publish(self, *, tenant_id: UUID, events: Sequence[dict[str, Any]]) -> None:
         # Through JSON, as on the wire: listeners see the same types whichever bus runs.
-        batch = orjson.loads(orjson.dumps(list(events)))
+        batch = orjson.loads(to_json(list(events)))
         for deliver in list(self.listeners.get(tenant_id, [])):
             deliver(batch)
 

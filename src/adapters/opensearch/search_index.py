@@ -101,7 +101,12 @@ class OpenSearchIndex(SearchIndex):
                     "date_histogram": {
                         "field": "timestamp",
                         "fixed_interval": f"{query.interval_seconds}s",
-                        "min_doc_count": 1,
+                        # Empty buckets too, over the whole asked span (`to` is exclusive).
+                        "min_doc_count": 0,
+                        "extended_bounds": {
+                            "min": int(query.start.timestamp() * 1000),
+                            "max": int(query.end.timestamp() * 1000) - 1,
+                        },
                     }
                 },
             },

@@ -16,15 +16,18 @@ _SEVERITY_NAME = (
     "WHEN 13 THEN 'WARN' WHEN 17 THEN 'ERROR' ELSE 'FATAL' END"
 )
 
-# The public event shape (src.domain.logs.public_view), one JSON object per row.
+_ISO = '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\''
+
+# The public event shape (src.domain.logs.public_view), one JSON object per row; times as the API
+# writes them (src.domain.wire: RFC 3339, UTC, `Z`), not in the session's time zone.
 JSON_SELECT = (
-    "json_build_object('id', id, 'timestamp', \"timestamp\", 'received_at', received_at, "
+    "json_build_object('id', id, "
+    f"'timestamp', to_char(\"timestamp\" AT TIME ZONE 'UTC', {_ISO}), "
+    f"'received_at', to_char(received_at AT TIME ZONE 'UTC', {_ISO}), "
     f"'severity', {_SEVERITY_NAME}, 'service', service, 'message', message, 'host', host, "
     "'user_id', user_id, 'action', action, 'trace_id', trace_id, 'span_id', span_id, "
     "'attributes', attributes)::text"
 )
-
-_ISO = '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\''
 
 
 def _safe(expr: str) -> str:

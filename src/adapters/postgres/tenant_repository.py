@@ -26,8 +26,9 @@ class PostgresTenantRepository(TenantRepository):
             async with self._conn.begin_nested():
                 await self._conn.execute(
                     text(
-                        "INSERT INTO tenants (id, name, status, retention_days, limits) "
-                        "VALUES (:id, :name, :status, :retention_days, CAST(:limits AS jsonb))"
+                        "INSERT INTO tenants (id, name, status, retention_days, limits, created_at, updated_at) "
+                        "VALUES (:id, :name, :status, :retention_days, CAST(:limits AS jsonb), "
+                        "COALESCE(:created_at, now()), COALESCE(:updated_at, now()))"
                     ),
                     {
                         "id": tenant.id,
@@ -35,6 +36,8 @@ class PostgresTenantRepository(TenantRepository):
                         "status": tenant.status.value,
                         "retention_days": tenant.retention_days,
                         "limits": orjson.dumps(tenant.limits.as_dict()).decode(),
+                        "created_at": tenant.created_at,
+                        "updated_at": tenant.updated_at,
                     },
                 )
         except IntegrityError as e:

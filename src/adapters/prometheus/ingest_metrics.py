@@ -27,14 +27,21 @@ REQUEST_SECONDS = Histogram("logplane_http_request_seconds", "HTTP request laten
 
 
 class PrometheusIngestMetrics(IngestMetrics):
+    """Per-tenant volumes under one `tenant="all"` series unless `tenant_labels`: a tenant id in a
+    label is visible to whoever reads the metrics, and one series per tenant grows without bound."""
+
+    def __init__(self, *, tenant_labels: bool = False) -> None:
+        self._tenant_labels = tenant_labels
+
     def observe_commit(self, *, events: int, requests: int, seconds: float) -> None:
         COMMIT_EVENTS.observe(events)
         COMMIT_REQUESTS.observe(requests)
         COMMIT_SECONDS.observe(seconds)
 
     def observe_stored(self, *, tenant_id: UUID, events: int, bytes_: int) -> None:
-        INGESTED_EVENTS.labels(str(tenant_id)).inc(events)
-        INGESTED_BYTES.labels(str(tenant_id)).inc(bytes_)
+        label = str(tenant_id) if self._tenant_labels else "all"
+        INGESTED_EVENTS.labels(label).inc(events)
+        INGESTED_BYTES.labels(label).inc(bytes_)
 
     def observe_rejected(self, *, tenant_id: UUID, route: str, reason: str, events: int) -> None:
         REJECTED_EVENTS.labels(route, reason).inc(events)

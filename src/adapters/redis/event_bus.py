@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from src.domain.errors import DependencyUnavailable
 from src.domain.ports.event_bus import Deliver, EventBus, Subscription
+from src.domain.wire import to_json
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class RedisEventBus(EventBus):
 
     async def publish(self, *, tenant_id: UUID, events: Sequence[dict[str, Any]]) -> None:
         try:
-            await self._redis.publish(channel(tenant_id), orjson.dumps(list(events)))
+            await self._redis.publish(channel(tenant_id), to_json(list(events)))
         except RedisError as e:
             raise DependencyUnavailable("the event bus (Redis) is unavailable", code="bus_unavailable") from e
 

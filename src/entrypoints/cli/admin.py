@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 from uuid import UUID
+
+from sqlalchemy.engine import make_url
 
 from src.adapters.postgres.migrate import upgrade
 from src.domain.credentials import parse_scopes
-from src.domain.errors import DomainError
+from src.domain.errors import DependencyUnavailable, DomainError
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.settings import Settings
 from src.usecases.create_tenant import CreateTenantRequest
@@ -17,9 +22,38 @@ from src.usecases.manage_api_keys import CreateApiKeyRequest
 Printer = Callable[[object], None]
 
 
+def database_address() -> str:
+    """The database URL as tried, password hidden (a socket directory shows as ?host=/path)."""
+    return make_url(Settings().database.database_url).render_as_string(hide_password=True)
+
+
+def _unreachable(reason: object) -> int:
+    address = database_address()
+    print(
+        f"logplane: cannot reach PostgreSQL at {address} ({reason}).\n"
+        "Start the dev stack with `make dev` (the commands find it through .logplane/dev.json), "
+        "or name the database with LOGPLANE_DATABASE_URL.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def run(command: Coroutine[Any, Any, int]) -> int:
+    """Run one admin command; an unreachable database is one clear line naming the address tried."""
+    try:
+        return asyncio.run(command)
+    except DependencyUnavailable as e:
+        return _unreachable(e.__cause__ or e.message)
+    except OSError as e:
+        return _unreachable(e)
+
+
 def migrate() -> int:
     settings = Settings()
-    upgrade(settings.database.database_url, timescaledb=settings.database.timescaledb)
+    try:
+        upgrade(settings.database.database_url, timescaledb=settings.database.timescaledb)
+    except OSError as e:
+        return _unreachable(e)
     print("migrations applied")
     return 0
 
@@ -54,6 +88,8 @@ async def tenants(args: argparse.Namespace, print_json: Printer) -> int:
             for row in rows:
                 print(f"{row['tenant_id']}  {row['name']:<24} {row['status']:<10} {row['retention_days']}d")
         return 0
+    except DependencyUnavailable:
+        raise  # run() says which address was tried
     except DomainError as e:
         print_json({"error": {"code": e.code, "message": e.message, "details": e.details}})
         return 1
@@ -65,6 +101,24 @@ async def keys(args: argparse.Namespace, print_json: Printer) -> int:
     container = build_container(Settings())
     try:
         tenant_id = UUID(args.tenant)
+        if args.action == "list":
+            listed: list[dict[str, Any]] = [
+                {
+                    "key_id": str(k.id),
+                    "name": k.name,
+                    "scopes": sorted(k.scopes),
+                    "created_at": k.created_at.isoformat().replace("+00:00", "Z") if k.created_at else None,
+                    "revoked": k.is_revoked,
+                }
+                for k in await container.list_keys.execute(tenant_id)
+            ]
+            if args.json:
+                print_json({"items": listed})
+            else:
+                for row in listed:
+                    state = "revoked" if row["revoked"] else "active"
+                    print(f"{row['key_id']}  {row['name']:<24} {','.join(row['scopes']):<20} {state}")
+            return 0
         if args.action == "create":
             created = await container.create_key.execute(
                 CreateApiKeyRequest(
@@ -89,6 +143,8 @@ async def keys(args: argparse.Namespace, print_json: Printer) -> int:
         else:
             print(f"key {args.key_id} revoked")
         return 0
+    except DependencyUnavailable:
+        raise  # run() says which address was tried
     except (DomainError, ValueError) as e:
         if isinstance(e, DomainError):
             print_json({"error": {"code": e.code, "message": e.message, "details": e.details}})

@@ -8,9 +8,11 @@ tenant exists, then runs the API and the workers as child processes until Ctrl-C
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,21 +21,28 @@ from types import FrameType
 from typing import Any
 
 import httpx
-import orjson
 
 from src.adapters.embedded.service import RunningService
+from src.entrypoints.cli.dev_state import SERVICE_VARIABLES, STATE_FILE
+from src.entrypoints.cli.dev_state import load as _load
+from src.entrypoints.cli.dev_state import save as _save
 
 
-def _load(path: Path) -> dict[str, Any]:
-    if path.exists():
-        loaded: dict[str, Any] = orjson.loads(path.read_bytes())
-        return loaded
-    return {}
-
-
-def _save(path: Path, data: dict[str, Any]) -> None:
-    path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
-    path.chmod(0o600)  # it holds the admin token and a key
+def check_port_free(host: str, port: int) -> None:
+    """Fail before starting anything when the API's address is taken: otherwise the readiness wait
+    could take another server's answer for ours and print a banner for it."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: connections of a previous run in TIME_WAIT do not count as "in use".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise SystemExit(
+                    f"logplane dev: {host}:{port} is already in use by another process. "
+                    "Stop it, or choose another port: make dev ARGS='--port 9000' (or LOGPLANE_API_PORT=9000)"
+                ) from e
+            raise SystemExit(f"logplane dev: cannot listen on {host}:{port}: {e.strerror}") from e
 
 
 def _start_services(data_dir: Path, services: list[RunningService]) -> dict[str, str]:
@@ -135,17 +144,27 @@ async def _reindex_if_search_is_empty(container: Any, opensearch_url: str) -> No
         print(f"search index is empty but PostgreSQL is not: reindexing {len(tasks)} tenant(s) in the background")
 
 
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def _is_ours(base: str, admin_token: str, tenant_id: str) -> bool:
+    """Ready, and the API this launcher started: only it knows this admin token and demo tenant."""
+    if httpx.get(f"{base}/health/ready", timeout=2.0).status_code != 200:
+        return False
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    return httpx.get(f"{base}/api/v1/tenants/{tenant_id}", headers=headers, timeout=2.0).status_code == 200
+
+
+def _wait_ready(
+    base: str, proc: subprocess.Popen[bytes], *, admin_token: str, tenant_id: str, timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit("the API process exited during start-up; see the lines above")
         try:
-            if httpx.get(f"{base}/health/ready", timeout=2.0).status_code == 200:
+            if _is_ours(base, admin_token, tenant_id):
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.3)
+        time.sleep(0.3)  # polling a child process's start-up: nothing to wait on but its answer
     raise SystemExit(f"the API did not become ready within {timeout:.0f} s")
 
 
@@ -170,9 +189,10 @@ Press Ctrl-C to stop everything.
 
 
 def run_dev(*, data_dir: str, host: str, port: int, workers: bool) -> int:
+    check_port_free(host, port)
     root = Path(data_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    state_path = root / "dev.json"
+    state_path = root / STATE_FILE
     state = _load(state_path)
     state.setdefault("admin_token", secrets.token_urlsafe(32))
     state.setdefault("jwt_secret", secrets.token_urlsafe(48))
@@ -198,14 +218,17 @@ def run_dev(*, data_dir: str, host: str, port: int, workers: bool) -> int:
 
         migrate()
         state["demo"] = asyncio.run(_provision(state))
+        base = f"http://{host}:{port}"
+        # What `logplane tenants|keys|migrate` need to reach this stack (src.entrypoints.cli.dev_state).
+        state["services"] = {name: env[name] for name in SERVICE_VARIABLES if name in env}
+        state["api_url"] = base
         _save(state_path, state)
         child_env = {**os.environ, **env}
         cmd = [sys.executable, "-m", "src.entrypoints.cli.main"]
         children.append(subprocess.Popen([*cmd, "api", "--host", host, "--port", str(port)], env=child_env))
         if workers:
             children.append(subprocess.Popen([*cmd, "worker", "all"], env=child_env))
-        base = f"http://{host}:{port}"
-        _wait_ready(base, children[0])
+        _wait_ready(base, children[0], admin_token=state["admin_token"], tenant_id=state["demo"]["tenant_id"])
         print(_banner(base, state["demo"], state["admin_token"], state_path), flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

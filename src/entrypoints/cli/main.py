@@ -1,30 +1,47 @@
 """`logplane` console script: dev, api, worker, migrate, tenants, keys.
 
-Every command that creates something takes `--json` and then prints one JSON object.
+Every command that creates or lists something takes `--json` and then prints one JSON object.
+`tenants`, `keys` and `migrate` reach a running `logplane dev` by themselves (its `.logplane/dev.json`)
+unless the environment names a database.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import logging
 import sys
+import warnings
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 import orjson
+
+# workers.registry.WORKERS, spelled out so that `--help` need not import every worker (a second and
+# a half); tests/e2e/test_cli.py keeps the two in step.
+WORKER_NAMES = ("archive", "cleanup", "export", "index", "ingest", "maintenance")
 
 
 def _print_json(value: object) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+def _version() -> str:
+    try:
+        return version("logplane")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="logplane", description="Multi-tenant log platform")
+    parser.add_argument("--version", action="version", version=f"logplane {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     dev = sub.add_parser("dev", help="run the whole platform locally on embedded services")
     dev.add_argument("--data-dir", default=".logplane", help="where data and dev credentials live")
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=8080)
+    # No defaults here: LOGPLANE_API_HOST / LOGPLANE_API_PORT apply unless an option is given.
+    dev.add_argument("--host", default=None, help="default: LOGPLANE_API_HOST, else 127.0.0.1")
+    dev.add_argument("--port", type=int, default=None, help="default: LOGPLANE_API_PORT, else 8080")
     dev.add_argument("--no-workers", action="store_true", help="start the API only")
 
     api = sub.add_parser("api", help="serve the HTTP API")
@@ -32,8 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, default=None)
     api.add_argument("--workers", type=int, default=None, help="uvicorn worker processes")
 
-    worker = sub.add_parser("worker", help="run background workers")
-    worker.add_argument("name", help="a worker name, or 'all'")
+    names = ", ".join(WORKER_NAMES)
+    worker = sub.add_parser(
+        "worker", help=f"run background workers ({names}, or all)", description=f"Workers: {names}; or all of them."
+    )
+    worker.add_argument("name", metavar="name", choices=[*WORKER_NAMES, "all"], help=f"one of: {names}, all")
 
     sub.add_parser("migrate", help="apply database migrations")
 
@@ -50,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     kc.add_argument("--name", required=True)
     kc.add_argument("--scopes", default="ingest,read", help="comma-separated: ingest,read,admin")
     kc.add_argument("--json", action="store_true")
+    kl = keys.add_parser("list", help="list a tenant's API keys (never their secrets)")
+    kl.add_argument("--tenant", required=True, help="tenant id")
+    kl.add_argument("--json", action="store_true")
     kr = keys.add_parser("revoke", help="revoke an API key")
     kr.add_argument("--tenant", required=True, help="tenant id")
     kr.add_argument("--key-id", required=True)
@@ -57,15 +80,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_admin_output() -> None:
+    """One-shot commands print their answer, not start-up chatter (third-party deprecation warnings,
+    the server-side warning about an unset JWT secret)."""
+    # Its "tokens die with this process" warning concerns servers, not a command that issues none.
+    logging.getLogger("src.entrypoints.bootstrap").setLevel(logging.ERROR)
+    warnings.simplefilter("ignore")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    try:
+        return _run(argv)
+    except ValidationError as e:
+        # A settings error is the operator's to fix: say which variable and why, not a traceback.
+        for error in e.errors():
+            print(f"logplane: configuration error: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     from src.entrypoints.logging_setup import configure_logging
 
     configure_logging()
+    for name in ("alembic", "alembic.runtime.plugins", "alembic.runtime.migration"):
+        # `setup plugin …` and `Context impl …` on every run (dev migrates at start) tell nobody anything.
+        logging.getLogger(name).setLevel(logging.WARNING)
     if args.command == "dev":
         from src.entrypoints.cli.dev import run_dev
+        from src.entrypoints.settings import ApiSettings
 
-        return run_dev(data_dir=args.data_dir, host=args.host, port=args.port, workers=not args.no_workers)
+        api = ApiSettings()  # the environment, then the built-in defaults; an option beats both
+        host = args.host or api.host
+        port = args.port if args.port is not None else api.port
+        return run_dev(data_dir=args.data_dir, host=host, port=port, workers=not args.no_workers)
     if args.command == "api":
         from src.entrypoints.cli.serve import serve_api
 
@@ -74,14 +124,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from src.entrypoints.cli.serve import run_workers
 
         return run_workers(args.name)
+    _quiet_admin_output()
+    from src.entrypoints.cli.dev_state import adopt_running_stack
+
+    if adopt_running_stack() is None:
+        logging.getLogger(__name__).debug("no running dev stack recorded; using the environment")
     from src.entrypoints.cli import admin
 
     if args.command == "migrate":
         return admin.migrate()
     if args.command == "tenants":
-        return asyncio.run(admin.tenants(args, _print_json))
+        return admin.run(admin.tenants(args, _print_json))
     if args.command == "keys":
-        return asyncio.run(admin.keys(args, _print_json))
+        return admin.run(admin.keys(args, _print_json))
     return 2
 
 

@@ -14,6 +14,12 @@ def serve_api(*, host: str | None, port: int | None, workers: int | None) -> int
     import uvicorn
 
     settings = Settings()
+    if settings.metrics.port is not None:
+        from prometheus_client import start_http_server
+
+        # Its own listener (an internal address, say): /metrics is then not on the API port at all.
+        start_http_server(settings.metrics.port, addr=settings.metrics.host)
+        logger.info("metrics on http://%s:%d/metrics", settings.metrics.host, settings.metrics.port)
     uvicorn.run(
         "src.entrypoints.http.asgi:create_app",
         factory=True,

@@ -10,7 +10,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import Forbidden, Unauthenticated
+from src.domain.errors import Forbidden, NotFound, Unauthenticated
 from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.openapi import admin_scheme, api_key_scheme, bearer_scheme
 from src.entrypoints.http.rate_limit import TenantRates
@@ -84,3 +84,23 @@ async def platform_admin(request: Request, container: ContainerDep, _admin: Decl
 
 
 PlatformAdmin = Annotated[None, Depends(platform_admin)]
+
+
+async def metrics_reader(request: Request, container: ContainerDep) -> None:
+    """/metrics: the metrics token when one is set; in dev, anyone; otherwise nobody on this port."""
+    cfg = container.settings.metrics
+    if cfg.port is not None:
+        # Served by its own listener (LOGPLANE_METRICS_PORT); not on the public API port.
+        raise NotFound("metrics are served on LOGPLANE_METRICS_PORT", code="not_found")
+    expected = cfg.token.get_secret_value()
+    if not expected:
+        if container.settings.auth.env == "dev":
+            return
+        raise Forbidden(
+            "metrics are disabled: set LOGPLANE_METRICS_TOKEN or LOGPLANE_METRICS_PORT", code="metrics_disabled"
+        )
+    if not hmac.compare_digest(_credential(request).encode(), expected.encode()):
+        raise Unauthenticated("this endpoint needs the metrics token", code="invalid_metrics_token")
+
+
+MetricsReader = Annotated[None, Depends(metrics_reader)]

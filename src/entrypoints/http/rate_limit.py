@@ -17,8 +17,12 @@ from uuid import UUID
 from limits import parse
 from slowapi import Limiter
 from starlette.requests import Request
+from starlette.responses import Response
 
 from src.domain.errors import RateLimited
+
+# Retry-After tells a client to wait: only refusals carry it (RFC 9110 §10.2.3).
+_RETRY_STATUSES = frozenset({429, 503})
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +74,26 @@ def tenant_key(request: Request) -> str:
     return str(principal.tenant_id)
 
 
+class TenantLimiter(Limiter):
+    """slowapi's limiter with GitHub's header semantics.
+
+    slowapi writes `Retry-After` on every limited response and `X-RateLimit-Reset` as a float;
+    here Retry-After stays on 429/503 only and the reset is integer epoch seconds, as GitHub's
+    `x-ratelimit-reset` is (rounded up, so waiting until then never lands inside the old window).
+    """
+
+    def _inject_headers(self, response: Response, current_limit: Any) -> Response:
+        response = super()._inject_headers(response, current_limit)
+        reset = response.headers.get("X-RateLimit-Reset")
+        if reset is not None:
+            response.headers["X-RateLimit-Reset"] = str(math.ceil(float(reset)))
+        if response.status_code not in _RETRY_STATUSES and "Retry-After" in response.headers:
+            del response.headers["Retry-After"]
+        return response
+
+
 def make_limiter(*, redis_url: str | None, enabled: bool) -> Limiter:
-    return Limiter(
+    return TenantLimiter(
         key_func=tenant_key,
         storage_uri=redis_url or "memory://",
         strategy="fixed-window",

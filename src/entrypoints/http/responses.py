@@ -1,13 +1,14 @@
-"""JSON responses rendered by orjson (UUIDs and datetimes natively, and fast)."""
+"""JSON responses rendered by orjson (UUIDs and datetimes natively, and fast), timestamps with `Z`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.responses import JSONResponse
+
+from src.domain.wire import to_json
 
 
 class JsonResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        return to_json(content)

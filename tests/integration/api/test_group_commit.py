@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import orjson
 
-from tests.conftest import TenantHandle, create_tenant
+from tests.conftest import METRICS, TenantHandle, create_tenant
 from tests.integration.api.conftest import metric_value
 
 N = 50
@@ -21,7 +21,7 @@ async def test_fifty_concurrent_posts_are_all_stored_in_fewer_commits(
     # Warm the credential cache so the requests meet at the writer, not at the key lookup.
     warm = await app_client.post("/api/v1/logs", json={"message": "warm"}, headers=tenant.headers)
     assert warm.status_code == 201
-    before = (await app_client.get("/metrics")).text
+    before = (await app_client.get("/metrics", headers=METRICS)).text
 
     responses = await asyncio.gather(
         *(app_client.post("/api/v1/logs", json={"message": f"c{i}"}, headers=tenant.headers) for i in range(N))
@@ -45,7 +45,7 @@ async def test_fifty_concurrent_posts_are_all_stored_in_fewer_commits(
     assert sorted(announced) == sorted(ids)
     assert len(tasks) < N
 
-    after = (await app_client.get("/metrics")).text
+    after = (await app_client.get("/metrics", headers=METRICS)).text
     commits = metric_value(after, "logplane_group_commit_requests_count") - metric_value(
         before, "logplane_group_commit_requests_count"
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import socket
 
 import httpx
+from pydantic import SecretStr
 
-from tests.conftest import TenantHandle
-from tests.integration.api.conftest import app_client_with, metric_value
+from src.adapters.embedded.service import free_port
+from tests.conftest import METRICS, create_tenant
+from tests.integration.api.conftest import ADMIN, app_client_with, assert_error, metric_value
 
 
 def _closed_port() -> int:
@@ -54,22 +56,48 @@ async def test_ready_is_503_when_postgres_is_down(redis_url: str) -> None:
         assert body["error"]["details"] == {"failed": ["postgres"]}
 
 
-async def test_metrics_count_ingested_events_and_commits(app_client: httpx.AsyncClient, tenant: TenantHandle) -> None:
-    before = (await app_client.get("/metrics")).text
-    commits_before = metric_value(before, "logplane_group_commit_events_count")
-    events_before = metric_value(before, "logplane_group_commit_events_sum")
+async def test_metrics_count_ingested_events_and_commits(postgres_url: str, redis_url: str) -> None:
+    async with app_client_with(postgres_url, redis_url, metrics__tenant_labels=True) as client:
+        tenant = await create_tenant(client)
+        before = (await client.get("/metrics", headers=METRICS)).text
+        commits_before = metric_value(before, "logplane_group_commit_events_count")
+        events_before = metric_value(before, "logplane_group_commit_events_sum")
 
-    single = await app_client.post("/api/v1/logs", json={"message": "m"}, headers=tenant.headers)
-    bulk = await app_client.post("/api/v1/logs/bulk", json=[{"message": "a"}, {"message": "b"}], headers=tenant.headers)
-    assert single.status_code == bulk.status_code == 201
+        single = await client.post("/api/v1/logs", json={"message": "m"}, headers=tenant.headers)
+        bulk = await client.post("/api/v1/logs/bulk", json=[{"message": "a"}, {"message": "b"}], headers=tenant.headers)
+        assert single.status_code == bulk.status_code == 201
 
-    response = await app_client.get("/metrics")
+        response = await client.get("/metrics", headers=METRICS)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert "# TYPE logplane_ingested_events_total counter" in text
     assert "# TYPE logplane_group_commit_events histogram" in text
+    # Opted in: one series per tenant.
     assert metric_value(text, "logplane_ingested_events_total", f'tenant="{tenant.id}"') == 3.0
     assert metric_value(text, "logplane_group_commit_events_count") == commits_before + 2
     assert metric_value(text, "logplane_group_commit_events_sum") == events_before + 3
     assert 'logplane_http_requests_total{method="POST",route="/api/v1/logs",status="201"}' in text
+
+
+async def test_metrics_need_the_metrics_token_and_name_no_tenant_by_default(postgres_url: str, redis_url: str) -> None:
+    async with app_client_with(postgres_url, redis_url) as client:  # the suite's settings set a token
+        tenant = await create_tenant(client)
+        assert (await client.post("/api/v1/logs", json={"message": "m"}, headers=tenant.headers)).status_code == 201
+        assert_error(await client.get("/metrics"), 401, "missing_credential")
+        assert_error(await client.get("/metrics", headers=tenant.headers), 401, "invalid_metrics_token")
+        assert_error(await client.get("/metrics", headers=ADMIN), 401, "invalid_metrics_token")
+        allowed = await client.get("/metrics", headers=METRICS)
+    assert allowed.status_code == 200
+    assert tenant.id not in allowed.text
+    assert 'logplane_ingested_events_total{tenant="all"}' in allowed.text
+
+
+async def test_metrics_without_a_token_are_refused_outside_dev(postgres_url: str, redis_url: str) -> None:
+    async with app_client_with(postgres_url, redis_url, metrics__token=SecretStr("")) as client:
+        assert_error(await client.get("/metrics"), 403, "metrics_disabled")
+
+
+async def test_metrics_on_their_own_port_are_not_on_the_api(postgres_url: str, redis_url: str) -> None:
+    async with app_client_with(postgres_url, redis_url, metrics__port=free_port()) as client:
+        assert_error(await client.get("/metrics"), 404, "not_found")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ import httpx
 import orjson
 
 from tests.integration.conftest import Stack
+from tests.polling import until
 
 
 def dsn(url: str) -> str:
@@ -20,7 +20,13 @@ def dsn(url: str) -> str:
 
 
 def events_on(days_ago: list[int], per_day: int, tag: str) -> list[dict[str, Any]]:
-    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    """`per_day` events on each of those days, a second apart, at any hour of the test run.
+
+    They start at the top of the hour one to two hours back: in the past (a fixed "12:00 today"
+    was in the future before noon and refused), and never spread across midnight (one archive
+    object per day), as long as per_day stays under an hour of seconds."""
+    assert per_day < 3600
+    today = (datetime.now(UTC) - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     return [
         {
             "message": f"{tag} day-{d} n{i} request served in {i * 7 % 300} ms",
@@ -36,14 +42,15 @@ def events_on(days_ago: list[int], per_day: int, tag: str) -> list[dict[str, Any
 
 
 async def wait_task(stack: Stack, headers: dict[str, str], task_id: str, within: float = 60) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + within
     task: dict[str, Any] = {}
-    while asyncio.get_running_loop().time() < deadline:
+
+    async def finished() -> bool:
+        nonlocal task
         task = (await stack.client.get(f"/api/v1/tasks/{task_id}", headers=headers)).json()
-        if task.get("status") in ("succeeded", "failed"):
-            return task
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"task {task_id} did not finish: {task}")
+        return task.get("status") in ("succeeded", "failed")
+
+    await until(finished, within=within, poll=0.2, what=f"task {task_id} finishing")
+    return task
 
 
 async def pg_rows(postgres_url: str, tenant_id: str, before: datetime | None = None) -> dict[str, dict[str, Any]]:

@@ -62,7 +62,8 @@ async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgr
     tenant = await create_tenant(stack.client)
     # A day no other test uses: this tenant alone on it, so cleanup drops the whole partition.
     async with running_worker(stack.settings, "index", "archive", "cleanup"):
-        await stack.ingest(tenant.headers, events_on([20], 30, "restore-me"))
+        events = events_on([20], 30, "restore-me")
+        await stack.ingest(tenant.headers, events)
         await stack.wait_searchable(tenant.headers, 30)
         original = await pg_rows(postgres_url, tenant.id)
         before = datetime.now(UTC) - timedelta(days=19)
@@ -74,7 +75,8 @@ async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgr
         archive = await wait_task(stack, tenant.headers, task_id)
         cleanup = await wait_task(stack, tenant.headers, archive["result"]["cleanup_task_id"])
         assert cleanup["result"]["deleted_rows"] == 30
-        day = (datetime.now(UTC) - timedelta(days=20)).strftime("%Y%m%d")
+        # The events' own day: just after midnight, "20 days ago" from now is a day later than theirs.
+        day = datetime.fromisoformat(events[0]["timestamp"]).strftime("%Y%m%d")
         assert cleanup["result"]["dropped_partitions"] == [f"logs_p{day}"]
         assert await pg_rows(postgres_url, tenant.id) == {}
         assert await _search_total(stack, tenant.headers) == 0
@@ -97,6 +99,29 @@ async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgr
         repeat = await wait_task(stack, tenant.headers, again.json()["task_id"])
         assert repeat["result"] == {"restored": 0, "already_present": 30, "indexed": 30}
     assert len(await pg_rows(postgres_url, tenant.id)) == 30
+
+
+async def test_cleanup_right_after_ingest_takes_everything_acknowledged_before_it(
+    stack: Stack, postgres_url: str
+) -> None:
+    """The settle window is waited out after the request, not cut from the range: a cleanup sent
+    right after a backfill archives and deletes all of it (it used to report success with 0 rows)."""
+    settled = stack.settings.__class__.__new__(stack.settings.__class__)
+    settled.__dict__.update(stack.settings.__dict__)
+    settled.worker = stack.settings.worker.model_copy(update={"archive_settle_seconds": 1.5})
+    tenant = await create_tenant(stack.client)
+    async with running_worker(settled, "archive", "cleanup"):
+        ids = await stack.ingest(tenant.headers, events_on([2], 40, "backfill"))
+        response = await stack.client.delete("/api/v1/logs/cleanup", params={"before": "now"}, headers=tenant.headers)
+        assert response.status_code == 202, response.text
+        archive = await wait_task(stack, tenant.headers, response.json()["task_id"])
+        assert archive["status"] == "succeeded", archive
+        assert archive["result"]["rows_archived"] == 40
+        cleanup = await wait_task(stack, tenant.headers, archive["result"]["cleanup_task_id"])
+        assert cleanup["status"] == "succeeded", cleanup
+        assert cleanup["result"]["deleted_rows"] == 40
+    assert await pg_rows(postgres_url, tenant.id) == {}
+    assert sorted(r["id"] for r in await archived_rows(stack, tenant.headers)) == sorted(ids)
 
 
 async def test_failing_s3_leaves_data_and_fails_the_task_clearly(stack: Stack, postgres_url: str) -> None:

@@ -23,6 +23,7 @@ from tests.conftest import ADMIN_TOKEN, create_tenant
 from tests.fakes import FakeTaskQueue
 from tests.integration.archive.helpers import archived_rows, dsn, events_on, pg_rows, wait_task
 from tests.integration.conftest import Stack
+from tests.polling import until
 
 
 def _spawn(stack: Stack, worker: str, **extra: str) -> subprocess.Popen[bytes]:
@@ -70,12 +71,7 @@ async def _count(postgres_url: str, tenant_id: str) -> int:
 
 
 async def _until(predicate, within: float = 60, poll: float = 0.05) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while asyncio.get_running_loop().time() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(poll)
-    raise AssertionError("condition not reached in time")
+    await until(predicate, within=within, poll=poll)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -21,6 +20,7 @@ from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from tests.conftest import create_tenant
 from tests.integration.conftest import Stack, running_worker
 from tests.integration.search.test_indexing import _events
+from tests.polling import until
 
 
 def _dsn(url: str) -> str:
@@ -79,7 +79,8 @@ async def test_worker_killed_mid_batch_leaves_search_equal_to_postgres(stack: St
     try:
         for _ in range(10):
             await stack.ingest(tenant.headers, _events(300))
-        await asyncio.sleep(1.0)
+        # Kill it once it is indexing (some, not yet all, searchable): mid batch, not before it began.
+        await stack.wait_searchable(tenant.headers, 1, within=60)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
         await stack.ingest(tenant.headers, _events(300))
@@ -186,7 +187,13 @@ async def test_search_outage_falls_back_to_postgres_and_indexing_catches_up(stac
             assert text.json()["error"]["details"]["dependency"] == "opensearch"
             during = await stack.ingest(tenant.headers, _events(5, service="during-outage"))
             assert len(during) == 5
-            await asyncio.sleep(3)  # the worker fails, the messages come back
+
+            async def indexing_failed() -> bool:
+                # The worker tried while the index was down: its task is back to pending with the error.
+                listed = await stack.client.get("/api/v1/tasks", params={"type": "reindex"}, headers=tenant.headers)
+                return any(t["attempts"] >= 1 and t["error_msg"] for t in listed.json()["items"])
+
+            await until(indexing_failed, within=30, what="a failed indexing attempt during the outage")
         finally:
             stack.osmem.start()
             await ensure_index_template(stack.osmem.url)

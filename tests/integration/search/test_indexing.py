@@ -152,3 +152,31 @@ async def test_stats_agree_with_postgres(stack: Stack, postgres_url: str) -> Non
     other = await create_tenant(stack.client)
     empty = (await stack.client.get("/api/v1/logs/stats", headers=other.headers)).json()
     assert empty["total"] == 0 and empty["by_severity"] == {}
+
+
+def zero_filled_case(now: datetime) -> tuple[list[dict[str, Any]], dict[str, str], list[dict[str, Any]]]:
+    """Two events three hours and one hour back; the stats of the last five whole hours."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    events = [
+        {"message": "early", "timestamp": (hour - timedelta(hours=3) + timedelta(minutes=5)).isoformat()},
+        {"message": "late", "timestamp": (hour - timedelta(hours=1) + timedelta(minutes=5)).isoformat()},
+    ]
+    expected = [
+        {"timestamp": (hour - timedelta(hours=h)).isoformat().replace("+00:00", "Z"), "count": n}
+        for h, n in ((5, 0), (4, 0), (3, 1), (2, 0), (1, 1))
+    ]
+    span = {"from": (hour - timedelta(hours=5)).isoformat(), "to": hour.isoformat(), "interval": "1h"}
+    return events, span, expected
+
+
+async def test_stats_histogram_from_the_index_is_zero_filled(stack: Stack) -> None:
+    """Charts need every bucket from `from` to `to` (PostgreSQL's answer: tests/integration/api/test_wire_format.py)."""
+    tenant = await create_tenant(stack.client)
+    events, params, expected = zero_filled_case(datetime.now(UTC))
+    async with running_worker(stack.settings):
+        await stack.ingest(tenant.headers, events)
+        await stack.wait_searchable(tenant.headers, 2)
+    response = await stack.client.get("/api/v1/logs/stats", params=params, headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-logplane-source"] == "opensearch"
+    assert response.json()["histogram"] == expected

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from slowapi import Limiter
 
 from src.entrypoints.http.deps import ContainerDep, ReadScope, TenantAdminScope
+from src.entrypoints.http.query_time import BeforeTime, FromTime, ToTime
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.response_models import ArchiveListOut, TaskRefOut
 from src.entrypoints.http.responses import JsonResponse
@@ -34,7 +35,7 @@ def archives_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         request: Request,
         principal: TenantAdminScope,
         c: ContainerDep,
-        before: Annotated[AwareDatetime, Query()],
+        before: Annotated[BeforeTime, Query()],
     ) -> JsonResponse:
         task = await c.request_cleanup.execute(principal=principal, before=before)
         return JsonResponse({"task_id": task.task_id}, status_code=202)
@@ -57,8 +58,8 @@ def archives_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         request: Request,
         principal: ReadScope,
         c: ContainerDep,
-        from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-        to: AwareDatetime | None = None,
+        from_: Annotated[FromTime | None, Query(alias="from")] = None,
+        to: Annotated[ToTime | None, Query()] = None,
     ) -> JsonResponse:
         entries = await c.list_archives.execute(principal=principal, start=from_, end=to)
         return JsonResponse(

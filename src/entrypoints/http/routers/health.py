@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from src.entrypoints.http.deps import ContainerDep
+from src.entrypoints.http.deps import ContainerDep, MetricsReader
 from src.entrypoints.http.response_models import HealthOut
 from src.entrypoints.http.responses import JsonResponse
 
@@ -64,9 +64,9 @@ async def ready(c: ContainerDep) -> JsonResponse:
 
 @router.get(
     "/metrics",
-    summary="Prometheus metrics",
+    summary="Prometheus metrics (metrics token, or the separate metrics port)",
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def metrics() -> Response:
+async def metrics(_: MetricsReader) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -15,6 +15,7 @@ from src.domain.query import Cursor, LogQuery, StatsQuery, parse_text_query
 from src.domain.severity import Severity, normalise_severity
 from src.entrypoints.http.deps import ContainerDep, PlatformAdmin, ReadScope
 from src.entrypoints.http.openapi import ATTRIBUTE_FILTERS_DOC
+from src.entrypoints.http.query_time import FromTime, ToTime
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.response_models import ReindexOut, SearchOut, StatsOut
 from src.entrypoints.http.responses import JsonResponse
@@ -66,8 +67,8 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
         request: Request,
         principal: ReadScope,
         c: ContainerDep,
-        from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-        to: AwareDatetime | None = None,
+        from_: Annotated[FromTime | None, Query(alias="from")] = None,
+        to: Annotated[ToTime | None, Query()] = None,
         severity: Annotated[list[str] | None, Query()] = None,
         min_severity: str | None = None,
         service: str | None = None,
@@ -119,8 +120,8 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
         request: Request,
         principal: ReadScope,
         c: ContainerDep,
-        from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-        to: AwareDatetime | None = None,
+        from_: Annotated[FromTime | None, Query(alias="from")] = None,
+        to: Annotated[ToTime | None, Query()] = None,
         interval: str = "1h",
     ) -> JsonResponse:
         end = to or datetime.now(UTC)
