@@ -1,0 +1,1 @@
+"""Log templates: masking, an online Drain-style miner, stable pattern ids."""
