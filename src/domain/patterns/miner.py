@@ -1,36 +1,34 @@
 """An online template miner for one tenant's service: Drain's fixed-depth tree with a merge step.
 
-Drain (He et al., ICWS 2017) routes a masked line by its token count, then by its first words, to a
-leaf holding a few patterns, and joins the most similar one if it is similar enough. Two additions:
+Drain (He et al., ICWS 2017) routes a masked line by its token count and first word to a leaf of a
+few patterns, and joins the most similar one if it is similar enough. Three additions:
 
-- **Merge.** When a template generalises (a word became `<*>`), any sibling pattern it now covers
-  is folded in: the older pattern keeps its id and records the other's id as an alias, so events
-  already stored under the alias still find their pattern.
-- **Bounded memory.** At most `max_patterns` live patterns; the least recently matched one is
-  forgotten first. Ids are derived from the template, so a forgotten pattern that comes back is
+- **Settled patterns.** After `settle_after` lines with the same words, a pattern's words are
+  taken as constant: a line that differs in one of them is a new pattern, not a reason to turn a
+  word that never varied into `<*>` (`… by client WindowsUpdateAgent` 600 times, then
+  `… by client SPP`).
+- **Merge.** When a template generalises, sibling patterns it now covers fold into it. The pattern
+  that generalised keeps its id; the others' ids become its aliases (`resolve` follows them), so
+  events stored under an alias still find their pattern. This also undoes an early split once a
+  third value shows that a settled word was a variable after all.
+- **Bounded memory.** At most `max_patterns` live patterns; the least recently matched is
+  forgotten first. Ids derive from the first template, so a forgotten pattern that comes back is
   born again under the same id.
 
-An exact-match cache of masked lines skips the tree for the lines seen before (most of any log).
+An exact-match memo of masked lines skips the tree for lines seen before (most of any log).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from src.domain.patterns.masking import WILDCARD, Masker
+from src.domain.patterns.config import MinerConfig
+from src.domain.patterns.masking import Masker
 from src.domain.patterns.pattern import Pattern, pattern_id
 from src.domain.patterns.tokens import tokenize
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MinerConfig:
-    depth: int = 4
-    similarity: float = 0.6
-    max_children: int = 64
-    max_patterns: int = 5_000
-    max_tokens: int = 64
-    cache_size: int = 50_000
+from src.domain.patterns.tree import Node, ParseTree
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,32 +38,29 @@ class Match:
     created: bool
 
 
-class _Node:
-    __slots__ = ("children", "patterns")
-
-    def __init__(self) -> None:
-        self.children: dict[str, _Node] = {}
-        self.patterns: list[Pattern] = []
-
-
 class TemplateMiner:
-    def __init__(self, tenant: str, service: str, config: MinerConfig | None = None) -> None:
+    def __init__(
+        self, tenant: str, service: str, config: MinerConfig | None = None, *, masker: Masker | None = None
+    ) -> None:
         self.tenant = tenant
         self.service = service
         self.config = config or MinerConfig()
-        self._root = _Node()
-        # Live patterns in least- to most-recently matched order (the eviction order).
+        self._tree = ParseTree(depth=self.config.depth, max_children=self.config.max_children)
+        self._masker = masker or Masker()
+        # Live patterns from least to most recently matched: the eviction order.
         self._patterns: OrderedDict[str, Pattern] = OrderedDict()
-        self._leaf_of: dict[str, _Node] = {}
+        self._leaf_of: dict[str, Node] = {}
         self._aliases: dict[str, str] = {}
         self._cache: dict[str, str] = {}
-        self._masker = Masker()
 
     def __len__(self) -> int:
         return len(self._patterns)
 
     def patterns(self) -> list[Pattern]:
         return list(self._patterns.values())
+
+    def get(self, pid: str) -> Pattern | None:
+        return self._patterns.get(self.resolve(pid))
 
     def resolve(self, pid: str) -> str:
         """The live id for `pid`: itself, or the pattern it was merged into."""
@@ -81,7 +76,7 @@ class TemplateMiner:
             if pattern is not None:
                 return self._hit(pattern, created=False)
         tokens = tokenize(masked, max_tokens=self.config.max_tokens)
-        leaf = self._leaf(tokens)
+        leaf = self._tree.leaf(tokens)
         pattern = self._best(leaf, tokens)
         created = pattern is None
         if pattern is None:
@@ -93,48 +88,47 @@ class TemplateMiner:
         self._cache[masked] = pattern.id
         return self._hit(pattern, created=created)
 
-    def _leaf(self, tokens: list[str]) -> _Node:
-        node = self._root.children.get(str(len(tokens)))
-        if node is None:
-            node = self._root.children[str(len(tokens))] = _Node()
-        for token in tokens[: self.config.depth - 2]:
-            # A word with punctuation inside is usually a value the masks missed (a name, a key):
-            # routing it under `<*>` keeps such lines together, as Drain does with digits.
-            key = token if token.isalpha() else WILDCARD
-            child = node.children.get(key)
-            if child is None:
-                if len(node.children) >= self.config.max_children:
-                    key = WILDCARD
-                    child = node.children.get(key)
-                if child is None:
-                    child = node.children[key] = _Node()
-            node = child
-        return node
+    def restore(self, patterns: Iterable[Pattern]) -> None:
+        """Load patterns saved from an earlier miner (a restart): their ids and aliases carry on."""
+        for saved in patterns:
+            tokens = list(saved.tokens)
+            pattern = Pattern(id=saved.id, tokens=tokens, count=saved.count, aliases=list(saved.aliases))
+            self._add(self._tree.leaf(tokens), pattern)
+            for alias in pattern.aliases:
+                self._aliases[alias] = pattern.id
 
-    def _best(self, leaf: _Node, tokens: list[str]) -> Pattern | None:
+    def _best(self, leaf: Node, tokens: list[str]) -> Pattern | None:
         best: Pattern | None = None
         best_score = self.config.similarity
+        settle = self.config.settle_after
         for candidate in leaf.patterns:
+            if candidate.count >= settle and not candidate.keeps_words(tokens):
+                continue
             score = candidate.similarity(tokens)
-            if score >= best_score and (best is None or score > best_score):
+            if score > best_score or (best is None and score == best_score):
                 best, best_score = candidate, score
         return best
 
-    def _create(self, leaf: _Node, tokens: list[str]) -> Pattern:
-        template = " ".join(tokens)
-        pattern = Pattern(id=pattern_id(self.tenant, self.service, template), tokens=list(tokens))
-        existing = self._patterns.get(pattern.id)
+    def _create(self, leaf: Node, tokens: list[str]) -> Pattern:
+        pid = pattern_id(self.tenant, self.service, " ".join(tokens))
+        existing = self._patterns.get(pid)
         if existing is not None:
+            # The same first template under another leaf (a full node re-routed it): one pattern.
             return existing
+        pattern = Pattern(id=pid, tokens=list(tokens))
+        self._add(leaf, pattern)
+        # A pattern born again under an id that was merged away is live under that id once more.
+        self._aliases.pop(pid, None)
+        return pattern
+
+    def _add(self, leaf: Node, pattern: Pattern) -> None:
         leaf.patterns.append(pattern)
         self._patterns[pattern.id] = pattern
         self._leaf_of[pattern.id] = leaf
-        self._aliases.pop(pattern.id, None)
-        if len(self._patterns) > self.config.max_patterns:
+        while len(self._patterns) > self.config.max_patterns:
             self._evict()
-        return pattern
 
-    def _merge_into(self, survivor: Pattern, leaf: _Node) -> None:
+    def _merge_into(self, survivor: Pattern, leaf: Node) -> None:
         for other in list(leaf.patterns):
             if other is survivor or not survivor.covers(other.tokens):
                 continue
@@ -142,8 +136,11 @@ class TemplateMiner:
             del self._patterns[other.id]
             del self._leaf_of[other.id]
             survivor.count += other.count
-            survivor.aliases.extend([other.id, *other.aliases])
-            self._aliases[other.id] = survivor.id
+            # A reborn id may sit in both lists; an alias of itself would make `resolve` loop.
+            for alias in (other.id, *other.aliases):
+                if alias != survivor.id and alias not in survivor.aliases:
+                    survivor.aliases.append(alias)
+                    self._aliases[alias] = survivor.id
 
     def _evict(self) -> None:
         pid, pattern = self._patterns.popitem(last=False)

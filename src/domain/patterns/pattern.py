@@ -39,14 +39,22 @@ class Pattern:
         wildcard (`blk_<*>`, `/<*>`) is mostly value, so it is no evidence either.
         """
         same = 0
+        blank = 0
         for mine, theirs in zip(self.tokens, tokens, strict=True):
-            if mine == theirs and WILDCARD not in mine:
-                same += 1
-        return same / len(tokens)
+            if mine == theirs:
+                if WILDCARD in mine:
+                    blank += 1
+                else:
+                    same += 1
+        return same / (len(tokens) - blank) if blank < len(tokens) else 1.0
 
     def covers(self, tokens: list[str]) -> bool:
         """Whether every word of `tokens` is this template's word or falls under one of its `<*>`."""
         return all(mine in (theirs, WILDCARD) for mine, theirs in zip(self.tokens, tokens, strict=True))
+
+    def keeps_words(self, tokens: list[str]) -> bool:
+        """Whether `tokens` repeats every plain word of the template (values may differ)."""
+        return all(WILDCARD in mine or mine == theirs for mine, theirs in zip(self.tokens, tokens, strict=True))
 
     def absorb(self, tokens: list[str]) -> bool:
         """Generalise the template to cover `tokens`; return whether it changed."""

@@ -27,8 +27,8 @@ def fold_repeats(tokens: list[str]) -> list[str]:
     for token in tokens:
         out.append(token)
         for unit in range(1, _MAX_UNIT + 1):
-            if len(out) >= 2 * unit and out[-unit:] == out[-2 * unit : -unit]:
-                if any(WILDCARD in t for t in out[-unit:]):
-                    del out[-unit:]
-                    break
+            repeated = len(out) >= 2 * unit and out[-unit:] == out[-2 * unit : -unit]
+            if repeated and any(WILDCARD in t for t in out[-unit:]):
+                del out[-unit:]
+                break
     return out
