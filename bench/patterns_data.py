@@ -185,15 +185,200 @@ TEMPLATES: list[tuple[str, str, list[Slot]]] = [
 ]
 
 
-def generate(n: int, *, seed: int = 7) -> list[tuple[str, str]]:
+PODS = ["api-7d9f8b6c5-x2x9q", "worker-5c6d7f8-abcde", "web-0", "redis-master-0", "kafka-2"]
+NAMESPACES = ["default", "payments", "monitoring", "kube-system"]
+UNITS = ["nginx.service", "postgresql.service", "docker.service", "cron.service", "sshd.service"]
+TOPICS = ["orders", "audit-log", "clicks", "billing.events"]
+DBS = ["appdb", "analytics", "postgres"]
+SIGNALS = ["SIGKILL", "SIGTERM", "SIGSEGV"]
+
+
+def _pod(r: random.Random) -> str:
+    return f"{r.choice(NAMESPACES)}/{r.choice(PODS)}"
+
+
+def _mac(r: random.Random) -> str:
+    return ":".join(f"{r.randint(0, 255):02x}" for _ in range(6))
+
+
+def _ts(r: random.Random) -> str:
+    return (
+        f"2026-12-02T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{r.randint(0, 999999):06d}Z"
+    )
+
+
+# A second set, in the style of infrastructure logs (kubelet, PostgreSQL, nginx's error log,
+# systemd, sshd, Kafka, Redis, Celery). Written after the miner's design was frozen and measured
+# once, as it came out: the "never looked at" figure in docs/benchmarks.md.
+TEMPLATES_INFRA: list[tuple[str, str, list[Slot]]] = [
+    (
+        "k_pull",
+        'Pulling image "{}"',
+        [
+            lambda r: (
+                f"registry.acme.io/{r.choice(['api', 'web', 'worker'])}:v{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}"
+            )
+        ],
+    ),
+    (
+        "k_pulled",
+        'Successfully pulled image "{}" in {} (including waiting)',
+        [lambda r: f"nginx:1.{r.randint(19, 27)}", _duration],
+    ),
+    ("k_backoff", "Back-off restarting failed container {} in pod {}", [_choice(["app", "sidecar", "init-db"]), _pod]),
+    (
+        "k_probe",
+        'Readiness probe failed: Get "{}": dial tcp {}: connect: connection refused',
+        [lambda r: f"http://{_ip(r)}:8080/ready", lambda r: f"{_ip(r)}:8080"],
+    ),
+    (
+        "k_oom",
+        "Memory cgroup out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB",
+        [_int(1000, 99999), _choice(["java", "python3", "node"]), _int(100000, 9000000), _int(10000, 900000)],
+    ),
+    (
+        "k_sched",
+        "Successfully assigned {} to {}",
+        [_pod, lambda r: f"ip-10-0-{r.randint(0, 255)}-{r.randint(0, 255)}.ec2.internal"],
+    ),
+    (
+        "pg_conn",
+        "connection authorized: user={} database={} application_name={}",
+        [_choice(["app", "readonly", "postgres"]), _choice(DBS), _choice(["psql", "pgbouncer", "django"])],
+    ),
+    (
+        "pg_dur",
+        "duration: {} ms  statement: SELECT * FROM {} WHERE id = {}",
+        [lambda r: f"{r.random() * 900:.3f}", _choice(TABLES), _int(1, 99999)],
+    ),
+    (
+        "pg_ckpt",
+        "checkpoint complete: wrote {} buffers ({}%); {} WAL file(s) added, {} removed, {} recycled; write={} s, sync={} s, total={} s",
+        [
+            _int(1, 9000),
+            lambda r: f"{r.random() * 10:.1f}",
+            _int(0, 3),
+            _int(0, 3),
+            _int(0, 9),
+            lambda r: f"{r.random() * 30:.3f}",
+            lambda r: f"{r.random():.3f}",
+            lambda r: f"{r.random() * 30:.3f}",
+        ],
+    ),
+    (
+        "pg_deadlock",
+        "deadlock detected: Process {} waits for ShareLock on transaction {}; blocked by process {}.",
+        [_int(100, 99999), _int(10000, 999999), _int(100, 99999)],
+    ),
+    (
+        "pg_dup",
+        'duplicate key value violates unique constraint "{}"',
+        [lambda r: f"{r.choice(TABLES)}_{r.choice(['email', 'pkey', 'slug'])}_key"],
+    ),
+    (
+        "ngx_upstream",
+        'upstream timed out (110: Connection timed out) while reading response header from upstream, client: {}, server: {}, request: "{}", upstream: "{}"',
+        [
+            _ip,
+            _choice(["api.acme.io", "www.acme.io"]),
+            lambda r: f"GET {r.choice(ENDPOINTS)} HTTP/1.1",
+            lambda r: f"http://{_ip(r)}:{r.randint(3000, 9000)}{r.choice(ENDPOINTS)}",
+        ],
+    ),
+    (
+        "ngx_open",
+        'open() "{}" failed (2: No such file or directory), client: {}, server: {}',
+        [_path, _ip, _choice(["api.acme.io", "www.acme.io"])],
+    ),
+    ("sd_start", "Started {}.", [_choice(UNITS)]),
+    ("sd_fail", "{}: Main process exited, code=killed, status={}/{}", [_choice(UNITS), _int(6, 15), _choice(SIGNALS)]),
+    (
+        "ssh_ok",
+        "Accepted publickey for {} from {} port {} ssh2: RSA SHA256:{}",
+        [
+            _choice(USERS),
+            _ip,
+            _int(1024, 65535),
+            lambda r: "".join(r.choice(string.ascii_letters + string.digits + "+/") for _ in range(43)),
+        ],
+    ),
+    (
+        "ssh_bad",
+        "Invalid user {} from {} port {}",
+        [_choice(["admin", "test", "oracle", "ubuntu", "git"]), _ip, _int(1024, 65535)],
+    ),
+    (
+        "ssh_close",
+        "Connection closed by authenticating user {} {} port {} [preauth]",
+        [_choice(USERS), _ip, _int(1024, 65535)],
+    ),
+    (
+        "kafka_rebal",
+        "[Consumer clientId={}, groupId={}] Revoke previously assigned partitions {}",
+        [
+            lambda r: f"consumer-{r.randint(1, 9)}",
+            _choice(["billing", "indexer"]),
+            _list(lambda r: f"{r.choice(TOPICS)}-{r.randint(0, 11)}"),
+        ],
+    ),
+    (
+        "kafka_lag",
+        "Partition {} of topic {} is lagging: offset {} behind {}",
+        [_int(0, 11), _choice(TOPICS), _int(1, 99999), _int(100000, 999999)],
+    ),
+    ("redis_save", "Background saving started by pid {}", [_int(100, 99999)]),
+    ("redis_mem", "WARNING: {} used memory {} exceeds maxmemory {}", [_host, _size, _size]),
+    (
+        "celery_ok",
+        "Task {}[{}] succeeded in {}s: {}",
+        [
+            _choice(["tasks.send_email", "tasks.resize_image", "billing.charge"]),
+            _uuid,
+            lambda r: f"{r.random() * 5:.4f}",
+            _choice(["None", "True", "{'ok': True}"]),
+        ],
+    ),
+    (
+        "celery_retry",
+        "Task {}[{}] retry: Retry in {}s: {}",
+        [
+            _choice(["tasks.send_email", "billing.charge"]),
+            _uuid,
+            _int(1, 600),
+            _choice(["ConnectionError()", "TimeoutError('read timed out')"]),
+        ],
+    ),
+    (
+        "dhcp",
+        "DHCPACK on {} to {} ({}) via {}",
+        [_ip, _mac, _choice(["laptop-anna", "printer", "android-5f3a"]), _choice(["eth0", "br0"])],
+    ),
+    ("go_panic", "panic: runtime error: index out of range [{}] with length {}", [_int(0, 99), _int(0, 99)]),
+    (
+        "json_err",
+        "failed to decode JSON body at offset {}: invalid character {} looking for beginning of value",
+        [_int(0, 9999), _choice(["'}'", "'<'", "'a'"])],
+    ),
+    (
+        "audit",
+        "audit: user {} changed role of {} from {} to {} at {}",
+        [_email, _email, _choice(["viewer", "editor"]), _choice(["admin", "owner"]), _ts],
+    ),
+]
+
+
+def generate(
+    n: int, *, seed: int = 7, templates: list[tuple[str, str, list[Slot]]] | None = None
+) -> list[tuple[str, str]]:
     """`n` (template id, line) pairs; templates drawn with skewed (Zipf-like) frequencies."""
+    templates = TEMPLATES if templates is None else templates
     rng = random.Random(seed)
-    weights = [1 / (rank + 1) for rank in range(len(TEMPLATES))]
-    order = list(range(len(TEMPLATES)))
+    weights = [1 / (rank + 1) for rank in range(len(templates))]
+    order = list(range(len(templates)))
     rng.shuffle(order)
     picks = rng.choices(order, weights=weights, k=n)
     lines: list[tuple[str, str]] = []
     for index in picks:
-        name, fmt, slots = TEMPLATES[index]
+        name, fmt, slots = templates[index]
         lines.append((name, fmt.format(*(slot(rng) for slot in slots))))
     return lines
