@@ -19,6 +19,9 @@ class MinerConfig:
     max_children: int = 64
     # Bounded memory: live patterns per (tenant, service); the least recently matched go first.
     max_patterns: int = 2_000
+    # Only the head of a line is mined: the cost of a line is bounded whatever its length, and
+    # what tells one template from another is nearly always in its first words.
+    max_chars: int = 2_048
     max_tokens: int = 64
     # Exact-match memo of masked lines (per miner), cleared when full.
     cache_size: int = 5_000

@@ -22,7 +22,7 @@ _END = r"(?<![.:])"
 
 _RULES: tuple[tuple[str, str], ...] = (
     # scheme://host/path?query — everything up to whitespace or a closing bracket/quote.
-    ("url", r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s\"'<>()\[\]{}]+"),
+    ("url", r"(?<![\w+.\-])[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s\"'<>()\[\]{}]+"),
     ("uuid", r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
     # Bracketed IPv6 with a port, then bare IPv6 (at least two colons and a hex group on each side).
     ("ipv6", r"\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\](?::\d+)?"),
@@ -39,13 +39,14 @@ _RULES: tuple[tuple[str, str], ...] = (
     # A word with a digit anywhere is a value: numbers, ids, hex digests, versions, sizes with a
     # unit (`12ms`, `3.5GB`), host names like `node-17`; a leading `/` stays (`/10.0.0.1:80`).
     # The few constant words with a digit (`ipv4`, `utf8`) cost nothing: grouping is unchanged.
-    ("number", rf"(?<![^{_STOP}.])(?!/){_WORD}*\d{_WORD}*{_END}"),
+    ("number", rf"(?:(?<![^{_STOP}])|(?<=\.\.))(?!/){_WORD}*\d{_WORD}*{_END}"),
 )
 
 _MASK = re.compile("|".join(f"(?:{pattern})" for _, pattern in _RULES))
 
 # `key=value` pairs: the value is data whatever it looks like (`user=alice`, `msg="…"`).
-_KEY_VALUE = re.compile(r"(\b[\w.\-]+=)(?!<\*>)(\"[^\"]*\"|'[^']*'|[^\s,;)\]}\"']+)")
+# The key starts where a word starts (not after each dot of `a.b.c`): one scan per word, not per dot.
+_KEY_VALUE = re.compile(r"((?<![\w.\-])[\w.\-]+=)(?!<\*>)(\"[^\"]*\"|'[^']*'|[^\s,;)\]}\"']+)")
 # `blk_-4262`, `task_1445_0020_m_000003`: an id behind a word prefix keeps the prefix, which names
 # the kind of id and so belongs to the template.
 _PREFIXED_ID = re.compile(rf"(?<![^{_STOP}])([A-Za-z]{{2,}}_)-?{_WORD}*\d{_WORD}*{_END}")

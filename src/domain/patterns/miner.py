@@ -69,7 +69,7 @@ class TemplateMiner:
         return pid
 
     def add(self, line: str) -> Match:
-        masked = self._masker.mask(line)
+        masked = self._masker.mask(line[: self.config.max_chars])
         cached = self._cache.get(masked)
         if cached is not None:
             pattern = self._patterns.get(self.resolve(cached))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from src.domain.patterns.config import MinerConfig
@@ -138,3 +139,14 @@ def test_a_huge_line_is_capped_and_variable_length_lists_share_a_template() -> N
     short = miner.add("deleted blocks blk_1 blk_2 on node")
     longer = miner.add("deleted blocks blk_3 blk_4 blk_5 blk_6 on node")
     assert short.pattern_id == longer.pattern_id
+
+
+def test_a_hostile_line_costs_little() -> None:
+    miner = TemplateMiner("t1", "api")
+    # Shapes that made earlier masks scan the rest of the word from every dot (quadratic).
+    hostile = ["a." * 50_000 + "=1", "a." * 50_000, "a.." * 50_000 + "1", "[a" * 50_000, "x:" + "a," * 50_000 + "!"]
+    started = time.process_time()
+    for line in hostile:
+        miner.add(line)
+    # Each takes about a millisecond; the bound leaves room for a loaded machine.
+    assert time.process_time() - started < 2.0
