@@ -18,7 +18,7 @@ ingest would. Each line's pattern is its id at the time it was mined, followed t
   included), best of R runs, so a run waiting for a core on a shared machine does not count.
 
 The same figures for `drain3` with its example masking are printed as the baseline (skipped if
-drain3 is not installed: `pip install drain3`). Systems are marked by the set they belonged to
+drain3 is not installed: `pip install -e '.[bench]'`). Systems are marked by the set they belonged to
 while the miner was designed: `design` (looked at) or `held-out` (not looked at until the end).
 `--input raw` mines the raw lines of `<Name>_2k.log` instead, each through the generic header
 stripper the platform will use for unparsed lines (`src/domain/patterns/header.py`: the header ends

@@ -1,4 +1,4 @@
-"""The baseline: `drain3` (pip install drain3) with the masking its README and examples ship.
+"""The baseline: `drain3` (`pip install -e '.[bench]'`) with the masking its README and examples ship.
 
 Default tree (depth 4, similarity 0.4, 100 children) and the example `drain3.ini` masks: MAC-like
 ids, IPv4, hex sequences, `0x…` hex and signed integers. Masks become `<*>` for parsing accuracy.

@@ -12,8 +12,8 @@ few patterns, and joins the most similar one if it is similar enough. Three addi
   events stored under an alias still find their pattern. This also undoes an early split once a
   third value shows that a settled word was a variable after all.
 - **Bounded memory.** At most `max_patterns` live patterns; the least recently matched is
-  forgotten first. Ids derive from the first template, so a forgotten pattern that comes back is
-  born again under the same id.
+  forgotten first. Ids derive from the first template, so when a forgotten pattern's first line
+  comes back it is born again under the same id (`restore` carries whole patterns over restarts).
 
 An exact-match memo of masked lines skips the tree for lines seen before (most of any log).
 """
@@ -69,7 +69,11 @@ class TemplateMiner:
         return pid
 
     def add(self, line: str) -> Match:
-        masked = self._masker.mask(line[: self.config.max_chars])
+        if len(line) > self.config.max_chars:
+            # Cut at a space: half a word would be a word of its own and split the template.
+            head = line[: self.config.max_chars].rsplit(maxsplit=1)
+            line = head[0] if head else ""
+        masked = self._masker.mask(line)
         cached = self._cache.get(masked)
         if cached is not None:
             pattern = self._patterns.get(self.resolve(cached))

@@ -150,3 +150,11 @@ def test_a_hostile_line_costs_little() -> None:
         miner.add(line)
     # Each takes about a millisecond; the bound leaves room for a loaded machine.
     assert time.process_time() - started < 2.0
+
+
+def test_empty_blank_and_long_lines_get_a_pattern() -> None:
+    miner = TemplateMiner("t1", "api", MinerConfig(max_chars=100))
+    assert miner.add("").template == ""
+    assert miner.add(" " * 500).pattern_id == miner.add("").pattern_id
+    cut = miner.add("deleted blocks " + " ".join(f"blk_{i}" for i in range(200)))
+    assert cut.template == "deleted blocks blk_<*>"
