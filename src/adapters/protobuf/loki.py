@@ -19,7 +19,9 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import DecodeError
 
 from src.adapters.protobuf.descriptors import Field, FieldType, build_messages
+from src.adapters.protobuf.wire import count_records
 from src.domain.errors import InvalidInput, PayloadTooLarge
+from src.domain.event_limits import too_many_events
 
 _BYTES = FieldType.TYPE_BYTES
 _MESSAGES = build_messages(
@@ -67,12 +69,17 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def decode_push_request(body: bytes, *, max_decompressed: int) -> dict[str, Any]:
+def decode_push_request(body: bytes, *, max_decompressed: int, max_entries: int) -> dict[str, Any]:
     """A snappy-compressed PushRequest as `{"streams": [{"labels": "<label text>", "values":
-    [[<unix ns>, "<line>", {structured metadata}], …]}]}`."""
+    [[<unix ns>, "<line>", {structured metadata}], …]}]}`; a push of more than `max_entries`
+    entries is refused (413) before it is parsed, having counted one past the limit."""
+    raw = snappy_decompress(body, max_bytes=max_decompressed)
+    entries = count_records(raw, (1, 2), stop_after=max_entries + 1, what="Loki PushRequest")
+    if entries > max_entries:
+        raise too_many_events(max_entries, entries)
     message = PushRequest()
     try:
-        message.ParseFromString(snappy_decompress(body, max_bytes=max_decompressed))
+        message.ParseFromString(raw)
     except DecodeError as e:
         raise InvalidInput("the body is not a valid Loki PushRequest", code="invalid_protobuf") from e
     streams = []

@@ -1,0 +1,94 @@
+"""Counting the records of a protobuf request on the wire, before it is parsed.
+
+A protobuf parser builds every message of a request at once, and an empty record costs two bytes
+on the wire: a small compressed push can hold millions of them. Walking the wire format down to
+the records (and skipping everything else by its length) finds out, in a bounded number of
+steps, whether the request is within the event limit before anything is built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from src.domain.errors import InvalidInput, PayloadTooLarge
+
+_VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
+
+
+class _Enough(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class _Budget:
+    stop_after: int
+    max_fields: int
+    invalid: str
+    records: int = 0
+    fields: int = 0
+
+
+def count_records(data: bytes, path: tuple[int, ...], *, stop_after: int, what: str) -> int:
+    """How many `path[-1]` fields sit under `path[:-1]` (nested length-delimited fields by number),
+    counting no further than `stop_after`.
+
+    Every field walked on the way counts against a budget of 8 per record allowed, so a request
+    padded with other fields cannot make the walk long; past it, PayloadTooLarge. Raises
+    InvalidInput when the wire format is broken (`what` names the message)."""
+    budget = _Budget(stop_after=stop_after, max_fields=8 * stop_after + 64, invalid=what)
+    with contextlib.suppress(_Enough):
+        _walk(data, 0, len(data), path, budget)
+    return budget.records
+
+
+def _invalid(budget: _Budget) -> InvalidInput:
+    return InvalidInput(f"the body is not a valid {budget.invalid}", code="invalid_protobuf")
+
+
+def _varint(data: bytes, pos: int, end: int, budget: _Budget) -> tuple[int, int]:
+    result = shift = 0
+    while pos < end and shift < 64:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+    raise _invalid(budget)
+
+
+def _walk(data: bytes, pos: int, end: int, path: tuple[int, ...], budget: _Budget) -> None:
+    while pos < end:
+        key, pos = _varint(data, pos, end, budget)
+        number, wire = key >> 3, key & 7
+        budget.fields += 1
+        if budget.fields > budget.max_fields:
+            raise PayloadTooLarge(
+                f"the {budget.invalid} holds too many fields for {budget.stop_after - 1} records",
+                code="too_many_fields",
+                details={"max_fields": budget.max_fields},
+            )
+        if wire == _VARINT:
+            _, pos = _varint(data, pos, end, budget)
+        elif wire == _FIXED64:
+            pos += 8
+        elif wire == _FIXED32:
+            pos += 4
+        elif wire == _LENGTH:
+            length, pos = _varint(data, pos, end, budget)
+            stop = pos + length
+            if stop > end:
+                raise _invalid(budget)
+            if number == path[0]:
+                if len(path) == 1:
+                    budget.records += 1
+                    if budget.records >= budget.stop_after:
+                        raise _Enough
+                else:
+                    _walk(data, pos, stop, path[1:], budget)
+            pos = stop
+        else:  # groups (deprecated) and reserved wire types: never sent by a log shipper
+            raise _invalid(budget)
+    if pos > end:
+        raise _invalid(budget)
