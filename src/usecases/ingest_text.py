@@ -11,7 +11,7 @@ from src.domain.errors import DomainError, InvalidInput, PayloadTooLarge
 from src.domain.logs import LogDraft, StoredRef
 from src.domain.parsing.multiline import join_multiline
 from src.domain.parsing.registry import ParserRegistry
-from src.usecases.cooperative import take_at_most
+from src.usecases.cooperative import cooperative, take_at_most
 from src.usecases.ingest_logs import IngestLogs, IngestRequest
 from src.usecases.tenant_parsers import TenantParsers
 
@@ -68,17 +68,35 @@ def iter_parsed(
     first_line: int = 1,
 ) -> Iterator[ParsedLine]:
     """`parse_lines`, lazily: lines are read only as far as events are taken."""
+    for number, event in iter_events(lines, first_line=first_line):
+        yield parse_event(registry, number, event, parser=parser, service=service, extra=extra)
+
+
+def iter_events(lines: Iterable[str], *, first_line: int = 1) -> Iterator[tuple[int, str]]:
+    """(number of its first line, text) of each non-blank event, stack traces joined; lazily."""
     number = first_line
     for event in join_multiline(lines):
-        consumed = event.count("\n") + 1
         if event.strip():
-            draft = registry.parse_with(parser, event) if parser else registry.detect(event)
-            if service and not draft.service:
-                draft = replace(draft, service=service)
-            if extra:
-                draft = replace(draft, attributes={**extra, **draft.attributes})
-            yield ParsedLine(line=number, draft=draft)
-        number += consumed
+            yield number, event
+        number += event.count("\n") + 1
+
+
+def parse_event(
+    registry: ParserRegistry,
+    number: int,
+    event: str,
+    *,
+    parser: str | None,
+    service: str | None,
+    extra: dict[str, str] | None,
+) -> ParsedLine:
+    """One event parsed; nothing is dropped (raw fallback)."""
+    draft = registry.parse_with(parser, event) if parser else registry.detect(event)
+    if service and not draft.service:
+        draft = replace(draft, service=service)
+    if extra:
+        draft = replace(draft, attributes={**extra, **draft.attributes})
+    return ParsedLine(line=number, draft=draft)
 
 
 class ParseText:
@@ -111,19 +129,24 @@ class IngestText:
     async def execute(self, request: TextRequest) -> TextIngestResult:
         request.principal.require(Scope.INGEST)
         registry = await self._parsers.registry(request.principal.tenant_id)
-        # Lazily, and no further than one event past the limit: a small compressed body of a
-        # million lines costs the limit's worth of work, not a million lines' (nor their memory).
-        events = iter_parsed(
-            registry, request.lines, parser=request.parser, service=request.service, extra=request.extra_attributes
-        )
-        parsed = await take_at_most(events, self._max_events)
-        if parsed is None:
+        # Counted before anything is parsed, lazily, and no further than one event past the
+        # limit: a small compressed body of a million lines costs the limit's worth of splitting,
+        # not a million lines' (nor their memory), and no parsing at all.
+        events = await take_at_most(iter_events(request.lines), self._max_events)
+        if events is None:
             raise PayloadTooLarge(
                 f"at most {self._max_events} events a request",
                 code="batch_too_large",
                 details={"max_events": self._max_events, "events": self._max_events + 1},
             )
-        if not parsed:
+        if not events:
             raise InvalidInput("the body holds no lines", code="empty_batch")
+        parsing = (
+            parse_event(
+                registry, number, event, parser=request.parser, service=request.service, extra=request.extra_attributes
+            )
+            for number, event in events
+        )
+        parsed = [p async for p in cooperative(parsing)]
         result = await self._ingest.execute(IngestRequest(principal=request.principal, items=[p.draft for p in parsed]))
         return TextIngestResult(parsed=parsed, outcomes=result.outcomes)
