@@ -9,6 +9,8 @@ steps, whether the request is within the event limit before anything is built.
 from __future__ import annotations
 
 import contextlib
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from src.domain.errors import InvalidInput, PayloadTooLarge
@@ -29,17 +31,23 @@ class _Budget:
     fields: int = 0
 
 
-def count_records(data: bytes, path: tuple[int, ...], *, stop_after: int, what: str) -> int:
-    """How many `path[-1]` fields sit under `path[:-1]` (nested length-delimited fields by number),
-    counting no further than `stop_after`.
+def walk_records(data: bytes, path: tuple[int, ...], *, stop_after: int, what: str) -> Iterator[int]:
+    """The number of `path[-1]` fields seen under `path[:-1]` (nested length-delimited fields by
+    number), yielded after each field walked, so a caller may pause the walk; it ends at
+    `stop_after` records.
 
     Every field walked on the way counts against a budget of 8 per record allowed, so a request
     padded with other fields cannot make the walk long; past it, PayloadTooLarge. Raises
     InvalidInput when the wire format is broken (`what` names the message)."""
     budget = _Budget(stop_after=stop_after, max_fields=8 * stop_after + 64, invalid=what)
     with contextlib.suppress(_Enough):
-        _walk(data, 0, len(data), path, budget)
-    return budget.records
+        yield from _walk(data, 0, len(data), path, budget)
+    yield budget.records
+
+
+def count_records(data: bytes, path: tuple[int, ...], *, stop_after: int, what: str) -> int:
+    """`walk_records` in one go: the records counted."""
+    return deque(walk_records(data, path, stop_after=stop_after, what=what), maxlen=1)[0]
 
 
 def _invalid(budget: _Budget) -> InvalidInput:
@@ -58,8 +66,9 @@ def _varint(data: bytes, pos: int, end: int, budget: _Budget) -> tuple[int, int]
     raise _invalid(budget)
 
 
-def _walk(data: bytes, pos: int, end: int, path: tuple[int, ...], budget: _Budget) -> None:
+def _walk(data: bytes, pos: int, end: int, path: tuple[int, ...], budget: _Budget) -> Iterator[int]:
     while pos < end:
+        yield budget.records
         key, pos = _varint(data, pos, end, budget)
         number, wire = key >> 3, key & 7
         budget.fields += 1
@@ -86,7 +95,7 @@ def _walk(data: bytes, pos: int, end: int, path: tuple[int, ...], budget: _Budge
                     if budget.records >= budget.stop_after:
                         raise _Enough
                 else:
-                    _walk(data, pos, stop, path[1:], budget)
+                    yield from _walk(data, pos, stop, path[1:], budget)
             pos = stop
         else:  # groups (deprecated) and reserved wire types: never sent by a log shipper
             raise _invalid(budget)

@@ -71,26 +71,24 @@ def parse_json_object(body: bytes) -> Any:
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/json-lines")
 
 
-def _ndjson_items(lines: Iterator[bytes]) -> Iterator[Any]:
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            yield orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            yield InvalidInput(f"line is not valid JSON: {e}", code="invalid_json")
+def _ndjson_item(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        return InvalidInput(f"line is not valid JSON: {e}", code="invalid_json")
 
 
 async def read_batch(request: Request, *, max_bytes: int, max_decompressed: int, max_events: int) -> list[Any]:
     """A JSON array, or NDJSON (one JSON value a line); a line that is not JSON stays an error item.
-    NDJSON is inflated, split and parsed lazily and refused at the `max_events + 1`st item."""
+    NDJSON is inflated and split lazily and refused at the `max_events + 1`st line."""
     media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media in NDJSON_TYPES:
         pieces = await read_pieces(request, max_bytes=max_bytes, max_decompressed=max_decompressed)
-        items = await take_at_most(_ndjson_items(byte_lines(pieces)), max_events)
-        if items is None:
+        # Counted as plain lines first (no JSON objects built for a batch about to be refused).
+        lines = await take_at_most((line for line in byte_lines(pieces) if line.strip()), max_events)
+        if lines is None:
             raise too_many_events(max_events, max_events + 1)
-        return items
+        return [item async for item in cooperative(_ndjson_item(line) for line in lines)]
     if media in ("application/json", ""):
         parsed = parse_json_object(await read_body(request, max_bytes=max_bytes, max_decompressed=max_decompressed))
         if not isinstance(parsed, list):
