@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from src.domain.errors import PayloadTooLarge
 from src.usecases.bounded_input import GzipInflater, LineSplitter, is_gzip
@@ -23,7 +23,11 @@ class FileLines:
     def truncated(self) -> int:
         return self._splitter.truncated
 
-    async def read(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    async def read(
+        self, chunks: AsyncIterator[bytes], *, heartbeat: Callable[[], Awaitable[None]] | None = None
+    ) -> AsyncIterator[str]:
+        """The lines; `heartbeat` is awaited between pieces, so a long stretch without a line (a
+        huge line being skipped) still lets the caller show it is alive."""
         inflater: GzipInflater | None = None
         first = True
         async for chunk in chunks:
@@ -35,6 +39,8 @@ class FileLines:
             # for the worker's other duties (visibility extension, stop) between pieces.
             pieces = inflater.feed(chunk) if inflater else self._plain(chunk)
             async for piece in cooperative(pieces):
+                if heartbeat is not None:
+                    await heartbeat()
                 for line in self._splitter.feed(piece):
                     yield _decode(line)
         for line in self._splitter.close():

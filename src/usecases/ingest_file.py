@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -140,8 +141,18 @@ class IngestFile:
                 await self._ingest_batch(task, principal, registry, batch, counts, payload, extra, message)
 
             pending_bytes = 0
+            extended = time.monotonic()
+
+            async def heartbeat() -> None:
+                # Reading may go on long between batches (a huge line is skipped without one):
+                # keep the message invisible meanwhile, or it would be delivered a second time.
+                nonlocal extended
+                if time.monotonic() - extended > self._visibility / 3:
+                    extended = time.monotonic()
+                    await self._queue.extend(queue=QUEUE, receipt=message.receipt, seconds=self._visibility)
+
             try:
-                async for line in lines.read(self._store.read_chunks(key=payload["key"])):
+                async for line in lines.read(self._store.read_chunks(key=payload["key"]), heartbeat=heartbeat):
                     pending.append(line)
                     pending_bytes += len(line)
                     full = len(pending) >= self._batch_lines or pending_bytes >= self._batch_bytes
