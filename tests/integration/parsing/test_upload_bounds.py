@@ -18,6 +18,8 @@ from typing import Any
 
 import asyncpg
 
+from src.domain.ids import new_id
+from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.entrypoints.settings import Settings
 from tests.conftest import TenantHandle, create_tenant
 from tests.integration.archive.helpers import dsn, wait_task
@@ -114,3 +116,23 @@ async def test_a_500_mb_line_is_truncated_and_counted_in_bounded_memory(stack: S
     line_cap = stack.settings.ingest.max_upload_line_bytes
     assert await _messages(postgres_url, tenant.id) == ["0" * line_cap, "after", "before"]
     assert peak < MAX_PEAK, f"{peak / MiB:.0f} MiB at peak"
+
+
+async def test_a_task_failed_for_good_is_not_started_again_by_a_stray_message(stack: Stack) -> None:
+    tenant = await create_tenant(stack.client)
+    tenant_id = uuid.UUID(tenant.id)
+    task = AsyncTask(task_id=new_id(), tenant_id=tenant_id, task_type=TaskType.INGEST_FILE, payload={})
+    uow_factory = stack.app.state.container.uow
+    async with uow_factory() as uow:
+        await uow.act_as_tenant(tenant_id)
+        await uow.tasks.add_many(tasks=[task])
+        await uow.commit()
+    for status, startable in ((TaskStatus.PENDING, True), (TaskStatus.FAILED, False), (TaskStatus.SUCCEEDED, False)):
+        async with uow_factory() as uow:
+            await uow.act_as_tenant(tenant_id)
+            await uow.tasks.finish(
+                tenant_id=tenant_id, task_id=task.task_id, status=status, result=None, error_msg=None
+            )
+            started = await uow.tasks.start(tenant_id=tenant_id, task_id=task.task_id)
+            await uow.commit()
+        assert (started is not None) is startable, status
