@@ -20,9 +20,8 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import DecodeError
 
 from src.adapters.protobuf.descriptors import Field, FieldType, build_messages
-from src.adapters.protobuf.wire import walk_records
+from src.adapters.protobuf.wire import refuse_over
 from src.domain.errors import InvalidInput, PayloadTooLarge
-from src.domain.event_limits import too_many_events
 from src.usecases.cooperative import cooperative
 
 _BYTES = FieldType.TYPE_BYTES
@@ -77,11 +76,7 @@ async def decode_push_request(body: bytes, *, max_decompressed: int, max_entries
     entries is refused (413) before it is parsed, having counted one past the limit. The walk
     and the conversion give other requests a turn every slice (see `cooperative`)."""
     raw = snappy_decompress(body, max_bytes=max_decompressed)
-    entries = 0
-    async for counted in cooperative(walk_records(raw, (1, 2), stop_after=max_entries + 1, what="Loki PushRequest")):
-        entries = counted
-    if entries > max_entries:
-        raise too_many_events(max_entries, entries)
+    await refuse_over(raw, (1, 2), max_records=max_entries, what="Loki PushRequest")
     message = PushRequest()
     try:
         message.ParseFromString(raw)

@@ -49,6 +49,13 @@ def _loki_push(entries: int) -> bytes:
     return bytes(cramjam.snappy.compress_raw(b"\x0a" + _varint(len(stream)) + stream))
 
 
+def _otlp_export(records: int) -> bytes:
+    """ExportLogsServiceRequest{resource_logs: [{scope_logs: [{log_records: [LogRecord{}] * n}]}]}."""
+    scope = b"\x12\x00" * records
+    resource = b"\x12" + _varint(len(scope)) + scope
+    return b"\x0a" + _varint(len(resource)) + resource
+
+
 @dataclass(frozen=True)
 class Route:
     name: str
@@ -72,6 +79,7 @@ ROUTES = [
         gzip.compress(b'{"index":{}}\n{"message":"x"}\n' * LINES, 9),
     ),
     Route("loki", "/api/v1/compat/loki/api/v1/push", "application/x-protobuf", _loki_push(LINES), gzip=False),
+    Route("otlp", "/api/v1/compat/otlp/v1/logs", "application/x-protobuf", gzip.compress(_otlp_export(LINES), 9)),
 ]
 
 
@@ -79,6 +87,8 @@ def _assert_refused(route: Route, response: httpx.Response) -> None:
     assert response.status_code == 413, response.text[:500]
     if route.name == "loki":  # Loki answers errors as text, as Loki does
         assert "at most 10000 events" in response.text
+    elif route.name == "otlp":  # a google.rpc.Status, in the request's encoding
+        assert b"at most 10000 events" in response.content
     elif route.name == "es_bulk":
         assert response.json()["error"]["caused_by"]["type"] == "batch_too_large"
     else:
