@@ -18,12 +18,14 @@ import tracemalloc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import asyncpg
 import cramjam
 import httpx
 import psutil
 import pytest
 
 from tests.conftest import TenantHandle, create_tenant
+from tests.integration.api.conftest import plain_url
 from tests.integration.conftest import ApiProcess, _start
 
 LINES = 1_000_000
@@ -111,6 +113,21 @@ async def test_a_compressed_million_events_is_refused_in_bounded_memory(
         tracemalloc.stop()
     _assert_refused(route, response)
     assert peak < MAX_GROWTH, f"{route.name}: {peak / 2**20:.1f} MiB at peak"
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def _no_index_backlog(postgres_url: str) -> AsyncIterator[None]:
+    """These tests store a thousand single events, each announcing an index task that no worker
+    here takes: drop those tasks afterwards, or the next test's index worker inherits the backlog."""
+    conn = await asyncpg.connect(plain_url(postgres_url))
+    try:
+        started = await conn.fetchval("SELECT now()")
+        yield
+        await conn.execute(
+            "DELETE FROM async_task WHERE task_type = 'reindex' AND status = 'pending' AND created_at >= $1", started
+        )
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(scope="module")
