@@ -55,10 +55,15 @@ class GzipInflater:
             raise InvalidInput("the gzip body is truncated", code="invalid_gzip")
 
 
+class CutLine(bytes):
+    """The head of a line that was longer than the cap (the rest was never held)."""
+
+
 class LineSplitter:
     """Lines split at `\\n` (the `\\n` dropped) from pieces fed in order. A line longer than
     `max_line_bytes` is truncated at a UTF-8 character boundary and its rest skipped up to the
-    next `\\n`; `truncated` counts such lines. Without a cap a line is held whole."""
+    next `\\n`; such a line comes as a `CutLine`, and `truncated` counts them. Without a cap a
+    line is held whole."""
 
     def __init__(self, *, max_line_bytes: int | None = None) -> None:
         self._max = max_line_bytes
@@ -84,7 +89,7 @@ class LineSplitter:
                 del self._partial[_boundary(self._partial, self._max) :]
                 self._skipping = True
                 self.truncated += 1
-                yield self._take()
+                yield CutLine(self._take())
 
     def close(self) -> Iterator[bytes]:
         if self._partial:
@@ -98,7 +103,7 @@ class LineSplitter:
     def _cut(self, line: bytes) -> bytes:
         assert self._max is not None
         self.truncated += 1
-        return line[: _boundary(line, self._max)]
+        return CutLine(line[: _boundary(line, self._max)])
 
 
 def _boundary(data: bytes | bytearray, limit: int) -> int:
@@ -121,20 +126,25 @@ def body_pieces(body: bytes, *, gzip: bool, max_decompressed: int) -> Iterator[b
     inflater.finish()
 
 
-def _lines(pieces: Iterable[bytes]) -> Iterator[bytes]:
-    splitter = LineSplitter()
+def _lines(pieces: Iterable[bytes], max_line_bytes: int | None) -> Iterator[bytes]:
+    splitter = LineSplitter(max_line_bytes=max_line_bytes)
     for piece in pieces:
         yield from splitter.feed(piece)
     yield from splitter.close()
 
 
-def byte_lines(pieces: Iterable[bytes]) -> Iterator[bytes]:
-    """Lines of the pieces, lazily, split as `bytes.splitlines` splits (`\\r\\n` and a lone `\\r` too)."""
-    for line in _lines(pieces):
-        yield from line.splitlines() or (b"",)
+def byte_lines(pieces: Iterable[bytes], *, max_line_bytes: int | None = None) -> Iterator[bytes]:
+    """Lines of the pieces, lazily, split as `bytes.splitlines` splits (`\\r\\n` and a lone `\\r`
+    too); a line past `max_line_bytes` comes cut, as a `CutLine`."""
+    for line in _lines(pieces, max_line_bytes):
+        if isinstance(line, CutLine):
+            yield line
+        else:
+            yield from line.splitlines() or (b"",)
 
 
-def text_lines(pieces: Iterable[bytes]) -> Iterator[str]:
-    """Decoded lines, lazily, split as `str.splitlines` splits; undecodable bytes become U+FFFD."""
-    for line in _lines(pieces):
+def text_lines(pieces: Iterable[bytes], *, max_line_bytes: int | None = None) -> Iterator[str]:
+    """Decoded lines, lazily, split as `str.splitlines` splits; undecodable bytes become U+FFFD;
+    a line past `max_line_bytes` is cut there."""
+    for line in _lines(pieces, max_line_bytes):
         yield from line.decode("utf-8", errors="replace").splitlines() or ("",)

@@ -10,7 +10,8 @@ from fastapi import Request
 
 from src.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from src.domain.event_limits import too_many_events
-from src.usecases.bounded_input import body_pieces, byte_lines
+from src.entrypoints.settings import IngestSettings
+from src.usecases.bounded_input import CutLine, body_pieces, byte_lines
 from src.usecases.cooperative import cooperative, take_at_most
 
 
@@ -71,21 +72,39 @@ def parse_json_object(body: bytes) -> Any:
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/json-lines")
 
 
+def max_line_bytes(cfg: IngestSettings) -> int:
+    """The longest line a line-based body may hold: far past anything storable (an event's message
+    and attributes, JSON-escaped), so a longer line is refused whatever it holds, without being
+    held whole (it comes cut, see `CutLine`)."""
+    return 8 * (cfg.max_message_bytes + cfg.max_attributes_bytes)
+
+
+def line_too_long(line: CutLine) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the line is longer than {len(line)} bytes", code="event_too_large", details={"max_bytes": len(line)}
+    )
+
+
 def _ndjson_item(line: bytes) -> Any:
+    if isinstance(line, CutLine):
+        return line_too_long(line)
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError as e:
         return InvalidInput(f"line is not valid JSON: {e}", code="invalid_json")
 
 
-async def read_batch(request: Request, *, max_bytes: int, max_decompressed: int, max_events: int) -> list[Any]:
+async def read_batch(
+    request: Request, *, max_bytes: int, max_decompressed: int, max_events: int, max_line_bytes: int
+) -> list[Any]:
     """A JSON array, or NDJSON (one JSON value a line); a line that is not JSON stays an error item.
     NDJSON is inflated and split lazily and refused at the `max_events + 1`st line."""
     media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media in NDJSON_TYPES:
         pieces = await read_pieces(request, max_bytes=max_bytes, max_decompressed=max_decompressed)
         # Counted as plain lines first (no JSON objects built for a batch about to be refused).
-        lines = await take_at_most((line for line in byte_lines(pieces) if line.strip()), max_events)
+        split = byte_lines(pieces, max_line_bytes=max_line_bytes)
+        lines = await take_at_most((line for line in split if line.strip()), max_events)
         if lines is None:
             raise too_many_events(max_events, max_events + 1)
         return [item async for item in cooperative(_ndjson_item(line) for line in lines)]

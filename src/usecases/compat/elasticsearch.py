@@ -14,9 +14,10 @@ from typing import Any
 
 import orjson
 
-from src.domain.errors import DomainError, InvalidEvent, InvalidInput
+from src.domain.errors import DomainError, InvalidEvent, InvalidInput, PayloadTooLarge
 from src.domain.logs import LogDraft
 from src.domain.severity import Severity
+from src.usecases.bounded_input import CutLine
 from src.usecases.compat.common import as_text, check_moment, lenient_severity, storable
 
 WRITE_ACTIONS = frozenset({"index", "create"})
@@ -73,6 +74,10 @@ def _action_line(line: bytes, number: int) -> tuple[str, dict[str, Any]]:
 
 
 def _source(line: bytes) -> dict[str, Any] | DomainError:
+    if isinstance(line, CutLine):
+        return PayloadTooLarge(
+            f"the document is longer than {len(line)} bytes", code="event_too_large", details={"max_bytes": len(line)}
+        )
     try:
         parsed = orjson.loads(line)
     except orjson.JSONDecodeError as e:

@@ -230,3 +230,43 @@ async def test_a_compressed_million_events_is_refused_fast_without_stalling_anot
     assert p99 < MAX_P99 + 4 * baseline, (
         f"{route.name}: other tenant's p99 {p99 * 1000:.0f} ms under bombs, {baseline * 1000:.0f} ms alone"
     )
+
+
+HUGE = 40 * 1024 * 1024  # one line, within the decompressed cap
+LONG_LINES = [
+    Route("raw", "/api/v1/logs/raw", "text/plain", gzip.compress(b"ok\n" + b"a" * HUGE, 9)),
+    Route(
+        "ndjson",
+        "/api/v1/logs/bulk",
+        "application/x-ndjson",
+        gzip.compress(b'{"message":"ok"}\n{"message":"' + b"a" * HUGE + b'"}\n', 9),
+    ),
+    Route(
+        "es_bulk",
+        "/api/v1/compat/elasticsearch/logs/_bulk",
+        "application/x-ndjson",
+        gzip.compress(b'{"index":{}}\n{"message":"ok"}\n{"index":{}}\n{"message":"' + b"a" * HUGE + b'"}\n', 9),
+    ),
+]
+
+
+@pytest.mark.parametrize("route", LONG_LINES, ids=[r.name for r in LONG_LINES])
+async def test_a_single_huge_line_is_refused_on_its_own_in_bounded_memory(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, route: Route
+) -> None:
+    tracemalloc.start()
+    try:
+        response = await app_client.post(route.path, content=route.body, headers=route.headers(tenant))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    if route.name == "es_bulk":
+        assert response.status_code == 200, response.text
+        stored, refused = (item["index"] for item in response.json()["items"])
+        assert stored["status"] == 201 and refused["status"] == 400, response.text
+        assert refused["error"]["caused_by"]["type"] == "event_too_large"
+    else:
+        assert response.status_code == 207, response.text
+        body = response.json()
+        assert body["accepted"] == 1 and [e["code"] for e in body["errors"]] == ["event_too_large"], body
+    assert peak < MAX_GROWTH, f"{route.name}: {peak / 2**20:.1f} MiB at peak"

@@ -22,6 +22,7 @@ from src.domain.errors import Conflict, DomainError, InvalidInput, Unauthenticat
 from src.domain.event_limits import too_many_events
 from src.domain.logs import StoredRef
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.body import max_line_bytes
 from src.entrypoints.http.deps import ContainerDep
 from src.entrypoints.http.rate_limit import TenantRates
 from src.entrypoints.http.responses import JsonResponse
@@ -151,7 +152,11 @@ async def bulk(request: Request, principal: Principal, container: Container) -> 
     pieces, max_events = await read_capped_pieces(request, principal, container)
     # Split and parsed lazily, and refused at the first operation past the limit.
     operations = await take_at_most(
-        iter_bulk(byte_lines(pieces), default_index=request.path_params.get("index")), max_events
+        iter_bulk(
+            byte_lines(pieces, max_line_bytes=max_line_bytes(container.settings.ingest)),
+            default_index=request.path_params.get("index"),
+        ),
+        max_events,
     )
     if operations is None:
         raise too_many_events(max_events, max_events + 1)

@@ -13,7 +13,7 @@ from src.domain.credentials import Principal
 from src.domain.errors import DomainError, InvalidEvent
 from src.domain.logs import StoredRef
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.body import parse_json_object, read_batch, read_body
+from src.entrypoints.http.body import max_line_bytes, parse_json_object, read_batch, read_body
 from src.entrypoints.http.deps import ContainerDep, IngestScope
 from src.entrypoints.http.errors import error_body
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
@@ -77,7 +77,11 @@ def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         cfg = container.settings.ingest
         max_body, max_events = await _tenant_limits(container, principal)
         raw_items = await read_batch(
-            request, max_bytes=max_body, max_decompressed=cfg.max_decompressed_bytes, max_events=max_events
+            request,
+            max_bytes=max_body,
+            max_decompressed=cfg.max_decompressed_bytes,
+            max_events=max_events,
+            max_line_bytes=max_line_bytes(cfg),
         )
         if not raw_items:
             raise InvalidEvent("the batch is empty", code="empty_batch")

@@ -12,7 +12,7 @@ from slowapi import Limiter
 
 from src.domain.errors import DomainError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from src.domain.logs import LogDraft, StoredRef
-from src.entrypoints.http.body import read_pieces
+from src.entrypoints.http.body import max_line_bytes, read_pieces
 from src.entrypoints.http.deps import ContainerDep, CurrentPrincipal, IngestScope, TenantAdminScope
 from src.entrypoints.http.errors import error_body
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
@@ -76,7 +76,12 @@ def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         _check_text(request.headers.get("content-type", "text/plain"))
         pieces = await read_pieces(request, max_bytes=cfg.max_body_bytes, max_decompressed=cfg.max_decompressed_bytes)
         result = await c.ingest_text.execute(
-            TextRequest(principal=principal, lines=text_lines(pieces), parser=parser, service=service)
+            TextRequest(
+                principal=principal,
+                lines=text_lines(pieces, max_line_bytes=max_line_bytes(cfg)),
+                parser=parser,
+                service=service,
+            )
         )
         items: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
