@@ -170,7 +170,7 @@ class IngestFile:
                 # fell in is not); a retry would only inflate the same bytes again, so none is made.
                 if pending:
                     await flush(pending)
-                error = f"{e.code}: {e.message}; lines 1-{counts['lines']} were ingested"
+                error = f"{e.code}: {e.message}; the {counts['lines']} lines before it were ingested"
                 await self._life.finish(task, TaskStatus.FAILED, result=counts, error=error)
                 return True
             if pending:
