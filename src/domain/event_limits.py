@@ -23,6 +23,16 @@ class EventLimits:
     max_future_skew: timedelta = timedelta(minutes=10)
 
 
+def too_many_events(max_events: int, seen: int) -> PayloadTooLarge:
+    """The refusal of a batch past `max_events`; `seen` is what was counted before refusing
+    (`max_events + 1` where counting stops at the first event past the limit)."""
+    return PayloadTooLarge(
+        f"a batch holds at most {max_events} events",
+        code="batch_too_large",
+        details={"max_events": max_events, "events": seen},
+    )
+
+
 _SHORT_FIELDS = ("service", "host", "user_id", "action", "trace_id", "span_id", "client_id")
 
 

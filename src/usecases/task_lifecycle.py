@@ -4,8 +4,9 @@
                           │
                           └──fail──▶ pending (SQS redelivers) … failed on the last delivery (→ DLQ)
 
-A message for a task that already succeeded is acknowledged and skipped, which makes SQS's
-at-least-once delivery effectively-once.
+A message for a task that already finished (succeeded, or failed for good) is acknowledged and
+skipped, which makes SQS's at-least-once delivery effectively-once; a stray copy of the message
+(the relay re-sending a task a worker was about to take) cannot run a failed task again.
 """
 
 from __future__ import annotations
