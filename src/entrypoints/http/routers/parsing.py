@@ -17,13 +17,14 @@ from src.entrypoints.http.deps import ContainerDep, CurrentPrincipal, IngestScop
 from src.entrypoints.http.errors import error_body
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.responses import JsonResponse
+from src.entrypoints.http.schemas import StorableText
 from src.usecases.ingest_text import ParsedLine, TextRequest
 
 
 class ParserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
-    pattern: str = Field(max_length=2000)
+    name: StorableText
+    pattern: StorableText = Field(max_length=2000)
 
 
 class ParseIn(BaseModel):
