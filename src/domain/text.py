@@ -94,3 +94,14 @@ def sanitised(text: str) -> str:
             data = text.encode("utf-8", "surrogatepass")
         return data.decode("utf-8", "replace")
     return text
+
+
+def sanitised_value(value: Any) -> Any:
+    """A parsed JSON value with every string and key `sanitised` (a copy; nesting is JSON's, bounded)."""
+    if isinstance(value, str):
+        return sanitised(value)
+    if isinstance(value, dict):
+        return {sanitised(str(k)): sanitised_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [sanitised_value(v) for v in value]
+    return value

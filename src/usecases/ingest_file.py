@@ -17,6 +17,7 @@ from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.text import require_storable
 from src.usecases.ingest_logs import IngestLogs, IngestRequest
 from src.usecases.ingest_text import parse_lines
 from src.usecases.publish_tasks import PublishTasks
@@ -53,6 +54,8 @@ class RequestFileIngest:
         environment: str | None,
     ) -> AsyncTask:
         principal.require(Scope.INGEST)
+        for name, value in (("service", service), ("parser", parser), ("environment", environment)):
+            require_storable(value, field=name)  # stored in the task, and later on every event
         task_id = new_id()
         key = upload_key(principal, task_id, filename)
         size = await self._store.put(key=key, chunks=chunks, content_type="application/octet-stream")
