@@ -21,7 +21,7 @@ from src.domain.text import require_storable
 from src.usecases.ingest_logs import IngestLogs, IngestRequest
 from src.usecases.ingest_text import parse_lines
 from src.usecases.publish_tasks import PublishTasks
-from src.usecases.task_lifecycle import TaskLifecycle
+from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 from src.usecases.tenant_parsers import TenantParsers
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,9 @@ class IngestFile:
             if pending:
                 await self._ingest_batch(task, principal, registry, pending, counts, payload, extra, message)
         except Exception as e:
-            await self._life.fail(task, message, f"file ingest failed after line {counts['lines']}: {e}")
+            await self._life.fail(
+                task, message, failure_text(f"file ingest (after line {counts['lines']})", e), cause=e
+            )
             return False
         await self._life.finish(task, TaskStatus.SUCCEEDED, result=counts)
         return True
