@@ -8,6 +8,7 @@ the one JSON error shape. Runs are deterministic (derandomized) and bounded (few
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ EXCLUDED_PATHS = ["/api/v1/logs/tail"]
 FOREIGN_PREFIXES = ("/api/v1/compat/",)
 PLATFORM_ADMIN_PREFIXES = ("/api/v1/tenants", "/api/v1/admin/")
 MAX_EXAMPLES = int(os.environ.get("LOGPLANE_FUZZ_EXAMPLES", "12"))
+MAX_COVERAGE_CASES = 150
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,19 @@ def test_the_api_answers_generated_requests_without_a_server_error(
         suppress_health_check=list(HealthCheck),
     )
     def run(case: schemathesis.Case) -> None:
+        check(case)
+
+    def check(case: schemathesis.Case) -> None:
         response = case.call(base_url=fuzz_target.api.url, headers=headers, timeout=30)
         assert response.status_code < 500, f"{case.method} {case.formatted_path} {case.query}: {response.text[:500]}"
         error_shape(response, case)
 
+    # The coverage phase first: boundary and wrong-type values, unexpected methods; deterministic.
+    coverage = api_schema.iter_coverage_cases(
+        operation,
+        generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        generation_config=api_schema.config.generation_for(operation=operation),
+    )
+    for case in itertools.islice(coverage, MAX_COVERAGE_CASES):
+        check(case)
     run()
