@@ -8,11 +8,13 @@ are checked, or sanitised, before they reach storage.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from src.domain.errors import InvalidInput
 
 REPLACEMENT = "\ufffd"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def is_storable(text: str) -> bool:
@@ -89,10 +91,9 @@ def sanitised(text: str) -> str:
     except UnicodeEncodeError:
         # Undoing surrogateescape first restores the original bytes, so each bad byte becomes one U+FFFD.
         try:
-            data = text.encode("utf-8", "surrogateescape")
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         except UnicodeEncodeError:
-            data = text.encode("utf-8", "surrogatepass")
-        return data.decode("utf-8", "replace")
+            return _SURROGATE.sub(REPLACEMENT, text)
     return text
 
 

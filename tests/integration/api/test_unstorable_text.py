@@ -92,3 +92,16 @@ def _uuid(tenant: TenantHandle):  # type: ignore[no-untyped-def]
     import uuid
 
     return uuid.UUID(tenant.id)
+
+
+async def test_a_dry_run_of_text_with_a_lone_surrogate_is_answered(
+    app_client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # JSON may carry a lone surrogate (\ud800); the multi-line joiner measured it with a strict encode (500).
+    response = await app_client.post(
+        "/api/v1/parse",
+        content='{"text": "bad \\ud800 char\\nnext"}',
+        headers={**tenant.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    assert [e["event"]["message"] for e in response.json()["events"]] == ["bad \ufffd char", "next"]
