@@ -7,6 +7,7 @@ Derandomized and bounded, so CI sees the same examples every run.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import timedelta
 from typing import Any
@@ -153,10 +154,8 @@ Q_TOKEN = FRAGMENT | st.sampled_from(['"', "-", ":", "service:", "severity:", "a
 @given(st.lists(Q_TOKEN, max_size=20).map("".join) | st.text(ANY_CHAR, max_size=1200))
 def test_q_parses_or_is_refused_as_bad_input(q: str) -> None:
     started = time.perf_counter()
-    try:
+    with contextlib.suppress(DomainError):
         parse_text_query(q)
-    except DomainError:
-        pass
     _quick(started)
 
 
@@ -180,10 +179,8 @@ def test_cursors_decode_or_are_refused_as_bad_input(token: str) -> None:
     )
 )
 def test_export_filters_give_a_query_or_a_domain_error(filters: dict[str, Any]) -> None:
-    try:
+    with contextlib.suppress(DomainError):
         query_from_filters(filters)
-    except DomainError:
-        pass
 
 
 def _b64(value: object) -> str:
