@@ -101,10 +101,11 @@ class Cursor:
         invalid = InvalidInput("cursor is not one this API issued", code="invalid_cursor", details={"field": "cursor"})
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            ts, log_id = orjson.loads(raw)
-            # Only what `encode` writes: two strings, an aware time in range and a UUID.
-            if not isinstance(ts, str) or not isinstance(log_id, str):
+            parsed = orjson.loads(raw)
+            # Only what `encode` writes: a list of two strings, an aware time in range and a UUID.
+            if not isinstance(parsed, list) or len(parsed) != 2 or not all(isinstance(p, str) for p in parsed):
                 raise invalid
+            ts, log_id = parsed
             moment = datetime.fromisoformat(ts)
             cursor = cls(moment, UUID(log_id))
         except (ValueError, TypeError) as e:
