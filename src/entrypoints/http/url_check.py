@@ -31,12 +31,9 @@ class UrlCheckMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not _holds_nul(scope):
+        # HTTP only: the WebSocket stream matches its filters in memory and refuses bad ones itself.
+        if scope["type"] != "http" or not _holds_nul(scope):
             await self.app(scope, receive, send)
-            return
-        if scope["type"] == "websocket":
-            # Policy violation, before accepting: the client sees a refused handshake.
-            await send({"type": "websocket.close", "code": 1008})
             return
         await send(
             {
