@@ -1,6 +1,7 @@
 """Property-based fuzzing of the whole HTTP API from its OpenAPI document (schemathesis).
 
-A real API process (uvicorn) over the integration stack — PostgreSQL, Redis, OpenSearch, S3/SQS — is
+A real API process (uvicorn) on the integration services — PostgreSQL, Redis, OpenSearch, S3/SQS, with
+a database, queues and bucket of its own (the fuzzer's tasks must not reach other tests' workers) — is
 driven with valid credentials: a tenant's admin API key, and the platform admin token on the
 platform-admin routes. Every answer must be below 500, and every 4xx of a native route must carry
 the one JSON error shape. Runs are deterministic (derandomized) and bounded (few examples per route).
@@ -8,21 +9,29 @@ the one JSON error shape. Runs are deterministic (derandomized) and bounded (few
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import aioboto3
+import asyncpg
 import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
+from sqlalchemy.engine import make_url
 
+from src.adapters.opensearch.provision import ensure_index_template
+from src.adapters.postgres.migrate import upgrade
+from src.adapters.s3.provision import ensure_bucket
+from src.adapters.sqs.provision import ensure_queues
 from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.integration.conftest import ApiProcess, Stack, _start
+from tests.integration.conftest import ApiProcess, Osmem, _start
 
 # Streams never end on their own; the WebSocket is not in the OpenAPI document at all.
 EXCLUDED_PATHS = ["/api/v1/logs/tail"]
@@ -39,30 +48,51 @@ class FuzzTarget:
     tenant_key: str
 
 
+async def _isolated_database(postgres_url: str) -> str:
+    """A fresh, migrated database on the same server: what the fuzzer creates (tasks in the outbox,
+    tenants, keys) must never reach the other tests' workers through the shared outbox relay."""
+    name = f"fuzz_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    await asyncio.to_thread(upgrade, url, timescaledb="auto")
+    return url
+
+
 @pytest.fixture(scope="session")
-def fuzz_target(stack: Stack, postgres_url: str, redis_url: str) -> Iterator[FuzzTarget]:
-    aws = stack.settings.aws
-    api = _start(
-        postgres_url,
+async def fuzz_target(postgres_url: str, redis_url: str, aws_url: str, osmem: Osmem) -> AsyncIterator[FuzzTarget]:
+    # Own database, queues and bucket; the search index is shared but only this tenant's is queried.
+    prefix = f"fz{uuid.uuid4().hex[:6]}-"
+    session = aioboto3.Session()
+    await ensure_index_template(osmem.url)
+    await ensure_queues(session, endpoint_url=aws_url, prefix=prefix, visibility_timeout=2, max_receive_count=3)
+    await ensure_bucket(session, endpoint_url=aws_url, bucket=f"{prefix}archive", region="us-east-1")
+    database_url = await _isolated_database(postgres_url)
+    api = await asyncio.to_thread(
+        _start,
+        database_url,
         redis_url,
-        LOGPLANE_OPENSEARCH_URL=stack.settings.opensearch.url,
-        LOGPLANE_AWS_ENDPOINT_URL=aws.endpoint_url,
-        LOGPLANE_SQS_QUEUE_PREFIX=aws.queue_prefix,
-        LOGPLANE_S3_BUCKET=aws.bucket,
+        LOGPLANE_OPENSEARCH_URL=osmem.url,
+        LOGPLANE_AWS_ENDPOINT_URL=aws_url,
+        LOGPLANE_SQS_QUEUE_PREFIX=prefix,
+        LOGPLANE_S3_BUCKET=f"{prefix}archive",
         LOGPLANE_RATE_LIMIT_ADMIN_PER_MINUTE="100000",
     )
     try:
-        created = httpx.post(
-            f"{api.url}/api/v1/tenants",
-            json={"name": f"fuzz-{uuid.uuid4().hex[:10]}"},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            timeout=10,
-        )
+        async with httpx.AsyncClient(base_url=api.url, timeout=10) as client:
+            created = await client.post(
+                "/api/v1/tenants",
+                json={"name": f"fuzz-{uuid.uuid4().hex[:10]}"},
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
         assert created.status_code == 201, created.text
         yield FuzzTarget(api=api, tenant_key=created.json()["api_key"])
     finally:
         api.process.terminate()
-        api.process.wait(timeout=20)
+        await asyncio.to_thread(api.process.wait, 20)
 
 
 def _operations() -> list[tuple[str, str]]:
