@@ -17,11 +17,12 @@ from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.text import require_storable
 from src.usecases.file_lines import FileLines
 from src.usecases.ingest_logs import IngestLogs, IngestRequest
 from src.usecases.ingest_text import parse_lines
 from src.usecases.publish_tasks import PublishTasks
-from src.usecases.task_lifecycle import TaskLifecycle
+from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 from src.usecases.tenant_parsers import TenantParsers
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class RequestFileIngest:
         environment: str | None,
     ) -> AsyncTask:
         principal.require(Scope.INGEST)
+        for name, value in (("service", service), ("parser", parser), ("environment", environment)):
+            require_storable(value, field=name)  # stored in the task, and later on every event
         task_id = new_id()
         key = upload_key(principal, task_id, filename)
         size = await self._store.put(key=key, chunks=chunks, content_type="application/octet-stream")
@@ -176,7 +179,9 @@ class IngestFile:
             if pending:
                 await flush(pending)
         except Exception as e:
-            await self._life.fail(task, message, f"file ingest failed after line {counts['lines']}: {e}")
+            await self._life.fail(
+                task, message, failure_text(f"file ingest (after line {counts['lines']})", e), cause=e
+            )
             return False
         counts["truncated_lines"] = lines.truncated
         await self._life.finish(task, TaskStatus.SUCCEEDED, result=counts)

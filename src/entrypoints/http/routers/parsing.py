@@ -19,14 +19,15 @@ from src.entrypoints.http.openapi import RAW_TEXT_BODY
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.response_models import BatchOut, ParseOut, ParserListOut, ParserOut, TaskRefOut
 from src.entrypoints.http.responses import JsonResponse
+from src.entrypoints.http.schemas import StorableText
 from src.usecases.bounded_input import text_lines
 from src.usecases.ingest_text import ParsedLine, TextRequest
 
 
 class ParserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
-    pattern: str = Field(max_length=2000)
+    name: StorableText
+    pattern: StorableText = Field(max_length=2000)
 
 
 class ParseIn(BaseModel):
