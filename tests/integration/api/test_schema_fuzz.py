@@ -42,6 +42,28 @@ MAX_EXAMPLES = int(os.environ.get("LOGPLANE_FUZZ_EXAMPLES", "12"))
 MAX_COVERAGE_CASES = 150
 
 
+def _as_bytes(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return json.dumps(value).encode()
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx: schemathesis.SerializationContext, value: object) -> bytes:
+    """NDJSON bodies as the document describes them (a string); a generated list becomes its lines."""
+    if isinstance(value, list):
+        return b"".join(_as_bytes(item) + b"\n" for item in value)
+    return _as_bytes(value)
+
+
+@schemathesis.serializer("application/x-protobuf")
+def _protobuf(ctx: schemathesis.SerializationContext, value: object) -> bytes:
+    """Shipper protobuf bodies: whatever bytes were generated (the routes must refuse garbage with a 4xx)."""
+    return _as_bytes(value)
+
+
 @dataclass(frozen=True)
 class FuzzTarget:
     api: ApiProcess
