@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -21,6 +21,8 @@ class EventLimits:
     max_attributes_bytes: int = 64 * 1024
     max_field_chars: int = 256
     max_future_skew: timedelta = timedelta(minutes=10)
+    # The search index keeps nanoseconds since the epoch (`date_nanos`), which cannot go before it.
+    min_timestamp: datetime = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 _SHORT_FIELDS = ("service", "host", "user_id", "action", "trace_id", "span_id", "client_id")
@@ -82,6 +84,12 @@ def check_event(draft: LogDraft, *, limits: EventLimits, now: datetime) -> LogDr
             "timestamp must carry a UTC offset (RFC 3339)",
             code="invalid_timestamp",
             details={"field": "timestamp"},
+        )
+    if draft.timestamp < limits.min_timestamp:
+        raise InvalidEvent(
+            f"timestamp is before {limits.min_timestamp.isoformat()}",
+            code="timestamp_too_old",
+            details={"field": "timestamp", "min_timestamp": limits.min_timestamp.isoformat()},
         )
     if draft.timestamp - now > limits.max_future_skew:
         raise InvalidEvent(

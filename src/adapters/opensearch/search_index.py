@@ -15,6 +15,7 @@ from opensearchpy.helpers import async_bulk
 from src.adapters.opensearch.documents import (
     ALL_INDICES,
     cursor_after,
+    date_bound,
     filters,
     from_document,
     index_name,
@@ -153,7 +154,7 @@ class OpenSearchIndex(SearchIndex):
                 "bool": {
                     "filter": [
                         {"term": {"tenant_id": str(tenant_id)}},
-                        {"range": {"timestamp": {"lt": before.astimezone(UTC).isoformat()}}},
+                        {"range": {"timestamp": {"lt": date_bound(before)}}},
                         {"range": {"received_at": {"lt": received_before.astimezone(UTC).isoformat()}}},
                     ]
                 }

@@ -20,7 +20,10 @@ def dsn(url: str) -> str:
 
 
 def events_on(days_ago: list[int], per_day: int, tag: str) -> list[dict[str, Any]]:
-    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    # Noon, or earlier today when noon is still ahead: ingest refuses timestamps in the future.
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = max(midnight, min(midnight + timedelta(hours=12), now - timedelta(seconds=per_day + 60)))
     return [
         {
             "message": f"{tag} day-{d} n{i} request served in {i * 7 % 300} ms",
