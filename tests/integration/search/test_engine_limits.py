@@ -43,4 +43,3 @@ async def test_a_time_range_from_before_1970_is_answered_by_the_index(stack: Sta
         "/api/v1/logs/stats", params={"from": "1960-01-01T00:00:00Z", "interval": "30d"}, headers=tenant.headers
     )
     assert stats.status_code == 200 and stats.json()["total"] == 1
-
