@@ -26,6 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8080)
     dev.add_argument("--no-workers", action="store_true", help="start the API only")
+    dev.add_argument(
+        "--search",
+        choices=("osmem", "opensearch"),
+        default=None,
+        help="search engine: osmem-server (default, in memory) or the real OpenSearch (needs Java and Maven);"
+        " also LOGPLANE_DEV_SEARCH; OPENSEARCH_URL wins over both",
+    )
 
     api = sub.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default=None)
@@ -65,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "dev":
         from src.entrypoints.cli.dev import run_dev
 
-        return run_dev(data_dir=args.data_dir, host=args.host, port=args.port, workers=not args.no_workers)
+        return run_dev(
+            data_dir=args.data_dir, host=args.host, port=args.port, workers=not args.no_workers, search=args.search
+        )
     if args.command == "api":
         from src.entrypoints.cli.serve import serve_api
 
