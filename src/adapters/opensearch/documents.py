@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from src.domain.logs import LogEvent
-from src.domain.query import Cursor, LogQuery, TextQuery
+from src.domain.query import Cursor, LogQuery, StatsQuery, TextQuery
 from src.domain.severity import Severity
 
 INDEX_PREFIX = "logplane-logs-"
@@ -161,6 +161,25 @@ def search_body(tenant_id: UUID, query: LogQuery) -> dict[str, Any]:
     else:
         body["from"] = (query.page - 1) * query.page_size
     return body
+
+
+def stats_body(tenant_id: UUID, query: StatsQuery) -> dict[str, Any]:
+    return {
+        "size": 0,
+        "track_total_hits": True,
+        "query": filters(tenant_id, LogQuery(start=query.start, end=query.end)),
+        "aggs": {
+            "by_severity": {"terms": {"field": "severity", "size": 10}},
+            "top_services": {"terms": {"field": "service", "size": 10}},
+            "histogram": {
+                "date_histogram": {
+                    "field": "timestamp",
+                    "fixed_interval": f"{query.interval_seconds}s",
+                    "min_doc_count": 1,
+                }
+            },
+        },
+    }
 
 
 def cursor_after(event: LogEvent) -> Cursor:

@@ -20,6 +20,7 @@ from src.adapters.opensearch.documents import (
     from_document,
     index_name,
     search_body,
+    stats_body,
     to_document,
 )
 from src.domain.errors import DependencyUnavailable
@@ -91,22 +92,7 @@ class OpenSearchIndex(SearchIndex):
         return SearchPage(items=items, total=int(result["hits"]["total"]["value"]), next_cursor=next_cursor)
 
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
-        body = {
-            "size": 0,
-            "track_total_hits": True,
-            "query": filters(tenant_id, LogQuery(start=query.start, end=query.end)),
-            "aggs": {
-                "by_severity": {"terms": {"field": "severity", "size": 10}},
-                "top_services": {"terms": {"field": "service", "size": 10}},
-                "histogram": {
-                    "date_histogram": {
-                        "field": "timestamp",
-                        "fixed_interval": f"{query.interval_seconds}s",
-                        "min_doc_count": 1,
-                    }
-                },
-            },
-        }
+        body = stats_body(tenant_id, query)
         result = await self._search(tenant_id, body)
         aggs = result.get("aggregations") or {}
 
