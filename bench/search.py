@@ -227,7 +227,7 @@ class CpuMeter:
         return self
 
     def describe(self) -> str:
-        order = ("worker", "api", "osmem", "postgres", "moto", "bench", "redis", "other", "idle")
+        order = ("worker", "api", "osmem", "opensearch", "postgres", "moto", "bench", "redis", "other", "idle")
         return ", ".join(f"{k} {self.cores[k]:.2f}" for k in order if self.cores.get(k, 0.0) >= 0.005)
 
 
@@ -1074,7 +1074,7 @@ class SearchLoader:
         finally:
             await conn.close()
         span = self.seconds or 1.0
-        order = ("osmem", "postgres", "bench", "other", "idle")
+        order = ("osmem", "opensearch", "postgres", "bench", "other", "idle")
         cpu = ", ".join(f"{k} {self.cpu_seconds[k] / span:.2f}" for k in order if self.cpu_seconds.get(k, 0) > 0)
         return LoadResult(
             target=self.args.search_events,
@@ -1257,6 +1257,11 @@ def render(
 
     worker_cfg = worker_settings()
     osmem = "osmem-server 0.1.6 (in memory, japanese=False)" if stack.osmem_pid else f"OPENSEARCH_URL {stack.os_url}"
+    if args.engine == "opensearch" and stack.osmem_pid:
+        from src.adapters.embedded.opensearch_dist import choose, find_jdks
+
+        version, jdk = choose(find_jdks())
+        osmem = f"OpenSearch {version} (single node, Java {jdk.feature}, heap {args.heap})"
     sqs = "moto server" if stack.pids.get("moto") else f"AWS_ENDPOINT_URL {stack.aws_url}"
     lines = [
         "## Search benchmark",
@@ -1434,7 +1439,7 @@ def render(
             f" **{load.loaded:,}** in {load.seconds:.0f} s ({load.loaded / load.seconds:,.0f} events/s"
             f"{'; stopped by ' + load.stopped_by if load.stopped_by else ''}),"
             f" CPU: {load.cpu}. PostgreSQL holds {load.pg_rows:,} rows for the tenant (database"
-            f" {load.pg_size_mib:,.0f} MiB). osmem RSS {fmt_mib(load.rss_before)} before, {fmt_mib(load.rss_after)} after.",
+            f" {load.pg_size_mib:,.0f} MiB). Engine RSS {fmt_mib(load.rss_before)} before, {fmt_mib(load.rss_after)} after.",
             "",
             "Queries through `GET /api/v1/logs`, one client, sequential, keep-alive, one untimed warm-up per kind"
             f" ({args.checkpoint_requests} requests per kind at a checkpoint, {args.search_requests} at the final size;"
@@ -1456,7 +1461,7 @@ def render(
                     f"| {ms(pct(q.took, 50)) if q.took else '-'} / {ms(pct(q.took, 95)) if q.took else '-'} "
                     f"| {min(q.totals, default=0):,}-{max(q.totals, default=0):,} |"
                 )
-        if load.rss_after is not None and load.index_total:
+        if load.rss_after is not None and load.index_total and args.engine == "osmem":
             per_doc = (load.rss_after - (rss_marks[0][1] or 0)) * 1024 / load.index_total
             lines += [
                 "",
