@@ -8,44 +8,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
-from src.adapters.postgres.outbox import PostgresOutboxStore
-from src.domain.errors import DependencyUnavailable
+from src.domain.ports.task_queue import QueueMessage
 from src.domain.tasks import TaskType
-from src.entrypoints.bootstrap import build_container
 from src.entrypoints.settings import Settings
 from src.usecases.index_tasks import QUEUE, IndexTasks
-from workers.runner import relay_loop, sleep_or_stop
+from workers.bootstrap import worker_context
+from workers.runner import Loop, run_loops
 
 logger = logging.getLogger(__name__)
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    container = build_container(settings)
-    cfg = settings.worker
-    index_tasks = IndexTasks(
-        container.uow,
-        container.search_index,
-        container.queue,
-        max_receive_count=settings.aws.max_receive_count,
-        range_batch=cfg.reindex_batch,
-        visibility_seconds=settings.aws.visibility_timeout,
-    )
-    relay = relay_loop(
-        PostgresOutboxStore(container.owner_engine), container.publish, frozenset({TaskType.REINDEX}), settings, stop
-    )
+    async with worker_context("index", settings, stop) as ctx:
+        cfg = settings.worker
+        search_index = ctx.search_index()
+        index_tasks = IndexTasks(
+            ctx.uow,
+            search_index,
+            ctx.queue,
+            max_receive_count=settings.aws.max_receive_count,
+            range_batch=cfg.reindex_batch,
+            visibility_seconds=settings.aws.visibility_timeout,
+        )
 
-    async def consume() -> None:
-        # Whole receives at once (not message by message): their tasks share one bulk request.
-        while not stop.is_set():
-            try:
-                messages = await container.queue.receive(queue=QUEUE, wait_seconds=cfg.receive_wait_seconds)
-            except DependencyUnavailable as e:
-                logger.warning("index queue unavailable (%s); retrying in 5 s", e.message)
-                await sleep_or_stop(stop, 5.0)
-                continue
-            if not messages:
-                continue
+        async def handle(messages: Sequence[QueueMessage]) -> list[str]:
+            # Whole receives at once (not message by message): their tasks share one bulk request.
             outcome = await index_tasks.execute(messages)
             logger.info(
                 "indexed %d events: %d tasks succeeded, %d retrying, %d failed",
@@ -54,11 +43,17 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
                 len(outcome.retrying),
                 len(outcome.failed),
             )
+            return []  # IndexTasks acknowledges what it finished itself
 
-    try:
+        gate = ctx.gate(opensearch=search_index.ping)
+        runner = ctx.runner(QUEUE, handle, gate)
+
+        def consumer(name: str) -> Loop:
+            return lambda: runner.run(stop, name)
+
         # Several consumers: while one waits on OpenSearch, another is already receiving, so a
         # burst does not queue behind a single in-flight bulk request (ingest→searchable latency).
-        await asyncio.gather(*(consume() for _ in range(cfg.index_consumers)))
-    finally:
-        await relay
-        await container.close()
+        names = [f"index consumer {i}" for i in range(cfg.index_consumers)]
+        loops: dict[str, Loop] = {name: consumer(name) for name in names}
+        loops.update([ctx.relay(TaskType.REINDEX)])
+        await run_loops(loops, stop=stop, beats=ctx.beats, cap=cfg.max_backoff_seconds)

@@ -1,43 +1,59 @@
-"""Runs worker loops until SIGINT/SIGTERM, then lets the current iteration finish."""
+"""The one mechanism every worker loop runs on.
+
+    supervise ──▶ a loop that dies is logged with its traceback and restarted with backoff
+    TaskRunner: receive ──▶ claim/run/record (the use case, via TaskLifecycle) ──▶ ack
+                   │                 │
+                   │                 └─ DependencyUnavailable ─▶ park the messages (visibility backed off
+                   │                      exponentially), stop receiving, probe the dependency with backoff;
+                   │                      when it answers: unpark, redrive the dead-letter queue, go on
+                   └─ any other error ─▶ log, back off with jitter; the message comes back by itself
+
+A fault rule is changed here, once, for every worker. Stop (SIGINT/SIGTERM) lets the messages in
+hand complete; unacknowledged ones come back when their visibility timeout ends.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import random
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 
 from src.domain.errors import DependencyUnavailable
 from src.domain.ports.outbox import OutboxStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.tasks import TaskType
-from src.entrypoints.settings import Settings
 from src.usecases.publish_tasks import PublishTasks, RelayOutbox
+from src.usecases.redrive_dead_letters import RedriveDeadLetters
+from workers.heartbeat import Heartbeats
 
 logger = logging.getLogger(__name__)
 
 Iteration = Callable[[], Awaitable[object]]
+Loop = Callable[[], Awaitable[None]]
+Probe = Callable[[], Awaitable[None]]
+# Handles one receive; answers the receipts to acknowledge.
+BatchHandler = Callable[[Sequence[QueueMessage]], Awaitable[list[str]]]
+Handler = Callable[[QueueMessage], Awaitable[bool]]
 
 
-async def run_periodic(name: str, iteration: Iteration, *, every: float, stop: asyncio.Event) -> None:
-    """Call `iteration` every `every` seconds; a failure is logged and retried next round."""
-    while not stop.is_set():
-        try:
-            result = await iteration()
-            if result:
-                logger.info("%s: %s", name, result)
-        except Exception:
-            logger.exception("%s failed; retrying in %.0f s", name, every)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+class Backoff:
+    """Exponential with "equal jitter": half the delay fixed, half random, so restarting
+    consumers do not stampede a dependency that has just come back."""
 
+    def __init__(self, *, base: float, cap: float) -> None:
+        self._base, self._cap, self._attempt = base, cap, 0
 
-def install_stop_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    def next(self) -> float:
+        delay = float(min(self._cap, self._base * 2**self._attempt))
+        self._attempt = min(self._attempt + 1, 30)
+        return delay / 2 + random.uniform(0, delay / 2)
+
+    def reset(self) -> None:
+        self._attempt = 0
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -46,33 +62,232 @@ async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-Handler = Callable[[QueueMessage], Awaitable[bool]]
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
 
 
-async def consume(queue: TaskQueue, name: str, handle: Handler, *, wait_seconds: int, stop: asyncio.Event) -> None:
-    """Receive from one queue until stopped; acknowledge what `handle` says is done.
-
-    A message in hand always completes (a stop signal is only looked at between receives); one
-    not acknowledged comes back after its visibility timeout, or goes to the dead-letter queue.
-    """
+async def supervise(name: str, loop: Loop, *, stop: asyncio.Event, beats: Heartbeats, cap: float = 60.0) -> None:
+    """Run `loop` until stopped; one that raises or returns early is restarted, never left dead."""
+    backoff = Backoff(base=1.0, cap=cap)
     while not stop.is_set():
         try:
-            messages = await queue.receive(queue=name, wait_seconds=wait_seconds)
+            await loop()
+            if stop.is_set():
+                return
+            error = "the loop returned while the worker was running"
+            logger.error("%s: %s; restarting", name, error)
+        except Exception as e:
+            error = f"{type(e).__name__}: {e}"
+            logger.exception("%s died; restarting", name)
+        beats.restarted(name, error)
+        await sleep_or_stop(stop, backoff.next())
+
+
+async def run_loops(loops: Mapping[str, Loop], *, stop: asyncio.Event, beats: Heartbeats, cap: float = 60.0) -> None:
+    """All of a worker's loops, each supervised, plus its status file, until stopped."""
+
+    async def publish_status() -> None:
+        while not stop.is_set():
+            beats.write()
+            await sleep_or_stop(stop, 2.0)
+
+    try:
+        await asyncio.gather(
+            publish_status(), *(supervise(name, loop, stop=stop, beats=beats, cap=cap) for name, loop in loops.items())
+        )
+    finally:
+        beats.remove()
+
+
+async def run_periodic(
+    name: str, iteration: Iteration, *, every: float, stop: asyncio.Event, beats: Heartbeats | None = None
+) -> None:
+    """Call `iteration` every `every` seconds; a failure is logged and retried next round."""
+    while not stop.is_set():
+        try:
+            result = await iteration()
+            if beats is not None:
+                beats.beat(name)
+            if result:
+                logger.info("%s: %s", name, result)
         except DependencyUnavailable as e:
-            logger.warning("%s queue unavailable (%s); retrying in 5 s", name, e.message)
-            await sleep_or_stop(stop, 5.0)
-            continue
-        done = [m.receipt for m in messages if await handle(m)]
-        if done:
-            await queue.ack(queue=name, receipts=done)
+            if beats is not None:
+                beats.beat(name, state="waiting for a dependency", error=e.message)
+            logger.warning("%s: %s; retrying in %.0f s", name, e.message, every)
+        except Exception as e:
+            if beats is not None:
+                beats.beat(name, state="failing", error=repr(e))
+            logger.exception("%s failed; retrying in %.0f s", name, every)
+        await sleep_or_stop(stop, every)
+
+
+def _dependency(e: DependencyUnavailable) -> str:
+    if isinstance(e.details, dict):
+        return str(e.details.get("dependency", "unknown"))
+    return "unknown"
+
+
+class DependencyGate:
+    """Shared by a worker's consumers: while a dependency is down none of them receives (so no
+    delivery is spent on an outage) and one of them probes it with backoff."""
+
+    def __init__(self, probes: dict[str, Probe], *, beats: Heartbeats, cap: float) -> None:
+        self._probes = probes
+        self._beats = beats
+        self._cap = cap
+        self._down: dict[str, str] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def down(self) -> bool:
+        return bool(self._down)
+
+    def trip(self, e: DependencyUnavailable) -> None:
+        name = _dependency(e)
+        if name not in self._down:
+            logger.warning("%s is down (%s): pausing tasks until it answers", name, e.message)
+            self._beats.waiting(name, True)
+        self._down[name] = e.message
+
+    async def wait_until_up(self, stop: asyncio.Event, loop: str) -> bool:
+        """Probe until every tripped dependency answers; True when this call saw it come back."""
+        async with self._lock:
+            if not self._down:
+                return False
+            backoff = Backoff(base=0.5, cap=self._cap)
+            while self._down and not stop.is_set():
+                for name in list(self._down):
+                    probes = [self._probes[name]] if name in self._probes else list(self._probes.values())
+                    try:
+                        for probe in probes:
+                            await probe()
+                    except Exception as e:
+                        self._beats.beat(loop, state=f"waiting for {name}", error=str(e)[:200])
+                        continue
+                    logger.info("%s answers again: resuming tasks", name)
+                    self._beats.waiting(name, False)
+                    del self._down[name]
+                if self._down:
+                    await sleep_or_stop(stop, backoff.next())
+            return not self._down
+
+
+class TaskRunner:
+    """receive → (claim → run → record: the use case) → ack, or back off; one per queue."""
+
+    def __init__(
+        self,
+        queue: TaskQueue,
+        name: str,
+        handle: BatchHandler,
+        *,
+        gate: DependencyGate,
+        beats: Heartbeats,
+        redrive: RedriveDeadLetters | None,
+        wait_seconds: int,
+        visibility_seconds: int,
+        max_backoff: float,
+        park_cap_seconds: int = 300,
+    ) -> None:
+        self._queue = queue
+        self._name = name
+        self._handle = handle
+        self._gate = gate
+        self._beats = beats
+        self._redrive = redrive
+        self._wait = wait_seconds
+        self._visibility = visibility_seconds
+        self._max_backoff = max_backoff
+        self._park_cap = park_cap_seconds
+        self._parked: list[str] = []
+
+    async def run(self, stop: asyncio.Event, loop: str) -> None:
+        backoff = Backoff(base=0.5, cap=self._max_backoff)
+        while not stop.is_set():
+            self._beats.beat(loop)
+            if self._gate.down:
+                if await self._gate.wait_until_up(stop, loop):
+                    await self._recovered()
+                continue
+            try:
+                messages = await self._queue.receive(queue=self._name, wait_seconds=self._wait)
+            except DependencyUnavailable as e:
+                self._gate.trip(e)
+                continue
+            if not messages:
+                continue
+            try:
+                done = await self._handle(messages)
+                if done:
+                    await self._queue.ack(queue=self._name, receipts=done)
+                backoff.reset()
+            except DependencyUnavailable as e:
+                self._gate.trip(e)
+                await self._park(messages)
+            except Exception:
+                delay = backoff.next()
+                logger.exception("%s: handling %d messages failed; retrying in %.1f s", loop, len(messages), delay)
+                self._beats.beat(loop, state="backing off")
+                await sleep_or_stop(stop, delay)
+
+    async def _park(self, messages: Sequence[QueueMessage]) -> None:
+        """Keep the messages away for an exponentially growing time (by delivery), remembering them
+        so that they come back at once when the dependency does."""
+        for message in messages:
+            seconds = min(self._park_cap, self._visibility * 2 ** max(0, message.receive_count - 1))
+            try:
+                await self._queue.extend(queue=self._name, receipt=message.receipt, seconds=seconds)
+                self._parked.append(message.receipt)
+            except Exception as e:  # already acknowledged, or the queue is down too: it returns by itself
+                logger.debug("parking a message failed: %s", e)
+
+    async def _recovered(self) -> None:
+        parked, self._parked = self._parked, []
+        for receipt in parked:
+            with contextlib.suppress(Exception):
+                await self._queue.extend(queue=self._name, receipt=receipt, seconds=0)
+        if self._redrive is not None:
+            try:
+                await self._redrive.execute(self._name)
+            except Exception as e:
+                logger.warning("redriving %s-dlq failed: %s", self._name, e)
+
+
+def one_by_one(handle: Handler) -> BatchHandler:
+    """A per-message use case as a batch handler: each message in hand completes before the next."""
+
+    async def batch(messages: Sequence[QueueMessage]) -> list[str]:
+        done: list[str] = []
+        for message in messages:
+            if await handle(message):
+                done.append(message.receipt)
+        return done
+
+    return batch
 
 
 def relay_loop(
-    store: OutboxStore, publish: PublishTasks, types: frozenset[TaskType], settings: Settings, stop: asyncio.Event
-) -> asyncio.Task[None]:
-    """The outbox relay for these task types, as a background loop of the worker."""
-    relay = RelayOutbox(store, publish, types=types, stale_after=timedelta(seconds=settings.worker.relay_stale_seconds))
-    label = "/".join(sorted(t.value for t in types)) + " relay"
-    return asyncio.create_task(
-        run_periodic(label, relay.execute, every=settings.worker.relay_interval_seconds, stop=stop)
+    store: OutboxStore,
+    publish: PublishTasks,
+    types: frozenset[TaskType],
+    *,
+    interval: float,
+    stale_after: float,
+    unpublished_after: float,
+    lost_after: float,
+    stop: asyncio.Event,
+    beats: Heartbeats,
+) -> tuple[str, Loop]:
+    """The outbox relay for these task types, as one of the worker's loops."""
+    relay = RelayOutbox(
+        store,
+        publish,
+        types=types,
+        stale_after=timedelta(seconds=stale_after),
+        unpublished_after=timedelta(seconds=unpublished_after),
+        lost_after=timedelta(seconds=lost_after),
     )
+    label = "/".join(sorted(t.value for t in types)) + " relay"
+    return label, lambda: run_periodic(label, relay.execute, every=interval, stop=stop, beats=beats)

@@ -19,6 +19,7 @@ from src.adapters.auth.jose_token_codec import JoseTokenCodec
 from src.adapters.disabled import UnconfiguredArchiveStore, UnconfiguredSearchIndex, UnconfiguredTaskQueue
 from src.adapters.opensearch.search_index import OpenSearchIndex
 from src.adapters.postgres.engine import make_app_engine, make_owner_engine
+from src.adapters.postgres.outbox import PostgresOutboxStore
 from src.adapters.postgres.partitions import PostgresPartitionMaintainer
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
@@ -197,7 +198,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     ingest_cfg = settings.ingest
     search_index: SearchIndex = overrides.get("search_index") or make_search_index(settings)
     queue: TaskQueue = overrides.get("queue") or make_task_queue(settings)
-    publish = PublishTasks(queue)
+    publish = PublishTasks(queue, PostgresOutboxStore(owner_engine), timeout=settings.worker.publish_timeout_seconds)
     archive_store: ArchiveStore = overrides.get("archive_store") or make_archive_store(settings)
     bus: EventBus = overrides.get("bus") or make_event_bus(settings)
     stream_slots: StreamSlots = overrides.get("stream_slots") or make_stream_slots(settings)

@@ -129,7 +129,21 @@ class WorkerSettings(BaseSettings):
     relay_interval_seconds: float = 5.0
     # Longer than a backlog takes to drain: a task merely waiting in the queue must not be re-sent.
     relay_stale_seconds: float = 300.0
+    # A task never published (its publish failed, or the API died before it) waits only this long.
+    relay_unpublished_seconds: float = 2.0
+    # Longer than the longest retry backoff: a started task untouched this long lost its message.
+    relay_lost_seconds: float = 3600.0
+    # How long a request may wait on the queue before answering "the task waits for the queue".
+    publish_timeout_seconds: float = 1.0
     receive_wait_seconds: int = 5
+    # Each worker process writes its loops' heartbeats here (`logplane worker status` reads them).
+    status_dir: str = ".logplane/workers"
+    # A loop whose last heartbeat is older than this is reported stale.
+    heartbeat_stale_seconds: float = 120.0
+    # Longest pause between retries of a failing loop or of a task whose dependency is down.
+    max_backoff_seconds: float = 60.0
+    # Prometheus metrics of a worker process (heartbeats, task outcomes); off when unset.
+    metrics_port: int | None = None
     index_consumers: int = 3
     reindex_batch: int = 2000
 

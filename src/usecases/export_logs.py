@@ -23,13 +23,13 @@ from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import LogQuery
 from src.domain.relative_time import pinned_bounds
-from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskStatus, TaskType
 from src.usecases.publish_tasks import PublishTasks
 from src.usecases.task_lifecycle import TaskLifecycle
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "export"
+QUEUE = QUEUE_FOR[TaskType.EXPORT]
 
 
 async def _maybe_gzip(chunks: AsyncIterator[bytes], gzip: bool) -> AsyncIterator[bytes]:
@@ -105,10 +105,7 @@ class RequestExport:
             await uow.act_as_tenant(principal.tenant_id)
             await uow.tasks.add_many(tasks=[task])
             await uow.commit()
-        try:
-            await self._publish.execute([task])
-        except Exception:
-            logger.warning("publishing export task %s failed; the relay will", task.task_id, exc_info=True)
+        (task,) = await self._publish.after_commit([task])
         return task
 
 
@@ -222,7 +219,7 @@ class RunExport:
                     content_type="text/csv" if fmt is ExportFormat.CSV else "application/x-ndjson",
                 )
         except Exception as e:
-            await self._life.fail(task, message, f"export failed: {e}")
+            await self._life.fail(task, message, f"export failed: {e}", cause=e)
             return False
         await self._life.finish(task, TaskStatus.SUCCEEDED, result={"rows": rows, "bytes": size, "key": key})
         return True

@@ -71,7 +71,7 @@ class RestoreLogs:
                         indexed += report.indexed
                     await self._life.progress(task, {"restored": restored, "already_present": present})
         except Exception as e:
-            await self._life.fail(task, message, f"restore failed: {e}")
+            await self._life.fail(task, message, f"restore failed: {e}", cause=e)
             return False
         await self._life.finish(
             task, TaskStatus.SUCCEEDED, result={"restored": restored, "already_present": present, "indexed": indexed}

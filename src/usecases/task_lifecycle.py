@@ -2,10 +2,13 @@
 
     message ──start──▶ running ──finish──▶ succeeded
                           │
-                          └──fail──▶ pending (SQS redelivers) … failed on the last delivery (→ DLQ)
+                          ├──fail──▶ pending (SQS redelivers) … failed on the last delivery (→ DLQ)
+                          └──fail, a dependency is down──▶ pending, "waiting for <dependency>",
+                                 never failed for it; DependencyUnavailable goes up to the task runner
 
 A message for a task that already succeeded is acknowledged and skipped, which makes SQS's
-at-least-once delivery effectively-once.
+at-least-once delivery effectively-once. An outage is not the task's fault: the runner
+(`workers/runner.py`) stops receiving, backs the message off and probes the dependency instead.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from src.domain.errors import DependencyUnavailable
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
@@ -72,9 +76,32 @@ class TaskLifecycle:
             await uow.tasks.record_progress(tenant_id=task.tenant_id, task_id=task.task_id, result=result)
             await uow.commit()
 
-    async def fail(self, task: AsyncTask, message: QueueMessage, error: str) -> bool:
-        """Record the failure; True when this was the last delivery (the task is now `failed`)."""
+    async def record_failure(
+        self, task: AsyncTask, message: QueueMessage, error: str, *, cause: BaseException | None = None
+    ) -> bool:
+        """Record the failure; True when this was the last delivery (the task is now `failed`).
+
+        A failure caused by a dependency outage never fails the task: it stays pending and says
+        what it waits for (the delivery budget is for poison messages, not outages)."""
+        if isinstance(cause, DependencyUnavailable):
+            dependency = (
+                (cause.details or {}).get("dependency", "a dependency")
+                if isinstance(cause.details, dict)
+                else "a dependency"
+            )
+            await self.finish(task, TaskStatus.PENDING, error=f"waiting for {dependency}: {error}")
+            logger.warning("%s task %s waits for %s: %s", task.task_type, task.task_id, dependency, error)
+            return False
         last = message.receive_count >= self._max_receive_count
         await self.finish(task, TaskStatus.FAILED if last else TaskStatus.PENDING, error=error)
         logger.warning("%s task %s failed (attempt %d): %s", task.task_type, task.task_id, task.attempts, error)
+        return last
+
+    async def fail(
+        self, task: AsyncTask, message: QueueMessage, error: str, *, cause: BaseException | None = None
+    ) -> bool:
+        """`record_failure`, then hand a dependency outage up to the task runner."""
+        last = await self.record_failure(task, message, error, cause=cause)
+        if isinstance(cause, DependencyUnavailable):
+            raise cause
         return last
