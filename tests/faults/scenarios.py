@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
+import orjson
 
 from tests.conftest import ADMIN_TOKEN
 from tests.faults.platform import Platform, Shipper, searchable
@@ -59,7 +60,7 @@ class StreamWatcher:
                     headers["Last-Event-ID"] = self.last_id
                 try:
                     async with client.stream(
-                        "GET", "/api/v1/logs/stream", params={"service": self._service}, headers=headers
+                        "GET", "/api/v1/logs/tail", params={"service": self._service}, headers=headers
                     ) as response:
                         event = ""
                         async for line in response.aiter_lines():
@@ -70,7 +71,7 @@ class StreamWatcher:
                             elif line.startswith("event: "):
                                 event = line[7:]
                             elif line.startswith("data: ") and event == "log":
-                                self.seen.add(__import__("orjson").loads(line[6:])["message"])
+                                self.seen.add(orjson.loads(line[6:])["message"])
                 except (httpx.HTTPError, KeyError, ValueError):
                     pass
                 await asyncio.sleep(0.2)
