@@ -146,7 +146,7 @@ def cut_aws_during_cleanup(seconds: float) -> Fault:
             await asyncio.sleep(seconds)
         finally:
             platform.proxies["aws"].restore()
-        waits = "waiting for the task queue" in (body.get("error_msg") or "")
+        waits = "waiting for the task queue" in (body.get("note") or "")
         return f"request {response.status_code} in {took:.1f}s{', waits' if waits else ''}"
 
     return fault
