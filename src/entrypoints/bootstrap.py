@@ -185,7 +185,7 @@ def make_archive_store(settings: Settings) -> ArchiveStore:
 
     from src.adapters.s3.archive_store import S3ArchiveStore
 
-    return S3ArchiveStore(aioboto3.Session(), endpoint_url=settings.aws.endpoint_url, bucket=settings.aws.bucket)
+    return S3ArchiveStore(aioboto3.Session(), endpoint_url=settings.aws.s3_endpoint, bucket=settings.aws.bucket)
 
 
 def build_container(settings: Settings, overrides: dict[str, Any] | None = None) -> Container:

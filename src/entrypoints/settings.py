@@ -109,6 +109,14 @@ class AwsSettings(BaseSettings):
     )
     region: str = Field(default="us-east-1", validation_alias=AliasChoices("LOGPLANE_AWS_REGION", "AWS_DEFAULT_REGION"))
     bucket: str = Field(default="logplane-archive", validation_alias="LOGPLANE_S3_BUCKET")
+    # S3 elsewhere than SQS (`logplane dev` keeps S3 in a recording moto of its own, so archives
+    # survive restarts); unset, S3 uses `endpoint_url` too.
+    s3_endpoint_url: str | None = Field(default=None, validation_alias="LOGPLANE_S3_ENDPOINT_URL")
+
+    @property
+    def s3_endpoint(self) -> str | None:
+        return self.s3_endpoint_url or self.endpoint_url
+
     queue_prefix: str = Field(default="logplane-", validation_alias="LOGPLANE_SQS_QUEUE_PREFIX")
     # Queues are used when an endpoint is named (moto, LocalStack) or this is set (real AWS).
     sqs_enabled: bool | None = Field(default=None, validation_alias="LOGPLANE_SQS_ENABLED")

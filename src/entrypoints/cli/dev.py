@@ -91,6 +91,22 @@ def _start_services(
         env["LOGPLANE_AWS_ENDPOINT_URL"] = services[-1].url
         moto_port = _port_of(services[-1].url)
         restarts["moto"] = lambda: start_moto(moto_port, log_path=data_dir / "moto.log")
+        # S3 in a moto of its own that records every request and replays them when it starts:
+        # archives and exports survive a restart of the dev stack (SQS stays in memory: the
+        # outbox relay republishes whatever was pending).
+        recording = data_dir / "s3-recording.jsonl"
+        s3 = start_moto(log_path=data_dir / "moto-s3.log", record_to=recording)
+        s3.name = "moto-s3"
+        services.append(s3)
+        env["LOGPLANE_S3_ENDPOINT_URL"] = s3.url
+        s3_port = _port_of(s3.url)
+
+        def restart_s3() -> RunningService:
+            service = start_moto(s3_port, log_path=data_dir / "moto-s3.log", record_to=recording)
+            service.name = "moto-s3"
+            return service
+
+        restarts["moto-s3"] = restart_s3
     # moto and LocalStack accept any credentials; real AWS uses the ambient ones.
     env.setdefault("AWS_ACCESS_KEY_ID", os.environ.get("AWS_ACCESS_KEY_ID", "logplane-dev"))
     env.setdefault("AWS_SECRET_ACCESS_KEY", os.environ.get("AWS_SECRET_ACCESS_KEY", "logplane-dev"))
@@ -127,7 +143,7 @@ async def _ensure_resources() -> None:
         max_receive_count=settings.aws.max_receive_count,
     )
     await ensure_bucket(
-        session, endpoint_url=settings.aws.endpoint_url, bucket=settings.aws.bucket, region=settings.aws.region
+        session, endpoint_url=settings.aws.s3_endpoint, bucket=settings.aws.bucket, region=settings.aws.region
     )
     assert settings.opensearch.url
     await ensure_index_template(settings.opensearch.url)
