@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from datetime import datetime
+from uuid import UUID
 
 from src.domain.archive import Manifest, event_from_line, manifest_prefix
 from src.domain.logs import LogEvent
@@ -46,7 +47,18 @@ class RestoreLogs:
         end = datetime.fromisoformat(task.payload["to"])
         restored = present = indexed = 0
         try:
-            for listed in await self._store.list(prefix=manifest_prefix(task.tenant_id)):
+            manifests = await self._store.list(prefix=manifest_prefix(task.tenant_id))
+            missing = await self._missing_archive(task.tenant_id, start, {m.key for m in manifests})
+            if missing is not None:
+                # Restoring what is left would "succeed" with fewer rows and hide the loss (an archive
+                # store that came back empty): the range was archived, so its archive must be there.
+                error = (
+                    f"the archive written by task {missing} (events before {task.payload['to']} may be in it) "
+                    "is missing from the archive store; nothing restored"
+                )
+                await self._life.finish(task, TaskStatus.FAILED, error=error)
+                return True
+            for listed in manifests:
                 raw = await self._store.get(key=listed.key)
                 if raw is None:
                     continue
@@ -77,6 +89,21 @@ class RestoreLogs:
             task, TaskStatus.SUCCEEDED, result={"restored": restored, "already_present": present, "indexed": indexed}
         )
         return True
+
+    async def _missing_archive(self, tenant_id: UUID, start: datetime, listed: set[str]) -> UUID | None:
+        """A succeeded archive task that may hold events of [start, …) whose manifest is not in the store."""
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(tenant_id)
+            done = await uow.tasks.list(
+                tenant_id=tenant_id, task_type=TaskType.ARCHIVE, status=TaskStatus.SUCCEEDED, limit=1000
+            )
+        for archive in done:
+            before = archive.payload.get("before")
+            reaches = before is not None and datetime.fromisoformat(before) > start
+            rows = int(archive.result.get("rows_archived", 0))
+            if reaches and rows > 0 and archive.result.get("manifest_key") not in listed:
+                return archive.task_id
+        return None
 
     async def _insert(self, tenant_id: object, events: list[LogEvent]) -> int:
         async with self._uow_factory() as uow:

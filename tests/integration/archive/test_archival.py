@@ -169,3 +169,30 @@ async def test_cleanup_needs_the_admin_scope_and_a_past_time(stack: Stack) -> No
     assert refused.status_code == 422
     missing = await stack.client.delete("/api/v1/logs/cleanup", headers=tenant.headers)
     assert missing.status_code == 422
+
+
+async def test_restore_of_an_archived_range_whose_archive_is_gone_fails_loudly(stack: Stack) -> None:
+    """Issue 10, finding 5: an archive store that came back empty must not give a restore that
+    "succeeds" with 0 rows while the archived-then-deleted events are gone."""
+    import aioboto3
+
+    tenant = await create_tenant(stack.client)
+    async with running_worker(stack.settings, "archive", "cleanup"):
+        await stack.ingest(tenant.headers, events_on([40], 5, "lost-archive"))
+        before = datetime.now(UTC) - timedelta(days=39)
+        task_id = (
+            await stack.client.delete(
+                "/api/v1/logs/cleanup", params={"before": before.isoformat()}, headers=tenant.headers
+            )
+        ).json()["task_id"]
+        archive = await wait_task(stack, tenant.headers, task_id)
+        await wait_task(stack, tenant.headers, archive["result"]["cleanup_task_id"])
+        async with aioboto3.Session().client("s3", endpoint_url=stack.settings.aws.endpoint_url) as s3:
+            await s3.delete_object(Bucket=stack.settings.aws.bucket, Key=archive["result"]["manifest_key"])
+        start = datetime.now(UTC) - timedelta(days=41)
+        response = await stack.client.post(
+            "/api/v1/logs/restore", json={"from": start.isoformat(), "to": before.isoformat()}, headers=tenant.headers
+        )
+        restore = await wait_task(stack, tenant.headers, response.json()["task_id"])
+    assert restore["status"] == "failed", restore
+    assert "missing from the archive store" in restore["error_msg"]
