@@ -9,15 +9,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
+from src.adapters.postgres.leader_lock import PostgresLeaderLock
+from src.adapters.postgres.log_counts import PostgresLogCounts
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.tasks import TaskType
 from src.entrypoints.settings import Settings
 from src.usecases.index_tasks import QUEUE, IndexTasks
+from src.usecases.reconcile_search import ReconcileSearch
+from src.usecases.request_reindex import RequestReindex
 from workers.bootstrap import worker_context
-from workers.runner import Loop, run_loops
+from workers.runner import Loop, run_loops, run_periodic
 
 logger = logging.getLogger(__name__)
+
+RECONCILE_LOCK_KEY = 0x6C70_7263  # "lprc": one search reconciliation across all processes
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
@@ -56,4 +63,24 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         names = [f"index consumer {i}" for i in range(cfg.index_consumers)]
         loops: dict[str, Loop] = {name: consumer(name) for name in names}
         loops.update([ctx.relay(TaskType.REINDEX)])
-        await run_loops(loops, stop=stop, beats=ctx.beats, cap=cfg.max_backoff_seconds)
+        reconcile = ReconcileSearch(
+            PostgresLogCounts(ctx.owner_engine),
+            search_index,
+            ctx.uow,
+            RequestReindex(ctx.uow, ctx.publish),
+            window=timedelta(days=cfg.reconcile_window_days),
+            settle=timedelta(seconds=cfg.reconcile_settle_seconds),
+        )
+        lock = PostgresLeaderLock(ctx.owner_engine, key=RECONCILE_LOCK_KEY)
+
+        async def reconcile_once() -> object:
+            # One process compares at a time; the others skip the round.
+            return await reconcile.execute() if await lock.try_acquire() else None
+
+        loops["search reconciliation"] = lambda: run_periodic(
+            "search reconciliation", reconcile_once, every=cfg.reconcile_interval_seconds, stop=stop, beats=ctx.beats
+        )
+        try:
+            await run_loops(loops, stop=stop, beats=ctx.beats, cap=cfg.max_backoff_seconds)
+        finally:
+            await lock.release()

@@ -150,6 +150,11 @@ class WorkerSettings(BaseSettings):
     heartbeat_stale_seconds: float = 120.0
     # Longest pause between retries of a failing loop or of a task whose dependency is down.
     max_backoff_seconds: float = 60.0
+    # How often the index worker compares search with PostgreSQL per tenant/day, how far back, and
+    # how old an event must be to count (younger ones may still be on their way to the index).
+    reconcile_interval_seconds: float = 300.0
+    reconcile_window_days: int = 30
+    reconcile_settle_seconds: float = 120.0
     # Prometheus metrics of a worker process (heartbeats, task outcomes); off when unset.
     metrics_port: int | None = None
     index_consumers: int = 3
