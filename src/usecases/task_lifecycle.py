@@ -14,16 +14,28 @@ at-least-once delivery effectively-once. An outage is not the task's fault: the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from src.domain.errors import DependencyUnavailable
+from src.domain.errors import DependencyUnavailable, DomainError
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 
 logger = logging.getLogger(__name__)
+
+
+class TaskRefused(DomainError):
+    """Raised by a task's work when retrying cannot help (its input is wrong, or what it needs is
+    gone for good): the task fails at once, with this message, and its message is acknowledged."""
+
+    code = "task_refused"
+
+
+# A task's work: given the claimed task, do it and answer its result (raise to fail it).
+Work = Callable[[AsyncTask], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +71,26 @@ class TaskLifecycle:
             await self.finish(task, TaskStatus.FAILED, error=f"this worker cannot run {task.task_type} tasks")
             return Started(None, ack=True)
         return Started(task, ack=False)
+
+    async def run(self, message: QueueMessage, accepts: frozenset[TaskType], work: Work, *, what: str) -> bool:
+        """The template every per-message use case runs on: claim → work → record; True to acknowledge.
+
+        A failure is recorded by `fail` (an outage goes up to the task runner, which backs off);
+        TaskRefused fails the task at once."""
+        started = await self.start(message, accepts)
+        if started.task is None:
+            return started.ack
+        task = started.task
+        try:
+            result = await work(task)
+        except TaskRefused as e:
+            await self.finish(task, TaskStatus.FAILED, error=e.message)
+            return True
+        except Exception as e:
+            await self.fail(task, message, f"{what} failed: {e}", cause=e)
+            return False
+        await self.finish(task, TaskStatus.SUCCEEDED, result=result)
+        return True
 
     async def finish(
         self, task: AsyncTask, status: TaskStatus, *, result: dict[str, Any] | None = None, error: str | None = None

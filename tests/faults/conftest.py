@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aioboto3
@@ -26,6 +27,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 VISIBILITY = 5
 MAX_RECEIVES = 3  # small on purpose: an outage must not spend it
+RESTARTED: list[Any] = []  # services a scenario started again, stopped with the session
+SERVICES: dict[str, Any] = {}  # the embedded services by name, for scenarios that restart one
 
 
 @pytest.fixture(scope="session")
@@ -35,10 +38,13 @@ def fault_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     from src.adapters.embedded.redis import start_redis
 
     started = [start_redis(), start_moto(), start_osmem(japanese=False)]
+    SERVICES.update({s.name: s for s in started})
     try:
         yield {s.name: s.url for s in started}
     finally:
         for service in started:
+            service.stop()
+        for service in RESTARTED:
             service.stop()
 
 
@@ -84,6 +90,9 @@ async def platform(
         LOGPLANE_WORKER_ARCHIVE_SETTLE_SECONDS="0",
         LOGPLANE_WORKER_STATUS_DIR=str(log_dir / "status"),
         LOGPLANE_WORKER_INDEX_CONSUMERS="2",
+        # Search reconciliation every few seconds (production: 5 min), counting events older than 2 s.
+        LOGPLANE_WORKER_RECONCILE_INTERVAL_SECONDS="5",
+        LOGPLANE_WORKER_RECONCILE_SETTLE_SECONDS="2",
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",

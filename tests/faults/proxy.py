@@ -77,6 +77,10 @@ class FaultProxy:
                 writer.transport.abort()  # an RST, as from a dead server, not a polite FIN
         self._writers.clear()
 
+    def retarget(self, host: str, port: int) -> None:
+        """Forward new connections to another server (a restarted one on a new port)."""
+        self._target = (host, port)
+
     def cut(self) -> None:
         self._call(self._stop())
 

@@ -174,6 +174,34 @@ def cut_aws_during_cleanup(seconds: float) -> Fault:
     return fault
 
 
+def restart_search_empty(seconds: float) -> Fault:
+    """Finding 3: the search backend restarts empty (osmem is in memory: no template, no documents).
+    The index worker puts the template back, and the search reconciliation reindexes from PostgreSQL."""
+
+    async def fault(platform: Platform, api_key: str) -> str:
+        from urllib.parse import urlsplit
+
+        from src.adapters.embedded.osmem import start_osmem
+        from tests.faults.conftest import RESTARTED, SERVICES
+
+        proxy = platform.proxies["opensearch"]
+        proxy.cut()
+        try:
+            SERVICES["osmem"].stop()
+            await asyncio.sleep(seconds)
+            fresh = await asyncio.to_thread(start_osmem, japanese=False)
+            RESTARTED.append(fresh)
+            SERVICES["osmem"] = fresh
+            parts = urlsplit(fresh.url)
+            assert parts.hostname is not None and parts.port is not None
+            proxy.retarget(parts.hostname, parts.port)
+        finally:
+            proxy.restore()
+        return "-"
+
+    return fault
+
+
 def kill9(process: str, down_for: float = 1.0) -> Fault:
     async def fault(platform: Platform, api_key: str) -> str:
         platform.kill9(process)

@@ -11,7 +11,16 @@ import os
 
 from tests.faults.conftest import print_logs
 from tests.faults.platform import Platform
-from tests.faults.scenarios import Fault, Result, cut, cut_aws_during_cleanup, kill9, run_scenario, table
+from tests.faults.scenarios import (
+    Fault,
+    Result,
+    cut,
+    cut_aws_during_cleanup,
+    kill9,
+    restart_search_empty,
+    run_scenario,
+    table,
+)
 
 OUTAGE = float(os.environ.get("FAULTS_OUTAGE_SECONDS", "6"))
 ROUNDS = int(os.environ.get("FAULTS_ROUNDS", "1"))
@@ -21,6 +30,7 @@ SCENARIOS: list[tuple[str, Fault]] = [
     ("kill -9 api", kill9("api")),
     ("postgres down", cut("postgres", OUTAGE)),
     ("opensearch down", cut("opensearch", OUTAGE)),
+    ("opensearch restarted empty", restart_search_empty(OUTAGE)),
     ("s3/sqs down + cleanup", cut_aws_during_cleanup(OUTAGE)),
     ("redis down", cut("redis", OUTAGE)),
     ("kill -9 archive worker", kill9("archive")),
