@@ -55,13 +55,12 @@ class RedisEventBus(EventBus):
 
     async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         name = channel(tenant_id)
+        failure: Exception | None = None
         async with self._lock:
             if self._pubsub is None:
                 self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             first = name not in self._listeners
             self._listeners.setdefault(name, []).append(deliver)
-            if on_lost is not None:
-                self._on_lost[deliver] = on_lost
             if first:
                 try:
                     await self._pubsub.subscribe(name)
@@ -69,15 +68,20 @@ class RedisEventBus(EventBus):
                     self._listeners[name].remove(deliver)
                     if not self._listeners[name]:
                         del self._listeners[name]
-                    self._on_lost.pop(deliver, None)
-                    await self._reset()
-                    raise DependencyUnavailable(
-                        "the live stream is unavailable (its event bus, Redis, is down); retry shortly",
-                        code="stream_unavailable",
-                        details={"dependency": "redis"},
-                    ) from e
-            if self._reader is None or self._reader.done():
-                self._reader = asyncio.create_task(self._read(), name="event-bus-reader")
+                    failure = e
+            if failure is None:
+                if on_lost is not None:
+                    self._on_lost[deliver] = on_lost
+                if self._reader is None or self._reader.done():
+                    self._reader = asyncio.create_task(self._read(), name="event-bus-reader")
+        if failure is not None:
+            # The shared connection is broken for every subscriber of this process, not just this one.
+            await self._lost()
+            raise DependencyUnavailable(
+                "the live stream is unavailable (its event bus, Redis, is down); retry shortly",
+                code="stream_unavailable",
+                details={"dependency": "redis"},
+            ) from failure
         return _RedisSubscription(self, name, deliver)
 
     async def _reset(self) -> None:
