@@ -1,9 +1,9 @@
 """A TCP proxy in front of one backing service, that a scenario can cut and restore.
 
-Cutting closes every open connection and stops listening, which is what clients see when a server
-dies or a network partitions it off; the service itself keeps its data (osmem and moto keep theirs
-only in memory, so a real restart would also test data loss, which `FAULTS_SOAK=1` adds for
-PostgreSQL). Runs its own event loop in a thread so it keeps forwarding while the test blocks.
+Cutting closes every open connection (with a reset) and stops listening, which is what clients see
+when a server dies or a network partitions it off; the service itself keeps its data. (A restart
+that loses data is its own scenario: "opensearch restarted empty".) `retarget` points it at a
+restarted server. Runs its own event loop in a thread so it keeps forwarding while the test blocks.
 """
 
 from __future__ import annotations
