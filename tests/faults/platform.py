@@ -42,6 +42,8 @@ class Platform:
     dsn: str
     api_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # When the last fault ended, if the fault went on observing afterwards (recovery counts from here).
+    fault_ended: float | None = None
 
     @property
     def url(self) -> str:

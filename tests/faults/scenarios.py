@@ -39,6 +39,8 @@ class Result:
             and self.duplicates == 0
             and self.searchable == self.acknowledged
             and self.recover_seconds is not None
+            and " failed " not in self.archived
+            and "?" not in self.archived
         )
 
 
@@ -96,8 +98,9 @@ async def run_scenario(
     await asyncio.wait_for(watcher.connected.wait(), timeout=30)
     shipping = asyncio.create_task(shipper.run(stop_shipping))
     await asyncio.sleep(warm)
+    platform.fault_ended = None
     archived = await fault(platform, api_key)
-    restored_at = time.monotonic()
+    restored_at = platform.fault_ended or time.monotonic()
     await asyncio.sleep(after)
     stop_shipping.set()
     await shipping
@@ -169,7 +172,17 @@ def cut_aws_during_cleanup(seconds: float) -> Fault:
         finally:
             platform.proxies["aws"].restore()
         waits = "waiting for the task queue" in (body.get("note") or "")
-        return f"request {response.status_code} in {took:.1f}s{', waits' if waits else ''}"
+        restored = platform.fault_ended = time.monotonic()
+        status = "?"
+        async with httpx.AsyncClient(base_url=platform.url, timeout=10) as client:
+            while time.monotonic() - restored < RECOVERY_LIMIT and status not in ("succeeded", "failed"):
+                task = await client.get(
+                    f"/api/v1/tasks/{body['task_id']}", headers={"Authorization": f"Bearer {api_key}"}
+                )
+                status = task.json().get("status", "?")
+                await asyncio.sleep(0.5)
+        ran = f"{status} {time.monotonic() - restored:.0f}s later"
+        return f"{response.status_code} in {took:.1f}s{', waits' if waits else ''}; {ran}"
 
     return fault
 
