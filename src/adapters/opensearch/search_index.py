@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +58,8 @@ class OpenSearchIndex(SearchIndex):
     def __init__(self, client: AsyncOpenSearch) -> None:
         self._client = client
         self._ready: set[str] = set()
+        self._mapping_checked_at = -1e9
+        self._mismapped: DependencyUnavailable | None = None
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 10.0) -> OpenSearchIndex:
@@ -127,10 +130,36 @@ class OpenSearchIndex(SearchIndex):
         except TransportError as e:
             if isinstance(e.status_code, int) and e.status_code >= 500:
                 raise _unavailable(e) from e
+            # The queries are ours: a 400 means an index mapped otherwise than the template says
+            # (e.g. aggregating a `service` that dynamic mapping made text).
+            await self._refuse_mismapped()
             raise
+
+    async def _refuse_mismapped(self) -> None:
+        """Raise when any daily index is wrongly mapped (checked at most every 30 s)."""
+        now = time.monotonic()
+        if now - self._mapping_checked_at < 30.0 and self._mismapped is None:
+            return
+        self._mapping_checked_at = now
+        self._mismapped = None
+        try:
+            mappings: dict[str, Any] = await self._client.indices.get_mapping(index=ALL_INDICES)
+        except (NotFoundError, TransportError) as e:
+            # No index at all, or a backend that cannot tell: the answer stands as it is.
+            logger.debug("mapping check skipped: %s", e)
+            return
+        for name, index in sorted(mappings.items()):
+            kind = index.get("mappings", {}).get("properties", {}).get("tenant_id", {}).get("type")
+            if kind != "keyword":
+                self._mismapped = _mismapped(name, f"tenant_id is {kind or 'unmapped'}, not keyword")
+                raise self._mismapped
 
     async def search(self, *, tenant_id: UUID, query: LogQuery) -> SearchPage:
         result = await self._search(tenant_id, search_body(tenant_id, query))
+        if not result["hits"]["hits"]:
+            # Nothing found may be the truth, or a tenant filter that cannot match a text-mapped
+            # tenant_id: an empty answer is only given when the mapping is right.
+            await self._refuse_mismapped()
         items = [from_document(hit["_source"]) for hit in result["hits"]["hits"]]
         next_cursor = cursor_after(items[-1]) if len(items) == query.page_size else None
         return SearchPage(items=items, total=int(result["hits"]["total"]["value"]), next_cursor=next_cursor)

@@ -18,6 +18,7 @@ from src.adapters.opensearch.provision import TEMPLATE_NAME, ensure_index_templa
 from src.adapters.opensearch.search_index import OpenSearchIndex
 from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
+from src.domain.query import LogQuery
 from src.domain.severity import Severity
 from tests.integration.conftest import Osmem
 
@@ -74,6 +75,9 @@ async def test_a_wrongly_mapped_index_is_refused_not_written(osmem: Osmem) -> No
             await index.index([_event(at)])
         assert refused.value.code == "search_mapping_invalid"
         assert (await client.count(index=name))["count"] == 1  # nothing was added
+        # Searching is an error too, never an empty success (the API then falls back or says 503).
+        with pytest.raises(DependencyUnavailable):
+            await index.search(tenant_id=uuid4(), query=LogQuery())
     finally:
         await ensure_index_template(osmem.url)
         await client.indices.delete(index=name, ignore_unavailable=True)
