@@ -48,15 +48,16 @@ class WorkerContext:
 
     def search_index(self) -> SearchIndex:
         index = make_search_index(self.settings)
-        self._closing(index)
+        self.closing(index)
         return index
 
     def archive_store(self) -> ArchiveStore:
         store = make_archive_store(self.settings)
-        self._closing(store)
+        self.closing(store)
         return store
 
-    def _closing(self, resource: object) -> None:
+    def closing(self, resource: object) -> None:
+        """Close `resource` (if it has `close`) when the worker stops."""
         closer = getattr(resource, "close", None)
         if closer is not None:
             self._closers.append(closer)
@@ -123,7 +124,7 @@ async def worker_context(name: str, settings: Settings, stop: asyncio.Event) -> 
         publish=PublishTasks(queue, PostgresOutboxStore(owner_engine), timeout=settings.worker.publish_timeout_seconds),
         beats=Heartbeats(name, Path(settings.worker.status_dir) if settings.worker.status_dir else None),
     )
-    context._closing(queue)
+    context.closing(queue)
     try:
         yield context
     finally:
