@@ -14,7 +14,8 @@ from src.usecases.archive_logs import QUEUE, ArchiveLogs
 from src.usecases.restore_logs import RestoreLogs
 from src.usecases.schedule_retention import ScheduleRetention
 from workers.bootstrap import worker_context
-from workers.runner import Loop, one_by_one, run_loops, run_periodic
+from workers.runner import Loop, run_loops, run_periodic
+from workers.task_runner import one_by_one
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,8 @@ from src.entrypoints.settings import Settings
 from src.usecases.publish_tasks import PublishTasks
 from src.usecases.redrive_dead_letters import RedriveDeadLetters
 from workers.heartbeat import Heartbeats
-from workers.runner import BatchHandler, DependencyGate, Loop, Probe, TaskRunner, relay_loop
+from workers.runner import Loop, relay_loop
+from workers.task_runner import BatchHandler, DependencyGate, Probe, TaskRunner
 
 Closer = Callable[[], Awaitable[None]]
 

@@ -8,7 +8,8 @@ from src.adapters.postgres.log_purger import PostgresLogPurger
 from src.entrypoints.settings import Settings
 from src.usecases.cleanup_logs import QUEUE, CleanupLogs
 from workers.bootstrap import worker_context
-from workers.runner import one_by_one, run_loops
+from workers.runner import run_loops
+from workers.task_runner import one_by_one
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:

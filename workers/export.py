@@ -10,7 +10,8 @@ from src.domain.tasks import TaskType
 from src.entrypoints.settings import Settings
 from src.usecases.export_logs import QUEUE, RunExport
 from workers.bootstrap import worker_context
-from workers.runner import Loop, one_by_one, run_loops
+from workers.runner import Loop, run_loops
+from workers.task_runner import one_by_one
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:

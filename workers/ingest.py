@@ -11,7 +11,8 @@ from src.entrypoints.settings import Settings
 from src.usecases.ingest_file import QUEUE, IngestFile
 from src.usecases.tenant_parsers import TenantParsers
 from workers.bootstrap import worker_context
-from workers.runner import Loop, one_by_one, run_loops
+from workers.runner import Loop, run_loops
+from workers.task_runner import one_by_one
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:

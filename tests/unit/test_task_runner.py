@@ -18,7 +18,8 @@ from src.domain.errors import DependencyUnavailable
 from src.domain.ports.task_queue import QueueMessage
 from tests.fakes import FakeTaskQueue
 from workers.heartbeat import Heartbeats, read_status
-from workers.runner import Backoff, DependencyGate, TaskRunner, supervise
+from workers.runner import Backoff, supervise
+from workers.task_runner import DependencyGate, TaskRunner
 
 
 def _down(dependency: str) -> DependencyUnavailable:
