@@ -8,7 +8,7 @@
 
 A message for a task that already succeeded is acknowledged and skipped, which makes SQS's
 at-least-once delivery effectively-once. An outage is not the task's fault: the runner
-(`workers/runner.py`) stops receiving, backs the message off and probes the dependency instead.
+(`workers/task_runner.py`) stops receiving, backs the message off and probes the dependency instead.
 """
 
 from __future__ import annotations
