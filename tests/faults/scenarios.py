@@ -235,13 +235,13 @@ async def admin_get(platform: Platform, path: str) -> httpx.Response:
 def table(results: list[Result]) -> str:
     head = (
         f"{'scenario':<26} {'acked':>6} {'stored':>6} {'dups':>4} {'search':>6} {'streamed':>8} "
-        f"{'gaps':>5} {'recover s':>9}  {'archived':<28} note"
+        f"{'gaps':>5} {'recover s':>9}  {'archived':<40} note"
     )
     lines = [head, "-" * len(head)]
     for r in results:
         recover = f"{r.recover_seconds:.1f}" if r.recover_seconds is not None else "NEVER"
         lines.append(
             f"{r.scenario:<26} {r.acknowledged:>6} {r.stored:>6} {r.duplicates:>4} {r.searchable:>6} "
-            f"{r.streamed:>8} {r.stream_gaps:>5} {recover:>9}  {r.archived:<28} {r.note}{'' if r.ok else '  FAIL'}"
+            f"{r.streamed:>8} {r.stream_gaps:>5} {recover:>9}  {r.archived:<40} {r.note}{'' if r.ok else '  FAIL'}"
         )
     return "\n".join(lines)
