@@ -77,8 +77,14 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             # One process compares at a time; the others skip the round.
             return await reconcile.execute() if await lock.try_acquire() else None
 
+        # Not at start-up: a worker restarting in a loop must not rescan PostgreSQL every time.
         loops["search reconciliation"] = lambda: run_periodic(
-            "search reconciliation", reconcile_once, every=cfg.reconcile_interval_seconds, stop=stop, beats=ctx.beats
+            "search reconciliation",
+            reconcile_once,
+            every=cfg.reconcile_interval_seconds,
+            stop=stop,
+            beats=ctx.beats,
+            first_after=cfg.reconcile_interval_seconds,
         )
         try:
             await run_loops(loops, stop=stop, beats=ctx.beats, cap=cfg.max_backoff_seconds)

@@ -92,25 +92,46 @@ async def run_loops(loops: Mapping[str, Loop], *, stop: asyncio.Event, beats: He
 
 
 async def run_periodic(
-    name: str, iteration: Iteration, *, every: float, stop: asyncio.Event, beats: Heartbeats | None = None
+    name: str,
+    iteration: Iteration,
+    *,
+    every: float,
+    stop: asyncio.Event,
+    beats: Heartbeats | None = None,
+    first_after: float = 0.0,
 ) -> None:
-    """Call `iteration` every `every` seconds; a failure is logged and retried next round."""
+    """Call `iteration` every `every` seconds (the first time after `first_after`); a failure is
+    logged and retried next round."""
+
+    async def idle(seconds: float, state: str = "idle") -> None:
+        # A loop that runs once an hour is alive in between: it beats while it waits.
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not stop.is_set():
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            if beats is not None:
+                beats.beat(name, state=state)
+            await sleep_or_stop(stop, min(left, 30.0))
+
+    await idle(first_after)
     while not stop.is_set():
+        state = "idle"
         try:
             result = await iteration()
-            if beats is not None:
-                beats.beat(name)
             if result:
                 logger.info("%s: %s", name, result)
         except DependencyUnavailable as e:
+            state = "waiting for a dependency"
             if beats is not None:
-                beats.beat(name, state="waiting for a dependency", error=e.message)
+                beats.beat(name, state=state, error=e.message)
             logger.warning("%s: %s; retrying in %.0f s", name, e.message, every)
         except Exception as e:
+            state = "failing"
             if beats is not None:
-                beats.beat(name, state="failing", error=repr(e))
+                beats.beat(name, state=state, error=repr(e))
             logger.exception("%s failed; retrying in %.0f s", name, every)
-        await sleep_or_stop(stop, every)
+        await idle(every, state)
 
 
 def relay_loop(

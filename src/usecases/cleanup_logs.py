@@ -52,7 +52,7 @@ class CleanupLogs:
     async def execute(self, message: QueueMessage) -> bool:
         return await self._life.run(message, frozenset({TaskType.LOG_CLEANUP}), self._clean, what="cleanup")
 
-    async def _clean(self, task: AsyncTask) -> dict[str, Any]:
+    async def _clean(self, task: AsyncTask, message: QueueMessage) -> dict[str, Any]:
         raw = await self._store.get(key=task.payload["manifest_key"])
         if raw is None:
             raise CleanupRefused(f"the archive manifest {task.payload['manifest_key']} is missing")

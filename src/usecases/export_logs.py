@@ -173,56 +173,50 @@ class RunExport:
         self._progress_every = progress_every
 
     async def execute(self, message: QueueMessage) -> bool:
-        started = await self._life.start(message, frozenset({TaskType.EXPORT}))
-        if started.task is None:
-            return started.ack
-        task = started.task
-        try:
-            fmt = ExportFormat(task.payload["format"])
-            gzip = bool(task.payload.get("gzip"))
-            query = self._query_from_filters(task.payload.get("filters") or {})
-            key = export_key(task.tenant_id, task.task_id, fmt, gzip)
-            rows = 0
+        return await self._life.run(message, frozenset({TaskType.EXPORT}), self._export, what="export")
 
-            async def events() -> AsyncIterator[LogEvent]:
-                nonlocal rows
-                async with self._uow_factory() as uow:
-                    await uow.act_as_tenant(task.tenant_id)
-                    async for event in uow.reader.stream_query(tenant_id=task.tenant_id, query=query):
-                        rows += 1
-                        if rows % self._progress_every == 0:
-                            await self._progress(task, message, rows)
-                        yield event
+    async def _export(self, task: AsyncTask, message: QueueMessage) -> dict[str, Any]:
+        fmt = ExportFormat(task.payload["format"])
+        gzip = bool(task.payload.get("gzip"))
+        query = self._query_from_filters(task.payload.get("filters") or {})
+        key = export_key(task.tenant_id, task.task_id, fmt, gzip)
+        rows = 0
 
-            async def lines() -> AsyncIterator[bytes]:
-                nonlocal rows
-                newlines = 0
-                async with self._uow_factory() as uow:
-                    await uow.act_as_tenant(task.tenant_id)
-                    async for chunk in uow.reader.export_lines(
-                        tenant_id=task.tenant_id, query=query, csv=fmt is ExportFormat.CSV
-                    ):
-                        newlines += chunk.count(b"\n")
-                        if newlines // self._progress_every > rows // self._progress_every:
-                            await self._progress(task, message, newlines)
-                        rows = newlines
-                        yield chunk
-                if fmt is ExportFormat.CSV:
-                    rows = max(0, newlines - 1)  # the header line
+        async def events() -> AsyncIterator[LogEvent]:
+            nonlocal rows
+            async with self._uow_factory() as uow:
+                await uow.act_as_tenant(task.tenant_id)
+                async for event in uow.reader.stream_query(tenant_id=task.tenant_id, query=query):
+                    rows += 1
+                    if rows % self._progress_every == 0:
+                        await self._progress(task, message, rows)
+                    yield event
 
-            if fmt is ExportFormat.PARQUET:
-                size = await self._write_parquet(key, events())
-            else:
-                size = await self._store.put(
-                    key=key,
-                    chunks=_maybe_gzip(lines(), gzip),
-                    content_type="text/csv" if fmt is ExportFormat.CSV else "application/x-ndjson",
-                )
-        except Exception as e:
-            await self._life.fail(task, message, f"export failed: {e}", cause=e)
-            return False
-        await self._life.finish(task, TaskStatus.SUCCEEDED, result={"rows": rows, "bytes": size, "key": key})
-        return True
+        async def lines() -> AsyncIterator[bytes]:
+            nonlocal rows
+            newlines = 0
+            async with self._uow_factory() as uow:
+                await uow.act_as_tenant(task.tenant_id)
+                async for chunk in uow.reader.export_lines(
+                    tenant_id=task.tenant_id, query=query, csv=fmt is ExportFormat.CSV
+                ):
+                    newlines += chunk.count(b"\n")
+                    if newlines // self._progress_every > rows // self._progress_every:
+                        await self._progress(task, message, newlines)
+                    rows = newlines
+                    yield chunk
+            if fmt is ExportFormat.CSV:
+                rows = max(0, newlines - 1)  # the header line
+
+        if fmt is ExportFormat.PARQUET:
+            size = await self._write_parquet(key, events())
+        else:
+            size = await self._store.put(
+                key=key,
+                chunks=_maybe_gzip(lines(), gzip),
+                content_type="text/csv" if fmt is ExportFormat.CSV else "application/x-ndjson",
+            )
+        return {"rows": rows, "bytes": size, "key": key}
 
     async def _progress(self, task: AsyncTask, message: QueueMessage, rows: int) -> None:
         await self._life.progress(task, {"rows": rows})

@@ -42,7 +42,7 @@ class RestoreLogs:
     async def execute(self, message: QueueMessage) -> bool:
         return await self._life.run(message, frozenset({TaskType.RESTORE}), self._restore, what="restore")
 
-    async def _restore(self, task: AsyncTask) -> dict[str, Any]:
+    async def _restore(self, task: AsyncTask, message: QueueMessage) -> dict[str, Any]:
         start = datetime.fromisoformat(task.payload["from"])
         end = datetime.fromisoformat(task.payload["to"])
         restored = present = indexed = 0

@@ -34,8 +34,9 @@ class TaskRefused(DomainError):
     code = "task_refused"
 
 
-# A task's work: given the claimed task, do it and answer its result (raise to fail it).
-Work = Callable[[AsyncTask], Awaitable[dict[str, Any]]]
+# A task's work: given the claimed task (and its message, to keep it invisible while working), do it
+# and answer its result; raise to fail it.
+Work = Callable[[AsyncTask, QueueMessage], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ class TaskLifecycle:
             return started.ack
         task = started.task
         try:
-            result = await work(task)
+            result = await work(task, message)
         except TaskRefused as e:
             await self.finish(task, TaskStatus.FAILED, error=e.message)
             return True
