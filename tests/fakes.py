@@ -220,7 +220,12 @@ class FakeSearchIndex(SearchIndex):
 
     def _check(self) -> None:
         if self.down:
-            raise DependencyUnavailable("search is down", code="search_unavailable")
+            raise DependencyUnavailable(
+                "search is down", code="search_unavailable", details={"dependency": "opensearch"}
+            )
+
+    async def ping(self) -> None:
+        self._check()
 
     async def index(self, events: Sequence[LogEvent]) -> IndexReport:
         self._check()

@@ -5,26 +5,29 @@ from __future__ import annotations
 import asyncio
 
 from src.adapters.postgres.log_purger import PostgresLogPurger
-from src.entrypoints.bootstrap import build_container
 from src.entrypoints.settings import Settings
 from src.usecases.cleanup_logs import QUEUE, CleanupLogs
-from workers.runner import consume
+from workers.bootstrap import worker_context
+from workers.runner import run_loops
+from workers.task_runner import one_by_one
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    container = build_container(settings)
-    cleanup = CleanupLogs(
-        container.uow,
-        container.archive_store,
-        PostgresLogPurger(container.owner_engine),
-        container.search_index,
-        max_receive_count=settings.aws.max_receive_count,
-        batch_size=settings.worker.cleanup_batch,
-    )
-    try:
-        # Its relay runs in the archive worker, which creates the cleanup tasks.
-        await consume(
-            container.queue, QUEUE, cleanup.execute, wait_seconds=settings.worker.receive_wait_seconds, stop=stop
+    async with worker_context("cleanup", settings, stop) as ctx:
+        store, index = ctx.archive_store(), ctx.search_index()
+        cleanup = CleanupLogs(
+            ctx.uow,
+            store,
+            PostgresLogPurger(ctx.owner_engine),
+            index,
+            max_receive_count=settings.aws.max_receive_count,
+            batch_size=settings.worker.cleanup_batch,
         )
-    finally:
-        await container.close()
+        runner = ctx.runner(QUEUE, one_by_one(cleanup.execute), ctx.gate(s3=store.ping, opensearch=index.ping))
+        # Its relay runs in the archive worker, which creates the cleanup tasks.
+        await run_loops(
+            {"cleanup consumer": lambda: runner.run(stop, "cleanup consumer")},
+            stop=stop,
+            beats=ctx.beats,
+            cap=settings.worker.max_backoff_seconds,
+        )

@@ -4,38 +4,40 @@ from __future__ import annotations
 
 import asyncio
 
-from src.adapters.postgres.outbox import PostgresOutboxStore
+from src.adapters.postgres.partitions import PostgresPartitionMaintainer
 from src.domain.tasks import TaskType
-from src.entrypoints.bootstrap import build_container
+from src.entrypoints.bootstrap import build_ingest, make_event_bus
 from src.entrypoints.settings import Settings
 from src.usecases.ingest_file import QUEUE, IngestFile
-from workers.runner import consume, relay_loop
+from src.usecases.tenant_parsers import TenantParsers
+from workers.bootstrap import worker_context
+from workers.runner import Loop, run_loops
+from workers.task_runner import one_by_one
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    container = build_container(settings)
-    step = IngestFile(
-        container.uow,
-        container.archive_store,
-        container.queue,
-        container.tenant_parsers,
-        container.ingest,
-        max_receive_count=settings.aws.max_receive_count,
-        visibility_seconds=settings.aws.visibility_timeout,
-        max_decompressed_bytes=settings.ingest.max_upload_decompressed_bytes,
-        max_line_bytes=settings.ingest.max_upload_line_bytes,
-    )
-    relay = relay_loop(
-        PostgresOutboxStore(container.owner_engine),
-        container.publish,
-        frozenset({TaskType.INGEST_FILE}),
-        settings,
-        stop,
-    )
-    try:
-        await consume(
-            container.queue, QUEUE, step.execute, wait_seconds=settings.worker.receive_wait_seconds, stop=stop
+    async with worker_context("ingest", settings, stop) as ctx:
+        # The API's own ingest path (group commit, limits, rejections), so a file's events are
+        # stored, announced and indexed exactly as posted ones are.
+        bus = make_event_bus(settings)
+        ctx.closing(bus)
+        ingest, writer, _ = build_ingest(
+            settings, ctx.uow, PostgresPartitionMaintainer(ctx.app_engine), ctx.publish, bus
         )
-    finally:
-        await relay
-        await container.close()
+        ctx.closing(writer)
+        store = ctx.archive_store()
+        step = IngestFile(
+            ctx.uow,
+            store,
+            ctx.queue,
+            TenantParsers(ctx.uow, cache_seconds=settings.auth.credential_cache_seconds),
+            ingest,
+            max_receive_count=settings.aws.max_receive_count,
+            visibility_seconds=settings.aws.visibility_timeout,
+            max_decompressed_bytes=settings.ingest.max_upload_decompressed_bytes,
+            max_line_bytes=settings.ingest.max_upload_line_bytes,
+        )
+        runner = ctx.runner(QUEUE, one_by_one(step.execute), ctx.gate(s3=store.ping))
+        loops: dict[str, Loop] = {"ingest consumer": lambda: runner.run(stop, "ingest consumer")}
+        loops.update([ctx.relay(TaskType.INGEST_FILE)])
+        await run_loops(loops, stop=stop, beats=ctx.beats, cap=settings.worker.max_backoff_seconds)

@@ -6,20 +6,26 @@ import asyncio
 
 from src.adapters.postgres.idempotency_janitor import PostgresIdempotencyJanitor
 from src.adapters.postgres.partitions import PostgresPartitionMaintainer
-from src.entrypoints.bootstrap import build_container
 from src.entrypoints.settings import Settings
 from src.usecases.maintain_storage import MaintainStorage
-from workers.runner import run_periodic
+from workers.bootstrap import worker_context
+from workers.runner import run_loops, run_periodic
 
 INTERVAL_SECONDS = 600.0
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    container = build_container(settings)
-    try:
+    async with worker_context("maintenance", settings, stop) as ctx:
         use_case = MaintainStorage(
-            PostgresPartitionMaintainer(container.app_engine), PostgresIdempotencyJanitor(container.owner_engine)
+            PostgresPartitionMaintainer(ctx.app_engine), PostgresIdempotencyJanitor(ctx.owner_engine)
         )
-        await run_periodic("maintenance", use_case.execute, every=INTERVAL_SECONDS, stop=stop)
-    finally:
-        await container.close()
+        await run_loops(
+            {
+                "maintenance": lambda: run_periodic(
+                    "maintenance", use_case.execute, every=INTERVAL_SECONDS, stop=stop, beats=ctx.beats
+                )
+            },
+            stop=stop,
+            beats=ctx.beats,
+            cap=settings.worker.max_backoff_seconds,
+        )

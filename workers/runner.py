@@ -1,43 +1,49 @@
-"""Runs worker loops until SIGINT/SIGTERM, then lets the current iteration finish."""
+"""Supervision every worker loop runs under, and the pieces the task runner (`workers/task_runner.py`) shares.
+
+    supervise ──▶ a loop that raises or returns is logged with its traceback and restarted with
+                  exponential backoff and jitter (never left a silent zombie)
+    run_loops ──▶ all of a worker's loops, supervised, plus its heartbeat status file
+
+A fault rule is changed here or in the task runner, once, for every worker. Stop (SIGINT/SIGTERM)
+lets the messages in hand complete; unacknowledged ones come back when their visibility ends.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import random
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from src.domain.errors import DependencyUnavailable
 from src.domain.ports.outbox import OutboxStore
-from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.tasks import TaskType
-from src.entrypoints.settings import Settings
 from src.usecases.publish_tasks import PublishTasks, RelayOutbox
+from workers.heartbeat import Heartbeats
 
 logger = logging.getLogger(__name__)
 
 Iteration = Callable[[], Awaitable[object]]
+Loop = Callable[[], Awaitable[None]]
 
 
-async def run_periodic(name: str, iteration: Iteration, *, every: float, stop: asyncio.Event) -> None:
-    """Call `iteration` every `every` seconds; a failure is logged and retried next round."""
-    while not stop.is_set():
-        try:
-            result = await iteration()
-            if result:
-                logger.info("%s: %s", name, result)
-        except Exception:
-            logger.exception("%s failed; retrying in %.0f s", name, every)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+class Backoff:
+    """Exponential with "equal jitter": half the delay fixed, half random, so restarting
+    consumers do not stampede a dependency that has just come back."""
 
+    def __init__(self, *, base: float, cap: float) -> None:
+        self._base, self._cap, self._attempt = base, cap, 0
 
-def install_stop_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    def next(self) -> float:
+        delay = float(min(self._cap, self._base * 2**self._attempt))
+        self._attempt = min(self._attempt + 1, 30)
+        return delay / 2 + random.uniform(0, delay / 2)
+
+    def reset(self) -> None:
+        self._attempt = 0
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -46,33 +52,108 @@ async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-Handler = Callable[[QueueMessage], Awaitable[bool]]
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
 
 
-async def consume(queue: TaskQueue, name: str, handle: Handler, *, wait_seconds: int, stop: asyncio.Event) -> None:
-    """Receive from one queue until stopped; acknowledge what `handle` says is done.
-
-    A message in hand always completes (a stop signal is only looked at between receives); one
-    not acknowledged comes back after its visibility timeout, or goes to the dead-letter queue.
-    """
+async def supervise(name: str, loop: Loop, *, stop: asyncio.Event, beats: Heartbeats, cap: float = 60.0) -> None:
+    """Run `loop` until stopped; one that raises or returns early is restarted, never left dead."""
+    backoff = Backoff(base=1.0, cap=cap)
     while not stop.is_set():
         try:
-            messages = await queue.receive(queue=name, wait_seconds=wait_seconds)
+            await loop()
+            if stop.is_set():
+                return
+            error = "the loop returned while the worker was running"
+            logger.error("%s: %s; restarting", name, error)
+        except Exception as e:
+            error = f"{type(e).__name__}: {e}"
+            logger.exception("%s died; restarting", name)
+        beats.restarted(name, error)
+        await sleep_or_stop(stop, backoff.next())
+
+
+async def run_loops(loops: Mapping[str, Loop], *, stop: asyncio.Event, beats: Heartbeats, cap: float = 60.0) -> None:
+    """All of a worker's loops, each supervised, plus its status file, until stopped."""
+
+    async def publish_status() -> None:
+        while not stop.is_set():
+            beats.write()
+            await sleep_or_stop(stop, 2.0)
+
+    try:
+        await asyncio.gather(
+            publish_status(), *(supervise(name, loop, stop=stop, beats=beats, cap=cap) for name, loop in loops.items())
+        )
+    finally:
+        beats.remove()
+
+
+async def run_periodic(
+    name: str,
+    iteration: Iteration,
+    *,
+    every: float,
+    stop: asyncio.Event,
+    beats: Heartbeats | None = None,
+    first_after: float = 0.0,
+) -> None:
+    """Call `iteration` every `every` seconds (the first time after `first_after`); a failure is
+    logged and retried next round."""
+
+    async def idle(seconds: float, state: str = "idle") -> None:
+        # A loop that runs once an hour is alive in between: it beats while it waits.
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not stop.is_set():
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            if beats is not None:
+                beats.beat(name, state=state)
+            await sleep_or_stop(stop, min(left, 30.0))
+
+    await idle(first_after)
+    while not stop.is_set():
+        state = "idle"
+        try:
+            result = await iteration()
+            if result:
+                logger.info("%s: %s", name, result)
         except DependencyUnavailable as e:
-            logger.warning("%s queue unavailable (%s); retrying in 5 s", name, e.message)
-            await sleep_or_stop(stop, 5.0)
-            continue
-        done = [m.receipt for m in messages if await handle(m)]
-        if done:
-            await queue.ack(queue=name, receipts=done)
+            state = "waiting for a dependency"
+            if beats is not None:
+                beats.beat(name, state=state, error=e.message)
+            logger.warning("%s: %s; retrying in %.0f s", name, e.message, every)
+        except Exception as e:
+            state = "failing"
+            if beats is not None:
+                beats.beat(name, state=state, error=repr(e))
+            logger.exception("%s failed; retrying in %.0f s", name, every)
+        await idle(every, state)
 
 
 def relay_loop(
-    store: OutboxStore, publish: PublishTasks, types: frozenset[TaskType], settings: Settings, stop: asyncio.Event
-) -> asyncio.Task[None]:
-    """The outbox relay for these task types, as a background loop of the worker."""
-    relay = RelayOutbox(store, publish, types=types, stale_after=timedelta(seconds=settings.worker.relay_stale_seconds))
-    label = "/".join(sorted(t.value for t in types)) + " relay"
-    return asyncio.create_task(
-        run_periodic(label, relay.execute, every=settings.worker.relay_interval_seconds, stop=stop)
+    store: OutboxStore,
+    publish: PublishTasks,
+    types: frozenset[TaskType],
+    *,
+    interval: float,
+    stale_after: float,
+    unpublished_after: float,
+    lost_after: float,
+    stop: asyncio.Event,
+    beats: Heartbeats,
+) -> tuple[str, Loop]:
+    """The outbox relay for these task types, as one of the worker's loops."""
+    relay = RelayOutbox(
+        store,
+        publish,
+        types=types,
+        stale_after=timedelta(seconds=stale_after),
+        unpublished_after=timedelta(seconds=unpublished_after),
+        lost_after=timedelta(seconds=lost_after),
     )
+    label = "/".join(sorted(t.value for t in types)) + " relay"
+    return label, lambda: run_periodic(label, relay.execute, every=interval, stop=stop, beats=beats)

@@ -46,6 +46,9 @@ class UnconfiguredSearchIndex(SearchIndex):
     async def refresh(self) -> None:
         raise _off("search", "OPENSEARCH_URL")
 
+    async def ping(self) -> None:
+        raise _off("search", "OPENSEARCH_URL")
+
 
 class UnconfiguredTaskQueue(TaskQueue):
     """No queue endpoint: tasks stay `pending` in PostgreSQL (nothing is lost) until a relay with a

@@ -40,6 +40,9 @@ class AsyncTask:
     updated_at: datetime | None = None
 
 
+# What a task says while its message could not be queued yet (cleared when it is).
+WAITING_FOR_QUEUE = "waiting for the task queue: the task is saved and will be queued when it is back"
+
 # Which queue carries which kind of task; the message body is `task_message(task)`.
 QUEUE_FOR: dict[TaskType, str] = {
     TaskType.REINDEX: "index",
@@ -49,6 +52,9 @@ QUEUE_FOR: dict[TaskType, str] = {
     TaskType.RESTORE: "archive",
     TaskType.INGEST_FILE: "ingest",
 }
+
+# Every queue, each with its dead-letter queue `<name>-dlq`: provisioning and redrive use this.
+QUEUES: tuple[str, ...] = tuple(sorted(set(QUEUE_FOR.values())))
 
 
 def task_message(task: AsyncTask) -> dict[str, Any]:

@@ -19,12 +19,14 @@ from src.adapters.auth.jose_token_codec import JoseTokenCodec
 from src.adapters.disabled import UnconfiguredArchiveStore, UnconfiguredSearchIndex, UnconfiguredTaskQueue
 from src.adapters.opensearch.search_index import OpenSearchIndex
 from src.adapters.postgres.engine import make_app_engine, make_owner_engine
+from src.adapters.postgres.outbox import PostgresOutboxStore
 from src.adapters.postgres.partitions import PostgresPartitionMaintainer
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
 from src.domain.event_limits import EventLimits
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.event_bus import EventBus
+from src.domain.ports.partition_maintainer import PartitionMaintainer
 from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.stream_slots import StreamSlots
 from src.domain.ports.task_queue import TaskQueue
@@ -184,7 +186,32 @@ def make_archive_store(settings: Settings) -> ArchiveStore:
 
     from src.adapters.s3.archive_store import S3ArchiveStore
 
-    return S3ArchiveStore(aioboto3.Session(), endpoint_url=settings.aws.endpoint_url, bucket=settings.aws.bucket)
+    return S3ArchiveStore(aioboto3.Session(), endpoint_url=settings.aws.s3_endpoint, bucket=settings.aws.bucket)
+
+
+def build_ingest(
+    settings: Settings, uow: UnitOfWorkFactory, partitions: PartitionMaintainer, publish: PublishTasks, bus: EventBus
+) -> tuple[IngestLogs, GroupCommitWriter, IngestRejections]:
+    """The ingest path (group commit, limits, rejections), as the API and the ingest worker use it.
+    The writer must be closed on the way out."""
+    cfg = settings.ingest
+    writer = GroupCommitWriter(
+        uow,
+        partitions,
+        max_batch_events=cfg.group_commit_max_events,
+        max_inflight=cfg.group_commit_inflight,
+        metrics=PrometheusIngestMetrics(tenant_labels=settings.metrics.tenant_labels),
+        after_commit=AnnounceCommitted(publish, bus).execute,
+    )
+    limits = EventLimits(
+        max_message_bytes=cfg.max_message_bytes,
+        max_attribute_depth=cfg.max_attribute_depth,
+        max_attribute_keys=cfg.max_attribute_keys,
+        max_attributes_bytes=cfg.max_attributes_bytes,
+        max_future_skew=timedelta(seconds=cfg.max_future_skew_seconds),
+    )
+    rejections = IngestRejections(uow, PrometheusIngestMetrics())
+    return IngestLogs(writer, limits=limits, rejections=rejections), writer, rejections
 
 
 def build_container(settings: Settings, overrides: dict[str, Any] | None = None) -> Container:
@@ -197,31 +224,15 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     ingest_cfg = settings.ingest
     search_index: SearchIndex = overrides.get("search_index") or make_search_index(settings)
     queue: TaskQueue = overrides.get("queue") or make_task_queue(settings)
-    publish = PublishTasks(queue)
+    publish = PublishTasks(queue, PostgresOutboxStore(owner_engine), timeout=settings.worker.publish_timeout_seconds)
     archive_store: ArchiveStore = overrides.get("archive_store") or make_archive_store(settings)
     bus: EventBus = overrides.get("bus") or make_event_bus(settings)
     stream_slots: StreamSlots = overrides.get("stream_slots") or make_stream_slots(settings)
-    writer = GroupCommitWriter(
-        uow,
-        partitions,
-        max_batch_events=ingest_cfg.group_commit_max_events,
-        max_inflight=ingest_cfg.group_commit_inflight,
-        metrics=PrometheusIngestMetrics(tenant_labels=settings.metrics.tenant_labels),
-        after_commit=AnnounceCommitted(publish, bus).execute,
-    )
+    ingest, writer, rejections = build_ingest(settings, uow, partitions, publish, bus)
     cache_ttl = settings.auth.credential_cache_seconds
     key_cache: KeyCache = TtlCache(ttl=cache_ttl)
     tenant_cache: TtlCache[UUID, Tenant | None] = TtlCache(ttl=cache_ttl)
     authenticate = Authenticate(uow, codec, keys=key_cache, tenants=tenant_cache)
-    limits = EventLimits(
-        max_message_bytes=ingest_cfg.max_message_bytes,
-        max_attribute_depth=ingest_cfg.max_attribute_depth,
-        max_attribute_keys=ingest_cfg.max_attribute_keys,
-        max_attributes_bytes=ingest_cfg.max_attributes_bytes,
-        max_future_skew=timedelta(seconds=ingest_cfg.max_future_skew_seconds),
-    )
-    rejections = IngestRejections(uow, PrometheusIngestMetrics())
-    ingest = IngestLogs(writer, limits=limits, rejections=rejections)
     tenant_parsers = TenantParsers(uow, cache_seconds=cache_ttl)
     return Container(
         settings=settings,

@@ -113,6 +113,14 @@ class AwsSettings(BaseSettings):
     )
     region: str = Field(default="us-east-1", validation_alias=AliasChoices("LOGPLANE_AWS_REGION", "AWS_DEFAULT_REGION"))
     bucket: str = Field(default="logplane-archive", validation_alias="LOGPLANE_S3_BUCKET")
+    # S3 elsewhere than SQS (`logplane dev` keeps S3 in a recording moto of its own, so archives
+    # survive restarts); unset, S3 uses `endpoint_url` too.
+    s3_endpoint_url: str | None = Field(default=None, validation_alias="LOGPLANE_S3_ENDPOINT_URL")
+
+    @property
+    def s3_endpoint(self) -> str | None:
+        return self.s3_endpoint_url or self.endpoint_url
+
     queue_prefix: str = Field(default="logplane-", validation_alias="LOGPLANE_SQS_QUEUE_PREFIX")
     # Queues are used when an endpoint is named (moto, LocalStack) or this is set (real AWS).
     sqs_enabled: bool | None = Field(default=None, validation_alias="LOGPLANE_SQS_ENABLED")
@@ -133,7 +141,26 @@ class WorkerSettings(BaseSettings):
     relay_interval_seconds: float = 5.0
     # Longer than a backlog takes to drain: a task merely waiting in the queue must not be re-sent.
     relay_stale_seconds: float = 300.0
+    # A task never published (its publish failed, or the API died before it) waits only this long.
+    relay_unpublished_seconds: float = 2.0
+    # Longer than the longest retry backoff: a started task untouched this long lost its message.
+    relay_lost_seconds: float = 3600.0
+    # How long a request may wait on the queue before answering "the task waits for the queue".
+    publish_timeout_seconds: float = 1.0
     receive_wait_seconds: int = 5
+    # Each worker process writes its loops' heartbeats here (`logplane worker status` reads them).
+    status_dir: str = ".logplane/workers"
+    # A loop whose last heartbeat is older than this is reported stale.
+    heartbeat_stale_seconds: float = 120.0
+    # Longest pause between retries of a failing loop or of a task whose dependency is down.
+    max_backoff_seconds: float = 60.0
+    # How often the index worker compares search with PostgreSQL per tenant/day, how far back, and
+    # how old an event must be to count (younger ones may still be on their way to the index).
+    reconcile_interval_seconds: float = 300.0
+    reconcile_window_days: int = 30
+    reconcile_settle_seconds: float = 120.0
+    # Prometheus metrics of a worker process (heartbeats, task outcomes); off when unset.
+    metrics_port: int | None = None
     index_consumers: int = 3
     reindex_batch: int = 2000
 

@@ -19,14 +19,14 @@ from src.domain.logs import LogEvent
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
-from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskStatus, TaskType
 from src.domain.wire import rfc3339
 from src.usecases.publish_tasks import PublishTasks
 from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "archive"
+QUEUE = QUEUE_FOR[TaskType.ARCHIVE]
 
 
 class ArchiveMismatch(DomainError):
@@ -143,10 +143,7 @@ class ArchiveLogs:
             )
             await uow.tasks.add_many(tasks=[cleanup])
             await uow.commit()
-        try:
-            await self._publish.execute([cleanup])
-        except Exception:
-            logger.warning("publishing cleanup task %s failed; the relay will", cleanup.task_id, exc_info=True)
+        await self._publish.after_commit([cleanup])
         return True
 
     async def _archive(self, task: AsyncTask, message: QueueMessage) -> Manifest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from src.domain.archive import Manifest
 from src.domain.errors import DomainError
@@ -12,12 +13,12 @@ from src.domain.ports.log_purger import LogPurger
 from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
-from src.domain.tasks import TaskStatus, TaskType
-from src.usecases.task_lifecycle import TaskLifecycle, failure_text
+from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskType
+from src.usecases.task_lifecycle import TaskLifecycle
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "cleanup"
+QUEUE = QUEUE_FOR[TaskType.LOG_CLEANUP]
 
 
 class CleanupRefused(DomainError):
@@ -49,48 +50,32 @@ class CleanupLogs:
         self._batch_size = batch_size
 
     async def execute(self, message: QueueMessage) -> bool:
-        started = await self._life.start(message, frozenset({TaskType.LOG_CLEANUP}))
-        if started.task is None:
-            return started.ack
-        task = started.task
-        try:
-            raw = await self._store.get(key=task.payload["manifest_key"])
-            if raw is None:
-                raise CleanupRefused(f"the archive manifest {task.payload['manifest_key']} is missing")
-            manifest = Manifest.from_json(raw)
-            before = datetime.fromisoformat(task.payload["before"])
-            received_before = datetime.fromisoformat(task.payload["received_before"])
-            if (manifest.tenant_id, manifest.before, manifest.received_before) != (
-                task.tenant_id,
-                before,
-                received_before,
-            ):
-                raise CleanupRefused("the manifest does not describe this cleanup's range")
-            remaining = await self._purger.count(
-                tenant_id=task.tenant_id, before=before, received_before=received_before
+        return await self._life.run(message, frozenset({TaskType.LOG_CLEANUP}), self._clean, what="cleanup")
+
+    async def _clean(self, task: AsyncTask, message: QueueMessage) -> dict[str, Any]:
+        raw = await self._store.get(key=task.payload["manifest_key"])
+        if raw is None:
+            raise CleanupRefused(f"the archive manifest {task.payload['manifest_key']} is missing")
+        manifest = Manifest.from_json(raw)
+        before = datetime.fromisoformat(task.payload["before"])
+        received_before = datetime.fromisoformat(task.payload["received_before"])
+        if (manifest.tenant_id, manifest.before, manifest.received_before) != (task.tenant_id, before, received_before):
+            raise CleanupRefused("the manifest does not describe this cleanup's range")
+        remaining = await self._purger.count(tenant_id=task.tenant_id, before=before, received_before=received_before)
+        if remaining > manifest.rows:
+            raise CleanupRefused(
+                f"{remaining} rows are in the range but only {manifest.rows} were archived; nothing deleted"
             )
-            if remaining > manifest.rows:
-                raise CleanupRefused(
-                    f"{remaining} rows are in the range but only {manifest.rows} were archived; nothing deleted"
-                )
-            report = await self._purger.purge(
-                tenant_id=task.tenant_id, before=before, received_before=received_before, batch_size=self._batch_size
-            )
-            await self._life.progress(task, {"deleted_rows": report.deleted_rows})
-            documents = await self._index.delete_archived(
-                tenant_id=task.tenant_id, before=before, received_before=received_before
-            )
-        except Exception as e:
-            await self._life.fail(task, message, failure_text("cleanup", e), cause=e)
-            return False
-        await self._life.finish(
-            task,
-            TaskStatus.SUCCEEDED,
-            result={
-                "deleted_rows": report.deleted_rows,
-                "already_deleted": manifest.rows - remaining,
-                "dropped_partitions": report.dropped_partitions,
-                "deleted_documents": documents,
-            },
+        report = await self._purger.purge(
+            tenant_id=task.tenant_id, before=before, received_before=received_before, batch_size=self._batch_size
         )
-        return True
+        await self._life.progress(task, {"deleted_rows": report.deleted_rows})
+        documents = await self._index.delete_archived(
+            tenant_id=task.tenant_id, before=before, received_before=received_before
+        )
+        return {
+            "deleted_rows": report.deleted_rows,
+            "already_deleted": manifest.rows - remaining,
+            "dropped_partitions": report.dropped_partitions,
+            "deleted_documents": documents,
+        }

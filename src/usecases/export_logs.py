@@ -23,13 +23,13 @@ from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import LogQuery
 from src.domain.relative_time import pinned_bounds
-from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskStatus, TaskType
 from src.usecases.publish_tasks import PublishTasks
-from src.usecases.task_lifecycle import TaskLifecycle, failure_text
+from src.usecases.task_lifecycle import TaskLifecycle
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "export"
+QUEUE = QUEUE_FOR[TaskType.EXPORT]
 
 
 async def _maybe_gzip(chunks: AsyncIterator[bytes], gzip: bool) -> AsyncIterator[bytes]:
@@ -105,10 +105,7 @@ class RequestExport:
             await uow.act_as_tenant(principal.tenant_id)
             await uow.tasks.add_many(tasks=[task])
             await uow.commit()
-        try:
-            await self._publish.execute([task])
-        except Exception:
-            logger.warning("publishing export task %s failed; the relay will", task.task_id, exc_info=True)
+        (task,) = await self._publish.after_commit([task])
         return task
 
 
@@ -176,56 +173,50 @@ class RunExport:
         self._progress_every = progress_every
 
     async def execute(self, message: QueueMessage) -> bool:
-        started = await self._life.start(message, frozenset({TaskType.EXPORT}))
-        if started.task is None:
-            return started.ack
-        task = started.task
-        try:
-            fmt = ExportFormat(task.payload["format"])
-            gzip = bool(task.payload.get("gzip"))
-            query = self._query_from_filters(task.payload.get("filters") or {})
-            key = export_key(task.tenant_id, task.task_id, fmt, gzip)
-            rows = 0
+        return await self._life.run(message, frozenset({TaskType.EXPORT}), self._export, what="export")
 
-            async def events() -> AsyncIterator[LogEvent]:
-                nonlocal rows
-                async with self._uow_factory() as uow:
-                    await uow.act_as_tenant(task.tenant_id)
-                    async for event in uow.reader.stream_query(tenant_id=task.tenant_id, query=query):
-                        rows += 1
-                        if rows % self._progress_every == 0:
-                            await self._progress(task, message, rows)
-                        yield event
+    async def _export(self, task: AsyncTask, message: QueueMessage) -> dict[str, Any]:
+        fmt = ExportFormat(task.payload["format"])
+        gzip = bool(task.payload.get("gzip"))
+        query = self._query_from_filters(task.payload.get("filters") or {})
+        key = export_key(task.tenant_id, task.task_id, fmt, gzip)
+        rows = 0
 
-            async def lines() -> AsyncIterator[bytes]:
-                nonlocal rows
-                newlines = 0
-                async with self._uow_factory() as uow:
-                    await uow.act_as_tenant(task.tenant_id)
-                    async for chunk in uow.reader.export_lines(
-                        tenant_id=task.tenant_id, query=query, csv=fmt is ExportFormat.CSV
-                    ):
-                        newlines += chunk.count(b"\n")
-                        if newlines // self._progress_every > rows // self._progress_every:
-                            await self._progress(task, message, newlines)
-                        rows = newlines
-                        yield chunk
-                if fmt is ExportFormat.CSV:
-                    rows = max(0, newlines - 1)  # the header line
+        async def events() -> AsyncIterator[LogEvent]:
+            nonlocal rows
+            async with self._uow_factory() as uow:
+                await uow.act_as_tenant(task.tenant_id)
+                async for event in uow.reader.stream_query(tenant_id=task.tenant_id, query=query):
+                    rows += 1
+                    if rows % self._progress_every == 0:
+                        await self._progress(task, message, rows)
+                    yield event
 
-            if fmt is ExportFormat.PARQUET:
-                size = await self._write_parquet(key, events())
-            else:
-                size = await self._store.put(
-                    key=key,
-                    chunks=_maybe_gzip(lines(), gzip),
-                    content_type="text/csv" if fmt is ExportFormat.CSV else "application/x-ndjson",
-                )
-        except Exception as e:
-            await self._life.fail(task, message, failure_text("export", e), cause=e)
-            return False
-        await self._life.finish(task, TaskStatus.SUCCEEDED, result={"rows": rows, "bytes": size, "key": key})
-        return True
+        async def lines() -> AsyncIterator[bytes]:
+            nonlocal rows
+            newlines = 0
+            async with self._uow_factory() as uow:
+                await uow.act_as_tenant(task.tenant_id)
+                async for chunk in uow.reader.export_lines(
+                    tenant_id=task.tenant_id, query=query, csv=fmt is ExportFormat.CSV
+                ):
+                    newlines += chunk.count(b"\n")
+                    if newlines // self._progress_every > rows // self._progress_every:
+                        await self._progress(task, message, newlines)
+                    rows = newlines
+                    yield chunk
+            if fmt is ExportFormat.CSV:
+                rows = max(0, newlines - 1)  # the header line
+
+        if fmt is ExportFormat.PARQUET:
+            size = await self._write_parquet(key, events())
+        else:
+            size = await self._store.put(
+                key=key,
+                chunks=_maybe_gzip(lines(), gzip),
+                content_type="text/csv" if fmt is ExportFormat.CSV else "application/x-ndjson",
+            )
+        return {"rows": rows, "bytes": size, "key": key}
 
     async def _progress(self, task: AsyncTask, message: QueueMessage, rows: int) -> None:
         await self._life.progress(task, {"rows": rows})

@@ -9,17 +9,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
 from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import Cursor
-from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskStatus, TaskType
 from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "index"
+QUEUE = QUEUE_FOR[TaskType.REINDEX]
 
 
 @dataclass(slots=True)
@@ -70,18 +71,26 @@ class IndexTasks:
         outcome = BatchOutcome()
         to_ack: list[str] = []
         by_ids: list[_Work] = []
-        for message in messages:
-            work = await self._start(message, to_ack)
-            if work is None:
-                continue
-            if work.task.payload.get("mode") == "range":
-                await self._run_range(work, outcome, to_ack)
-            else:
-                by_ids.append(work)
-        if by_ids:
-            await self._run_by_ids(by_ids, outcome, to_ack)
-        if to_ack:
-            await self._queue.ack(queue=QUEUE, receipts=to_ack)
+        try:
+            for message in messages:
+                work = await self._start(message, to_ack)
+                if work is None:
+                    continue
+                if work.task.payload.get("mode") == "range":
+                    await self._run_range(work, outcome, to_ack)
+                else:
+                    by_ids.append(work)
+            if by_ids:
+                await self._run_by_ids(by_ids, outcome, to_ack)
+        finally:
+            # Even when a dependency outage cuts the batch short, what is done is acknowledged.
+            if to_ack:
+                try:
+                    await self._queue.ack(queue=QUEUE, receipts=to_ack)
+                except Exception as e:
+                    logger.warning(
+                        "acknowledging %d messages failed (they come back and are skipped): %s", len(to_ack), e
+                    )
         outcome.acked = len(to_ack)
         return outcome
 
@@ -97,9 +106,9 @@ class IndexTasks:
         await self._life.finish(task, status, result=result, error=error)
 
     async def _fail(
-        self, work: _Work, error: str, outcome: BatchOutcome, to_ack: list[str], cause: BaseException | None = None
+        self, work: _Work, error: str, outcome: BatchOutcome, *, cause: BaseException | None = None
     ) -> None:
-        last = await self._life.fail(work.task, work.message, error, cause=cause)
+        last = await self._life.record_failure(work.task, work.message, error, cause=cause)
         (outcome.failed if last else outcome.retrying).append(work.task.task_id)
 
     async def _run_by_ids(self, batch: list[_Work], outcome: BatchOutcome, to_ack: list[str]) -> None:
@@ -108,8 +117,8 @@ class IndexTasks:
         for work in batch:
             try:
                 ids = [UUID(i) for i in work.task.payload.get("log_ids", [])]
-            except (TypeError, ValueError) as e:
-                await self._fail(work, "invalid_payload: the task payload holds a bad log id", outcome, to_ack, e)
+            except (TypeError, ValueError):
+                await self._fail(work, "invalid_payload: the task payload holds a bad log id", outcome)
                 continue
             async with self._uow_factory() as uow:
                 await uow.act_as_tenant(work.task.tenant_id)
@@ -122,7 +131,9 @@ class IndexTasks:
                 raise RuntimeError(f"{report.failed} documents were refused: {'; '.join(report.errors[:3])}")
         except Exception as e:
             for work, _, _ in loaded:
-                await self._fail(work, failure_text("indexing", e), outcome, to_ack, e)
+                await self._fail(work, failure_text("indexing", e), outcome, cause=e)
+            if isinstance(e, DependencyUnavailable):
+                raise
             return
         for work, indexed, missing in loaded:
             # Missing rows were deleted (cleanup) before indexing ran: nothing to index for them.
@@ -163,7 +174,9 @@ class IndexTasks:
                     await uow.commit()
                 await self._queue.extend(queue=QUEUE, receipt=work.message.receipt, seconds=self._visibility)
         except Exception as e:
-            await self._fail(work, failure_text(f"reindex (after {done} events)", e), outcome, to_ack, e)
+            await self._fail(work, failure_text(f"reindex (after {done} events)", e), outcome, cause=e)
+            if isinstance(e, DependencyUnavailable):
+                raise
             return
         await self._finish(task, TaskStatus.SUCCEEDED, result={"indexed": done, "cursor": None})
         to_ack.append(work.message.receipt)

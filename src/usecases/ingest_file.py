@@ -16,7 +16,7 @@ from src.domain.parsing.registry import ParserRegistry
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
-from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskStatus, TaskType
 from src.domain.text import require_storable
 from src.usecases.file_lines import FileLines
 from src.usecases.ingest_logs import IngestLogs, IngestRequest
@@ -27,7 +27,7 @@ from src.usecases.tenant_parsers import TenantParsers
 
 logger = logging.getLogger(__name__)
 
-QUEUE = "ingest"
+QUEUE = QUEUE_FOR[TaskType.INGEST_FILE]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -80,10 +80,7 @@ class RequestFileIngest:
             await uow.act_as_tenant(principal.tenant_id)
             await uow.tasks.add_many(tasks=[task])
             await uow.commit()
-        try:
-            await self._publish.execute([task])
-        except Exception:
-            logger.warning("publishing ingest_file task %s failed; the relay will", task.task_id, exc_info=True)
+        (task,) = await self._publish.after_commit([task])
         return task
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 import orjson
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import DomainError, RateLimited
+from src.domain.errors import DependencyUnavailable, DomainError, RateLimited
 from src.domain.logs import public_view
 from src.domain.ports.event_bus import EventBus, Subscription
 from src.domain.ports.stream_slots import StreamLease, StreamSlots
@@ -48,6 +48,18 @@ class TailSession:
         self.ended = reason
         with contextlib.suppress(asyncio.QueueFull):  # a full queue wakes `next` anyway
             self._queue.put_nowait(_WAKE)
+
+    def _bus_lost(self) -> None:
+        # Events published while the bus was down never reach us: end the stream so the client
+        # resumes with since_id (its last id), which replays the gap from PostgreSQL.
+        self.end(
+            DependencyUnavailable(
+                "the live stream was interrupted (its event bus went away); reconnect with since_id "
+                "set to the last id received to get what was missed",
+                code="stream_interrupted",
+                details={"dependency": "redis"},
+            )
+        )
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
         for event in batch:
@@ -175,7 +187,9 @@ class LiveTail:
         session._lease = lease
         try:
             # Subscribe before reading the past: nothing committed meanwhile can fall in between.
-            session._subscription = await self._bus.subscribe(tenant_id=principal.tenant_id, deliver=session._deliver)
+            session._subscription = await self._bus.subscribe(
+                tenant_id=principal.tenant_id, deliver=session._deliver, on_lost=session._bus_lost
+            )
         except BaseException:
             await session.close()
             raise

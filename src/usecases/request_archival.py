@@ -34,11 +34,7 @@ async def _create_and_publish(
         await uow.act_as_tenant(principal.tenant_id)
         await uow.tasks.add_many(tasks=[task])
         await uow.commit()
-    try:
-        await publish.execute([task])
-    except Exception:
-        # Committed and pending: the relay publishes it later.
-        logger.warning("publishing %s task %s failed; the relay will", task_type, task.task_id, exc_info=True)
+    (task,) = await publish.after_commit([task])
     return task
 
 

@@ -57,8 +57,4 @@ class RequestReindex:
                 await uow.act_as_tenant(task.tenant_id)
                 await uow.tasks.add_many(tasks=[task])
             await uow.commit()
-        try:
-            await self._publish.execute(tasks)
-        except Exception:
-            logger.warning("publishing %d reindex tasks failed; the relay will", len(tasks), exc_info=True)
-        return tasks
+        return await self._publish.after_commit(tasks)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 from src.domain.archive import Manifest, event_from_line, manifest_prefix
 from src.domain.logs import LogEvent
@@ -12,9 +14,9 @@ from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
-from src.domain.tasks import TaskStatus, TaskType
+from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.usecases.archive_logs import ArchiveMismatch
-from src.usecases.task_lifecycle import TaskLifecycle, failure_text
+from src.usecases.task_lifecycle import TaskLifecycle, TaskRefused
 
 
 class RestoreLogs:
@@ -38,45 +40,61 @@ class RestoreLogs:
         self._batch_size = batch_size
 
     async def execute(self, message: QueueMessage) -> bool:
-        started = await self._life.start(message, frozenset({TaskType.RESTORE}))
-        if started.task is None:
-            return started.ack
-        task = started.task
+        return await self._life.run(message, frozenset({TaskType.RESTORE}), self._restore, what="restore")
+
+    async def _restore(self, task: AsyncTask, message: QueueMessage) -> dict[str, Any]:
         start = datetime.fromisoformat(task.payload["from"])
         end = datetime.fromisoformat(task.payload["to"])
         restored = present = indexed = 0
-        try:
-            for listed in await self._store.list(prefix=manifest_prefix(task.tenant_id)):
-                raw = await self._store.get(key=listed.key)
-                if raw is None:
+        manifests = await self._store.list(prefix=manifest_prefix(task.tenant_id))
+        missing = await self._missing_archive(task.tenant_id, start, {m.key for m in manifests})
+        if missing is not None:
+            # Restoring what is left would "succeed" with fewer rows and hide the loss (an archive
+            # store that came back empty): the range was archived, so its archive must be there.
+            raise TaskRefused(
+                f"the archive written by task {missing} (events before {task.payload['to']} may be in it) "
+                "is missing from the archive store; nothing restored"
+            )
+        for listed in manifests:
+            raw = await self._store.get(key=listed.key)
+            if raw is None:
+                continue
+            manifest = Manifest.from_json(raw)
+            for obj in manifest.objects:
+                if obj.max_timestamp < start or obj.min_timestamp > end:
                     continue
-                manifest = Manifest.from_json(raw)
-                for obj in manifest.objects:
-                    if obj.max_timestamp < start or obj.min_timestamp > end:
-                        continue
-                    data = await self._store.get(key=obj.key)
-                    if data is None or hashlib.sha256(data).hexdigest() != obj.sha256:
-                        raise ArchiveMismatch(f"archive object {obj.key} is missing or damaged")
-                    events = [
-                        e
-                        for e in (event_from_line(line) for line in gzip.decompress(data).splitlines() if line)
-                        if start <= e.timestamp <= end and e.tenant_id == task.tenant_id
-                    ]
-                    for i in range(0, len(events), self._batch_size):
-                        batch = events[i : i + self._batch_size]
-                        new = await self._insert(task.tenant_id, batch)
-                        restored += new
-                        present += len(batch) - new
-                        report = await self._index.index(batch)
-                        indexed += report.indexed
-                    await self._life.progress(task, {"restored": restored, "already_present": present})
-        except Exception as e:
-            await self._life.fail(task, message, failure_text("restore", e), cause=e)
-            return False
-        await self._life.finish(
-            task, TaskStatus.SUCCEEDED, result={"restored": restored, "already_present": present, "indexed": indexed}
-        )
-        return True
+                data = await self._store.get(key=obj.key)
+                if data is None or hashlib.sha256(data).hexdigest() != obj.sha256:
+                    raise ArchiveMismatch(f"archive object {obj.key} is missing or damaged")
+                events = [
+                    e
+                    for e in (event_from_line(line) for line in gzip.decompress(data).splitlines() if line)
+                    if start <= e.timestamp <= end and e.tenant_id == task.tenant_id
+                ]
+                for i in range(0, len(events), self._batch_size):
+                    batch = events[i : i + self._batch_size]
+                    new = await self._insert(task.tenant_id, batch)
+                    restored += new
+                    present += len(batch) - new
+                    report = await self._index.index(batch)
+                    indexed += report.indexed
+                await self._life.progress(task, {"restored": restored, "already_present": present})
+        return {"restored": restored, "already_present": present, "indexed": indexed}
+
+    async def _missing_archive(self, tenant_id: UUID, start: datetime, listed: set[str]) -> UUID | None:
+        """A succeeded archive task that may hold events of [start, …) whose manifest is not in the store."""
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(tenant_id)
+            done = await uow.tasks.list(
+                tenant_id=tenant_id, task_type=TaskType.ARCHIVE, status=TaskStatus.SUCCEEDED, limit=1000
+            )
+        for archive in done:
+            before = archive.payload.get("before")
+            reaches = before is not None and datetime.fromisoformat(before) > start
+            rows = int(archive.result.get("rows_archived", 0))
+            if reaches and rows > 0 and archive.result.get("manifest_key") not in listed:
+                return archive.task_id
+        return None
 
     async def _insert(self, tenant_id: object, events: list[LogEvent]) -> int:
         async with self._uow_factory() as uow:

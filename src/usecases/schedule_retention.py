@@ -70,8 +70,5 @@ class ScheduleRetention:
                 await uow.commit()
             scheduled.append(task)
         if scheduled:
-            try:
-                await self._publish.execute(scheduled)
-            except Exception:
-                logger.warning("publishing %d retention tasks failed; the relay will", len(scheduled), exc_info=True)
+            await self._publish.after_commit(scheduled)
         return scheduled

@@ -2,26 +2,43 @@
 
     message ──start──▶ running ──finish──▶ succeeded
                           │
-                          └──fail──▶ pending (SQS redelivers) … failed on the last delivery (→ DLQ)
+                          ├──fail──▶ pending (SQS redelivers) … failed on the last delivery (→ DLQ)
+                          └──fail, a dependency is down──▶ pending, "waiting for <dependency>",
+                                 never failed for it; DependencyUnavailable goes up to the task runner
 
 A message for a task that already finished (succeeded, or failed for good) is acknowledged and
 skipped, which makes SQS's at-least-once delivery effectively-once; a stray copy of the message
-(the relay re-sending a task a worker was about to take) cannot run a failed task again.
+(the relay re-sending a task a worker was about to take) cannot run a failed task again. An outage
+is not the task's fault: the runner (`workers/task_runner.py`) stops receiving, backs the message
+off and probes the dependency instead.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from src.domain.errors import DomainError
+from src.domain.errors import DependencyUnavailable, DomainError
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 
 logger = logging.getLogger(__name__)
+
+
+class TaskRefused(DomainError):
+    """Raised by a task's work when retrying cannot help (its input is wrong, or what it needs is
+    gone for good): the task fails at once, with this message, and its message is acknowledged."""
+
+    code = "task_refused"
+
+
+# A task's work: given the claimed task (and its message, to keep it invisible while working), do it
+# and answer its result; raise to fail it.
+Work = Callable[[AsyncTask, QueueMessage], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +75,26 @@ class TaskLifecycle:
             return Started(None, ack=True)
         return Started(task, ack=False)
 
+    async def run(self, message: QueueMessage, accepts: frozenset[TaskType], work: Work, *, what: str) -> bool:
+        """The template every per-message use case runs on: claim → work → record; True to acknowledge.
+
+        A failure is recorded by `fail` (an outage goes up to the task runner, which backs off);
+        TaskRefused fails the task at once."""
+        started = await self.start(message, accepts)
+        if started.task is None:
+            return started.ack
+        task = started.task
+        try:
+            result = await work(task, message)
+        except TaskRefused as e:
+            await self.finish(task, TaskStatus.FAILED, error=e.message)
+            return True
+        except Exception as e:
+            await self.fail(task, message, failure_text(what, e), cause=e)
+            return False
+        await self.finish(task, TaskStatus.SUCCEEDED, result=result)
+        return True
+
     async def finish(
         self, task: AsyncTask, status: TaskStatus, *, result: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
@@ -74,12 +111,23 @@ class TaskLifecycle:
             await uow.tasks.record_progress(tenant_id=task.tenant_id, task_id=task.task_id, result=result)
             await uow.commit()
 
-    async def fail(
+    async def record_failure(
         self, task: AsyncTask, message: QueueMessage, error: str, *, cause: BaseException | None = None
     ) -> bool:
         """Record the failure; True when this was the last delivery (the task is now `failed`).
 
-        `error` is what the tenant reads (see `failure_text`); `cause` goes to the log only."""
+        `error` is what the tenant reads (see `failure_text`); `cause` goes to the log only.
+        A failure caused by a dependency outage never fails the task: it stays pending and says
+        what it waits for (the delivery budget is for poison messages, not outages)."""
+        if isinstance(cause, DependencyUnavailable):
+            dependency = (
+                (cause.details or {}).get("dependency", "a dependency")
+                if isinstance(cause.details, dict)
+                else "a dependency"
+            )
+            await self.finish(task, TaskStatus.PENDING, error=f"waiting for {dependency}: {error}")
+            logger.warning("%s task %s waits for %s: %s", task.task_type, task.task_id, dependency, error)
+            return False
         last = message.receive_count >= self._max_receive_count
         await self.finish(task, TaskStatus.FAILED if last else TaskStatus.PENDING, error=error)
         logger.warning(
@@ -90,6 +138,15 @@ class TaskLifecycle:
             error,
             exc_info=cause,
         )
+        return last
+
+    async def fail(
+        self, task: AsyncTask, message: QueueMessage, error: str, *, cause: BaseException | None = None
+    ) -> bool:
+        """`record_failure`, then hand a dependency outage up to the task runner."""
+        last = await self.record_failure(task, message, error, cause=cause)
+        if isinstance(cause, DependencyUnavailable):
+            raise cause
         return last
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -85,7 +86,7 @@ async def test_many_tasks_share_one_bulk_request(world: World) -> None:
 async def test_failure_is_retried_then_failed_on_the_last_delivery(world: World) -> None:
     await world.store(who(Scope.INGEST), 2)
     (message,) = await world.receive()
-    world.index.down = True
+    world.index.refuse = {"m0"}  # a document the backend refuses: the task's own fault
     first = await world.worker.execute([message])
     (task,) = world.uow.store.tasks.values()
     assert first.retrying == [task.task_id] and world.queue.acked == []
@@ -96,6 +97,22 @@ async def test_failure_is_retried_then_failed_on_the_last_delivery(world: World)
     assert outcome.failed == [task.task_id]
     stored = world.uow.store.tasks[task.task_id]
     assert stored.status is TaskStatus.FAILED and stored.attempts == 2
+
+
+async def test_an_outage_never_fails_the_task_and_goes_up_to_the_runner(world: World) -> None:
+    """Finding 2: an outage is not a poison message, even on the delivery SQS would dead-letter."""
+    await world.store(who(Scope.INGEST), 2)
+    (message,) = await world.receive()
+    world.index.down = True
+    last = QueueMessage(body=message.body, receipt="r-last", receive_count=3)
+    with pytest.raises(DependencyUnavailable):
+        await world.worker.execute([last])
+    (task,) = world.uow.store.tasks.values()
+    assert task.status is TaskStatus.PENDING
+    assert (task.error_msg or "").startswith("waiting for opensearch")
+    world.index.down = False
+    outcome = await world.worker.execute([QueueMessage(body=message.body, receipt="r-next", receive_count=4)])
+    assert outcome.indexed == 2 and world.uow.store.tasks[task.task_id].status is TaskStatus.SUCCEEDED
 
 
 async def test_range_reindex_walks_in_batches_and_resumes(world: World) -> None:
@@ -119,13 +136,25 @@ async def test_relay_publishes_stale_pending_tasks(world: World) -> None:
         def __init__(self) -> None:
             self.rounds = [stale, []]
 
-        async def take_stale_pending(self, *, types, older_than, limit):  # type: ignore[no-untyped-def]
+        async def take_stale_pending(self, **_: object) -> list[AsyncTask]:
             return self.rounds.pop(0)
 
+        async def mark_published(self, *, task_ids: Sequence[UUID]) -> None:
+            self.published = list(task_ids)
+
+        async def note_waiting(self, *, task_ids: Sequence[UUID], note: str) -> None:
+            raise AssertionError("not expected")
+
+    store = Store()
     relay = RelayOutbox(
-        Store(), world.publish, types=frozenset({TaskType.REINDEX}), stale_after=timedelta(seconds=1), batch=3
+        store,
+        PublishTasks(world.queue, store),
+        types=frozenset({TaskType.REINDEX}),
+        stale_after=timedelta(seconds=1),
+        batch=3,
     )
     assert await relay.execute() == 3
+    assert store.published == [t.task_id for t in stale]
     assert [m["task_id"] for m in world.queue.sent["index"]] == [str(t.task_id) for t in stale]
 
 

@@ -19,11 +19,15 @@ from src.adapters.embedded.service import LaunchError, RunningService, ensure_po
 _HOST = "127.0.0.1"
 
 
-def start_moto(port: int | None = None, *, log_path: Path | None = None, timeout: float = 30.0) -> RunningService:
+def start_moto(
+    port: int | None = None, *, log_path: Path | None = None, record_to: Path | None = None, timeout: float = 30.0
+) -> RunningService:
     """Start `python -m moto.server` on 127.0.0.1 and wait until it answers HTTP.
 
     All AWS services share the one endpoint; clients need `endpoint_url=<url>`, any non-empty
-    credentials and a region (moto does not check signatures). State is in memory only.
+    credentials and a region (moto does not check signatures). State is in memory, unless
+    `record_to` names a file: then moto's recorder appends every request to it, and a server
+    started on an existing recording replays it first, so buckets and objects survive restarts.
 
     Returns url `http://127.0.0.1:PORT`.
     """
@@ -34,8 +38,19 @@ def start_moto(port: int | None = None, *, log_path: Path | None = None, timeout
     else:
         ensure_port_free(_HOST, port, what="moto")
     url = f"http://{_HOST}:{port}"
-    child = ChildProcess("moto", [sys.executable, "-m", "moto.server", "-H", _HOST, "-p", str(port)], log_path=log_path)
+    env = {"MOTO_ENABLE_RECORDING": "true", "MOTO_RECORDER_FILEPATH": str(record_to)} if record_to else None
+    child = ChildProcess(
+        "moto", [sys.executable, "-m", "moto.server", "-H", _HOST, "-p", str(port)], log_path=log_path, env=env
+    )
     child.wait_ready(lambda: _answers_http(url), timeout=timeout)
+    if record_to is not None and record_to.exists() and record_to.stat().st_size:
+        try:
+            request = urllib.request.Request(f"{url}/moto-api/recorder/replay-recording", method="POST")
+            with urllib.request.urlopen(request, timeout=max(timeout, 120.0)):
+                pass
+        except (urllib.error.URLError, OSError) as e:
+            child.stop()
+            raise LaunchError(f"moto: replaying {record_to} failed: {e}") from e
     return RunningService(name="moto", url=url, pid=child.pid, stop=child.stop)
 
 

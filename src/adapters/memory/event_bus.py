@@ -8,7 +8,7 @@ from uuid import UUID
 
 import orjson
 
-from src.domain.ports.event_bus import Deliver, EventBus, Subscription
+from src.domain.ports.event_bus import Deliver, EventBus, OnLost, Subscription
 from src.domain.wire import to_json
 
 
@@ -32,6 +32,6 @@ class InProcessEventBus(EventBus):
         for deliver in list(self.listeners.get(tenant_id, [])):
             deliver(batch)
 
-    async def subscribe(self, *, tenant_id: UUID, deliver: Deliver) -> Subscription:
+    async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         self.listeners.setdefault(tenant_id, []).append(deliver)
         return _Local(self, tenant_id, deliver)

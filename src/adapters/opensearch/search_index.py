@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,10 +25,13 @@ from src.adapters.opensearch.documents import (
     stats_body,
     to_document,
 )
+from src.adapters.opensearch.provision import TEMPLATE, TEMPLATE_NAME
 from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
 from src.domain.query import LogQuery, LogStats, StatsQuery
+
+logger = logging.getLogger(__name__)
 
 
 def _unavailable(e: Exception) -> DependencyUnavailable:
@@ -37,9 +42,26 @@ def _unavailable(e: Exception) -> DependencyUnavailable:
     )
 
 
+def _mismapped(index: str, reason: str) -> DependencyUnavailable:
+    # Not the task's fault and not to be written around: the index is refused until an operator
+    # (or a reindex into a correct index) fixes it; tasks wait instead of failing.
+    return DependencyUnavailable(
+        f"the search index {index} is wrongly mapped ({reason}); it is not written to",
+        code="search_mapping_invalid",
+        details={"dependency": "opensearch", "index": index, "reason": reason},
+    )
+
+
 class OpenSearchIndex(SearchIndex):
+    """Before the first write into a daily index, the index template is ensured and the index
+    created from it (so it is never created by dynamic mapping); an index whose `tenant_id` is not
+    a keyword is never written to."""
+
     def __init__(self, client: AsyncOpenSearch) -> None:
         self._client = client
+        self._ready: set[str] = set()
+        self._mapping_checked_at = -1e9
+        self._mismapped: DependencyUnavailable | None = None
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 10.0) -> OpenSearchIndex:
@@ -48,9 +70,35 @@ class OpenSearchIndex(SearchIndex):
     async def close(self) -> None:
         await self._client.close()
 
+    async def _prepare(self, name: str) -> None:
+        if name in self._ready:
+            return
+        if not await self._client.indices.exists(index=name):
+            await self._client.indices.put_index_template(name=TEMPLATE_NAME, body=TEMPLATE)
+            try:
+                await self._client.indices.create(index=name)
+            except TransportError as e:
+                if "already_exists" not in str(e):  # another writer created it meanwhile: checked below
+                    raise
+        await self._check_mapping(name)
+        self._ready.add(name)
+
+    async def _check_mapping(self, name: str) -> None:
+        mapping: dict[str, Any] = await self._client.indices.get_mapping(index=name)
+        index: dict[str, Any] = next(iter(mapping.values()), {})
+        kind = index.get("mappings", {}).get("properties", {}).get("tenant_id", {}).get("type")
+        if kind != "keyword":
+            raise _mismapped(name, f"tenant_id is {kind or 'unmapped'}, not keyword")
+
     async def index(self, events: Sequence[LogEvent]) -> IndexReport:
         if not events:
             return IndexReport(indexed=0, failed=0, errors=[])
+        try:
+            for name in sorted({index_name(e.timestamp) for e in events}):
+                await self._prepare(name)
+        except (OsConnectionError, ConnectionTimeout) as e:
+            self._ready.clear()  # it may come back empty (a restarted in-memory server)
+            raise _unavailable(e) from e
         actions = (
             {
                 "_op_type": "index",
@@ -66,6 +114,7 @@ class OpenSearchIndex(SearchIndex):
                 self._client, actions, chunk_size=2000, max_chunk_bytes=20 * 1024 * 1024, raise_on_error=False
             )
         except (OsConnectionError, ConnectionTimeout) as e:
+            self._ready.clear()
             raise _unavailable(e) from e
         failures = errors if isinstance(errors, list) else []
         return IndexReport(indexed=ok, failed=len(failures), errors=[str(f)[:500] for f in failures[:10]])
@@ -83,10 +132,36 @@ class OpenSearchIndex(SearchIndex):
         except TransportError as e:
             if isinstance(e.status_code, int) and e.status_code >= 500:
                 raise _unavailable(e) from e
+            # The queries are ours: a 400 means an index mapped otherwise than the template says
+            # (e.g. aggregating a `service` that dynamic mapping made text).
+            await self._refuse_mismapped()
             raise
+
+    async def _refuse_mismapped(self) -> None:
+        """Raise when any daily index is wrongly mapped (checked at most every 30 s)."""
+        now = time.monotonic()
+        if now - self._mapping_checked_at < 30.0 and self._mismapped is None:
+            return
+        self._mapping_checked_at = now
+        self._mismapped = None
+        try:
+            mappings: dict[str, Any] = await self._client.indices.get_mapping(index=ALL_INDICES)
+        except (NotFoundError, TransportError) as e:
+            # No index at all, or a backend that cannot tell: the answer stands as it is.
+            logger.debug("mapping check skipped: %s", e)
+            return
+        for name, index in sorted(mappings.items()):
+            kind = index.get("mappings", {}).get("properties", {}).get("tenant_id", {}).get("type")
+            if kind != "keyword":
+                self._mismapped = _mismapped(name, f"tenant_id is {kind or 'unmapped'}, not keyword")
+                raise self._mismapped
 
     async def search(self, *, tenant_id: UUID, query: LogQuery) -> SearchPage:
         result = await self._search(tenant_id, search_body(tenant_id, query))
+        if not result["hits"]["hits"]:
+            # Nothing found may be the truth, or a tenant filter that cannot match a text-mapped
+            # tenant_id: an empty answer is only given when the mapping is right.
+            await self._refuse_mismapped()
         items = [from_document(hit["_source"]) for hit in result["hits"]["hits"]]
         next_cursor = cursor_after(items[-1]) if len(items) == query.page_size else None
         return SearchPage(items=items, total=int(result["hits"]["total"]["value"]), next_cursor=next_cursor)
@@ -168,7 +243,16 @@ class OpenSearchIndex(SearchIndex):
             raise _unavailable(e) from e
 
     async def ping(self) -> None:
+        """Answers, has the index template (put back when a restarted server lost it), and today's
+        index, if any, is mapped right: readiness and the workers' health probe report otherwise."""
         try:
             await self._client.info()
+            if not await self._client.indices.exists_index_template(name=TEMPLATE_NAME):
+                logger.warning("the search backend lost the index template %s; putting it back", TEMPLATE_NAME)
+                self._ready.clear()
+                await self._client.indices.put_index_template(name=TEMPLATE_NAME, body=TEMPLATE)
+            today = index_name(datetime.now(UTC))
+            if await self._client.indices.exists(index=today):
+                await self._check_mapping(today)
         except (OsConnectionError, ConnectionTimeout) as e:
             raise _unavailable(e) from e

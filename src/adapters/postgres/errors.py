@@ -26,3 +26,14 @@ async def translate_db_errors() -> AsyncIterator[None]:
                 details={"dependency": "postgres"},
             ) from e
         raise
+
+
+def lost_database(e: BaseException) -> DependencyUnavailable | None:
+    """The domain error for an exception that means the database went away, else None."""
+    if isinstance(e, OperationalError | InterfaceError | OSError) or (
+        isinstance(e, DBAPIError) and e.connection_invalidated
+    ):
+        return DependencyUnavailable(
+            "the database connection was lost", code="database_unavailable", details={"dependency": "postgres"}
+        )
+    return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -10,15 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from src.adapters.postgres.errors import translate_db_errors
 from src.adapters.postgres.rows import task_from_row
 from src.domain.ports.outbox import OutboxStore
-from src.domain.tasks import AsyncTask, TaskType
+from src.domain.tasks import WAITING_FOR_QUEUE, AsyncTask, TaskType
 
 _TAKE = text(
     """
     UPDATE async_task SET updated_at = now()
     WHERE task_id IN (
         SELECT task_id FROM async_task
-        WHERE status = 'pending' AND attempts = 0
-          AND task_type = ANY(CAST(:types AS text[])) AND updated_at < :older_than
+        WHERE status = 'pending' AND task_type = ANY(CAST(:types AS text[]))
+          AND (
+            (published_at IS NULL AND attempts = 0 AND updated_at < :unpublished_before)
+            OR (attempts = 0 AND updated_at < :older_than)
+            OR (attempts > 0 AND updated_at < :lost_before))
         ORDER BY created_at
         LIMIT :limit
         FOR UPDATE SKIP LOCKED)
@@ -27,19 +32,54 @@ _TAKE = text(
     """
 )
 
+# A "waiting for the queue" note is cleared with the publish that ends the wait.
+_MARK = text(
+    "UPDATE async_task SET published_at = now(), "
+    "error_msg = CASE WHEN error_msg = :note THEN NULL ELSE error_msg END "
+    "WHERE task_id = ANY(CAST(:ids AS uuid[])) AND published_at IS NULL"
+)
+_NOTE = text(
+    "UPDATE async_task SET error_msg = :note "
+    "WHERE task_id = ANY(CAST(:ids AS uuid[])) AND published_at IS NULL AND error_msg IS NULL"
+)
+
 
 class PostgresOutboxStore(OutboxStore):
-    """Only never-started tasks are the relay's (`attempts = 0`): once a worker has received a task,
-    its message is SQS's to redeliver or dead-letter, and a second copy would dodge the DLQ."""
+    """A never-started task is republished quickly when its publish never happened, slowly when it
+    was published (the queue holds it); a started task only after longer than any retry backoff, when
+    its message must have been lost (a dead-lettered one comes back through the redrive instead)."""
 
     def __init__(self, owner_engine: AsyncEngine) -> None:
         self._engine = owner_engine
 
     async def take_stale_pending(
-        self, *, types: frozenset[TaskType], older_than: datetime, limit: int
+        self,
+        *,
+        types: frozenset[TaskType],
+        unpublished_before: datetime,
+        older_than: datetime,
+        lost_before: datetime,
+        limit: int,
     ) -> list[AsyncTask]:
+        params = {
+            "types": sorted(t.value for t in types),
+            "unpublished_before": unpublished_before,
+            "older_than": older_than,
+            "lost_before": lost_before,
+            "limit": limit,
+        }
         async with translate_db_errors(), self._engine.begin() as conn:
-            rows = await conn.execute(
-                _TAKE, {"types": sorted(t.value for t in types), "older_than": older_than, "limit": limit}
-            )
+            rows = await conn.execute(_TAKE, params)
             return [task_from_row(r) for r in rows.mappings()]
+
+    async def mark_published(self, *, task_ids: Sequence[UUID]) -> None:
+        if not task_ids:
+            return
+        async with translate_db_errors(), self._engine.begin() as conn:
+            await conn.execute(_MARK, {"ids": [str(i) for i in task_ids], "note": WAITING_FOR_QUEUE})
+
+    async def note_waiting(self, *, task_ids: Sequence[UUID], note: str) -> None:
+        if not task_ids:
+            return
+        async with translate_db_errors(), self._engine.begin() as conn:
+            await conn.execute(_NOTE, {"ids": [str(i) for i in task_ids], "note": note})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -10,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
-from src.adapters.postgres.errors import translate_db_errors
+from src.adapters.postgres.errors import lost_database, translate_db_errors
 from src.adapters.postgres.log_reader import PostgresLogReader
 from src.adapters.postgres.log_repository import PostgresLogRepository
 from src.adapters.postgres.parser_repository import PostgresParserRepository
@@ -44,13 +45,22 @@ class PostgresUnitOfWork(UnitOfWork):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        lost = lost_database(exc) if exc is not None else None
         try:
             if self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
+        except Exception:
+            if lost is None:
+                raise
         finally:
             if self._conn is not None:
-                await self._conn.close()
+                # A dead connection cannot be closed cleanly; the pool discards it either way.
+                with contextlib.suppress(Exception):
+                    await self._conn.close()
             self._conn = self._tx = None
+        if lost is not None and exc is not None:
+            # Callers (the task runner, the HTTP edge) see an outage, not a driver error.
+            raise lost from exc
 
     async def act_as_tenant(self, tenant_id: UUID) -> None:
         assert self._conn is not None, "use the unit of work inside 'async with'"

@@ -15,7 +15,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from src.domain.errors import DependencyUnavailable
-from src.domain.ports.event_bus import Deliver, EventBus, Subscription
+from src.domain.ports.event_bus import Deliver, EventBus, OnLost, Subscription
 from src.domain.wire import to_json
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class RedisEventBus(EventBus):
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._listeners: dict[str, list[Deliver]] = {}
+        self._on_lost: dict[Deliver, OnLost] = {}
         self._lock = asyncio.Lock()
 
     async def publish(self, *, tenant_id: UUID, events: Sequence[dict[str, Any]]) -> None:
@@ -52,22 +53,59 @@ class RedisEventBus(EventBus):
         except RedisError as e:
             raise DependencyUnavailable("the event bus (Redis) is unavailable", code="bus_unavailable") from e
 
-    async def subscribe(self, *, tenant_id: UUID, deliver: Deliver) -> Subscription:
+    async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         name = channel(tenant_id)
+        failure: Exception | None = None
         async with self._lock:
             if self._pubsub is None:
                 self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             first = name not in self._listeners
             self._listeners.setdefault(name, []).append(deliver)
             if first:
-                await self._pubsub.subscribe(name)
-            if self._reader is None or self._reader.done():
-                self._reader = asyncio.create_task(self._read(), name="event-bus-reader")
+                try:
+                    await self._pubsub.subscribe(name)
+                except (RedisError, OSError) as e:
+                    self._listeners[name].remove(deliver)
+                    if not self._listeners[name]:
+                        del self._listeners[name]
+                    failure = e
+            if failure is None:
+                if on_lost is not None:
+                    self._on_lost[deliver] = on_lost
+                if self._reader is None or self._reader.done():
+                    self._reader = asyncio.create_task(self._read(), name="event-bus-reader")
+        if failure is not None:
+            # The shared connection is broken for every subscriber of this process, not just this one.
+            await self._lost()
+            raise DependencyUnavailable(
+                "the live stream is unavailable (its event bus, Redis, is down); retry shortly",
+                code="stream_unavailable",
+                details={"dependency": "redis"},
+            ) from failure
         return _RedisSubscription(self, name, deliver)
+
+    async def _reset(self) -> None:
+        """Forget a broken pub/sub connection; the next subscriber opens a new one."""
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _lost(self) -> None:
+        """Every current subscriber may have missed batches: tell each, once, and start over."""
+        async with self._lock:
+            callbacks = [self._on_lost.get(d) for ds in self._listeners.values() for d in ds]
+            self._listeners.clear()
+            self._on_lost.clear()
+            await self._reset()
+        for callback in callbacks:
+            if callback is not None:
+                callback()
 
     async def _remove(self, name: str, deliver: Deliver) -> None:
         async with self._lock:
             listeners = self._listeners.get(name, [])
+            self._on_lost.pop(deliver, None)
             if deliver in listeners:
                 listeners.remove(deliver)
             if not listeners and name in self._listeners:
@@ -77,14 +115,18 @@ class RedisEventBus(EventBus):
                         await self._pubsub.unsubscribe(name)
 
     async def _read(self) -> None:
-        assert self._pubsub is not None
-        while self._listeners or self._pubsub.subscribed:
+        pubsub = self._pubsub
+        assert pubsub is not None
+        while self._pubsub is pubsub and (self._listeners or pubsub.subscribed):
             try:
-                message = await self._pubsub.get_message(timeout=1.0)
-            except RedisError:
-                logger.warning("event bus connection lost; resubscribing", exc_info=True)
-                await asyncio.sleep(1.0)
-                continue
+                message = await pubsub.get_message(timeout=1.0)
+            except (RedisError, OSError):
+                # Pub/sub keeps nothing for a disconnected subscriber: what was published meanwhile
+                # is gone from the bus. Streams are told (they end, and resume from their last id,
+                # replayed from PostgreSQL), rather than silently continuing with a gap.
+                logger.warning("event bus connection lost; ending live streams so they resume", exc_info=True)
+                await self._lost()
+                return
             if message is None or message.get("type") != "message":
                 continue
             name = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]

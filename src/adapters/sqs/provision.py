@@ -5,7 +5,8 @@ from __future__ import annotations
 import aioboto3
 import orjson
 
-QUEUE_NAMES = ("index", "archive", "cleanup", "export", "ingest")
+from src.domain.tasks import QUEUES as QUEUE_NAMES
+
 MAX_RECEIVE_COUNT = 5
 
 

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 Deliver = Callable[[list[dict[str, Any]]], None]
+# Called once when the bus lost its connection: batches may have been missed since.
+OnLost = Callable[[], None]
 
 
 class Subscription(Protocol):
@@ -21,7 +23,9 @@ class EventBus(Protocol):
         """Announce committed events (public view) on the tenant's channel."""
 
     @abstractmethod
-    async def subscribe(self, *, tenant_id: UUID, deliver: Deliver) -> Subscription:
+    async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         """Call `deliver` with each batch published for the tenant, in this process, until closed.
 
-        `deliver` must not block: it runs on the bus's reader."""
+        `deliver` must not block: it runs on the bus's reader. When the bus loses its connection,
+        `on_lost` is called and the subscription is over (the subscriber resumes from its last id);
+        subscribing while the bus is down raises DependencyUnavailable."""

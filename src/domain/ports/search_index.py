@@ -53,3 +53,7 @@ class SearchIndex(Protocol):
     @abstractmethod
     async def refresh(self) -> None:
         """Make what was written visible to searches now (tests and reindex checkpoints)."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise DependencyUnavailable unless the search backend answers (workers' health probe)."""

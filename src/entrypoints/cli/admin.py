@@ -153,3 +153,28 @@ async def keys(args: argparse.Namespace, print_json: Printer) -> int:
         return 1
     finally:
         await container.close()
+
+
+async def redrive(args: argparse.Namespace, print_json: Printer) -> int:
+    """`logplane tasks redrive`: every dead-letter queue, once (workers also do it when a dependency returns)."""
+    from src.domain.tasks import QUEUES
+    from src.usecases.redrive_dead_letters import RedriveDeadLetters
+
+    container = build_container(Settings())
+    try:
+        use_case = RedriveDeadLetters(container.uow, container.queue)
+        out = {}
+        for queue in QUEUES:
+            report = await use_case.execute(queue)
+            out[queue] = {"redriven": report.redriven, "dropped": report.dropped, "kept": report.kept}
+        if args.json:
+            print_json(out)
+        else:
+            for queue, counts in out.items():
+                print(
+                    f"{queue}-dlq: {counts['redriven']} back on the queue, "
+                    f"{counts['dropped']} of finished tasks deleted, {counts['kept']} kept"
+                )
+        return 0
+    finally:
+        await container.close()

@@ -8,6 +8,7 @@ tenant exists, then runs the API and the workers as child processes until Ctrl-C
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import secrets
@@ -16,9 +17,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -46,9 +49,22 @@ def check_port_free(host: str, port: int) -> None:
             raise SystemExit(f"logplane dev: cannot listen on {host}:{port}: {e.strerror}") from e
 
 
-def _start_services(data_dir: Path, services: list[RunningService], search: str) -> tuple[dict[str, str], str]:
+Restart = Callable[[], RunningService]
+
+
+def _port_of(url: str) -> int:
+    port = urlsplit(url).port
+    assert port is not None
+    return port
+
+
+def _start_services(
+    data_dir: Path, services: list[RunningService], search: str, restarts: dict[str, Restart] | None = None
+) -> tuple[dict[str, str], str]:
     """Each service from the environment if named there, else embedded. Runs in the main thread:
-    children are tied to it so that they die with this process."""
+    children are tied to it so that they die with this process. `restarts` receives, for each
+    embedded service, how to start it again on the same address (the supervisor's job)."""
+    restarts = restarts if restarts is not None else {}
     env: dict[str, str] = {}
     if url := os.environ.get("DATABASE_URL") or os.environ.get("LOGPLANE_DATABASE_URL"):
         env["LOGPLANE_DATABASE_URL"] = url
@@ -57,6 +73,7 @@ def _start_services(data_dir: Path, services: list[RunningService], search: str)
 
         services.append(start_postgres(data_dir / "pg"))
         env["LOGPLANE_DATABASE_URL"] = services[-1].url
+        restarts["postgres"] = lambda: start_postgres(data_dir / "pg")
     if url := os.environ.get("REDIS_URL") or os.environ.get("LOGPLANE_REDIS_URL"):
         env["LOGPLANE_REDIS_URL"] = url
     else:
@@ -64,6 +81,8 @@ def _start_services(data_dir: Path, services: list[RunningService], search: str)
 
         services.append(start_redis(log_path=data_dir / "redis.log"))
         env["LOGPLANE_REDIS_URL"] = services[-1].url
+        redis_port = _port_of(services[-1].url)
+        restarts["redis"] = lambda: start_redis(redis_port, log_path=data_dir / "redis.log")
     if url := os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("LOGPLANE_AWS_ENDPOINT_URL"):
         env["LOGPLANE_AWS_ENDPOINT_URL"] = url
     else:
@@ -71,6 +90,24 @@ def _start_services(data_dir: Path, services: list[RunningService], search: str)
 
         services.append(start_moto(log_path=data_dir / "moto.log"))
         env["LOGPLANE_AWS_ENDPOINT_URL"] = services[-1].url
+        moto_port = _port_of(services[-1].url)
+        restarts["moto"] = lambda: start_moto(moto_port, log_path=data_dir / "moto.log")
+        # S3 in a moto of its own that records every request and replays them when it starts:
+        # archives and exports survive a restart of the dev stack (SQS stays in memory: the
+        # outbox relay republishes whatever was pending).
+        recording = data_dir / "s3-recording.jsonl"
+        s3 = start_moto(log_path=data_dir / "moto-s3.log", record_to=recording)
+        s3.name = "moto-s3"
+        services.append(s3)
+        env["LOGPLANE_S3_ENDPOINT_URL"] = s3.url
+        s3_port = _port_of(s3.url)
+
+        def restart_s3() -> RunningService:
+            service = start_moto(s3_port, log_path=data_dir / "moto-s3.log", record_to=recording)
+            service.name = "moto-s3"
+            return service
+
+        restarts["moto-s3"] = restart_s3
     # moto and LocalStack accept any credentials; real AWS uses the ambient ones.
     env.setdefault("AWS_ACCESS_KEY_ID", os.environ.get("AWS_ACCESS_KEY_ID", "logplane-dev"))
     env.setdefault("AWS_SECRET_ACCESS_KEY", os.environ.get("AWS_SECRET_ACCESS_KEY", "logplane-dev"))
@@ -81,20 +118,21 @@ def _start_services(data_dir: Path, services: list[RunningService], search: str)
     service, note = start_search(data_dir, search)
     services.append(service)
     env["LOGPLANE_OPENSEARCH_URL"] = service.url
+    if restarts is not None:
+        search_port = _port_of(service.url)
+        restarts[service.name] = lambda: start_search(data_dir, search, port=search_port)[0]
     return env, note
 
 
-async def _provision(state: dict[str, Any]) -> dict[str, Any]:
+async def _ensure_resources() -> None:
+    """Queues, bucket and index template, idempotently: at start and whenever a service restarted
+    (moto and osmem come back empty)."""
     import aioboto3
 
     from src.adapters.opensearch.provision import ensure_index_template
     from src.adapters.s3.provision import ensure_bucket
     from src.adapters.sqs.provision import ensure_queues
-    from src.domain.errors import DomainError
-    from src.entrypoints.bootstrap import build_container
     from src.entrypoints.settings import Settings
-    from src.usecases.authenticate import AuthenticateRequest
-    from src.usecases.create_tenant import CreateTenantRequest
 
     settings = Settings()
     session = aioboto3.Session()
@@ -106,10 +144,37 @@ async def _provision(state: dict[str, Any]) -> dict[str, Any]:
         max_receive_count=settings.aws.max_receive_count,
     )
     await ensure_bucket(
-        session, endpoint_url=settings.aws.endpoint_url, bucket=settings.aws.bucket, region=settings.aws.region
+        session, endpoint_url=settings.aws.s3_endpoint, bucket=settings.aws.bucket, region=settings.aws.region
     )
     assert settings.opensearch.url
     await ensure_index_template(settings.opensearch.url)
+
+
+async def _reprovision() -> None:
+    """After a service restart: its resources again, and the search index rebuilt if it came back empty."""
+    from src.entrypoints.bootstrap import build_container
+    from src.entrypoints.settings import Settings
+
+    await _ensure_resources()
+    settings = Settings()
+    container = build_container(settings)
+    try:
+        assert settings.opensearch.url
+        await _reindex_if_search_is_empty(container, settings.opensearch.url)
+    finally:
+        await container.close()
+
+
+async def _provision(state: dict[str, Any]) -> dict[str, Any]:
+    from src.domain.errors import DomainError
+    from src.entrypoints.bootstrap import build_container
+    from src.entrypoints.settings import Settings
+    from src.usecases.authenticate import AuthenticateRequest
+    from src.usecases.create_tenant import CreateTenantRequest
+
+    await _ensure_resources()
+    settings = Settings()
+    assert settings.opensearch.url
     container = build_container(settings)
     try:
         await _reindex_if_search_is_empty(container, settings.opensearch.url)
@@ -188,6 +253,72 @@ Press Ctrl-C to stop everything.
 """
 
 
+def _alive(service: RunningService) -> bool:
+    if service.pid is None:
+        return True
+    try:
+        os.kill(service.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child is gone too: reap it.
+    with contextlib.suppress(ChildProcessError):
+        pid, _ = os.waitpid(service.pid, os.WNOHANG)
+        return pid == 0
+    return True
+
+
+def _supervise(
+    services: list[RunningService],
+    restarts: dict[str, Restart],
+    children: list[subprocess.Popen[bytes]],
+    commands: dict[str, list[str]],
+    env: dict[str, str],
+) -> None:
+    """Until interrupted: an embedded service or a child process that dies is reported and started
+    again, after 1, 2, 4 … 30 s if it keeps dying; after a service restart, its queues, bucket and
+    index template are recreated (and the search index rebuilt if it came back empty)."""
+    delays: dict[str, float] = {}
+    due: dict[str, float] = {}
+    names = list(commands)
+    while True:
+        time.sleep(0.5)
+        now = time.monotonic()
+        for i, service in enumerate(services):
+            restart = restarts.get(service.name)
+            if restart is None or _alive(service):
+                continue
+            if service.name not in due:
+                delay = delays.get(service.name, 0.5) * 2
+                delays[service.name] = min(delay, 30.0)
+                due[service.name] = now + delays[service.name]
+                print(f"logplane dev: {service.name} died; restarting in {delays[service.name]:.0f} s", file=sys.stderr)
+            if now >= due[service.name]:
+                del due[service.name]
+                try:
+                    services[i] = restart()
+                    asyncio.run(_reprovision())
+                    print(f"logplane dev: {service.name} restarted", file=sys.stderr)
+                except Exception as e:
+                    print(f"logplane dev: restarting {service.name} failed: {e}", file=sys.stderr)
+        for i, child in enumerate(children):
+            name = names[i]
+            if child.poll() is None:
+                continue
+            if name not in due:
+                delay = delays.get(name, 0.5) * 2
+                delays[name] = min(delay, 30.0)
+                due[name] = now + delays[name]
+                print(
+                    f"logplane dev: {name} exited with {child.returncode}; restarting in {delays[name]:.0f} s",
+                    file=sys.stderr,
+                )
+            if now >= due[name]:
+                del due[name]
+                children[i] = subprocess.Popen(commands[name], env=env)
+
+
 def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str | None = None) -> int:
     check_port_free(host, port)
     root = Path(data_dir).resolve()
@@ -205,13 +336,16 @@ def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str |
     services: list[RunningService] = []
     children: list[subprocess.Popen[bytes]] = []
     try:
-        env, search_note = _start_services(root, services, chosen(search))
+        restarts: dict[str, Restart] = {}
+        env, search_note = _start_services(root, services, chosen(search), restarts)
         env.update(
             LOGPLANE_ENV="dev",
             LOGPLANE_ADMIN_TOKEN=state["admin_token"],
             LOGPLANE_JWT_SECRET=state["jwt_secret"],
             LOGPLANE_API_HOST=host,
             LOGPLANE_API_PORT=str(port),
+            # Where the workers report their heartbeats (`logplane worker status` reads them).
+            LOGPLANE_WORKER_STATUS_DIR=str(root / "workers"),
         )
         os.environ.update(env)
         from src.entrypoints.cli.admin import migrate
@@ -225,14 +359,14 @@ def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str |
         _save(state_path, state)
         child_env = {**os.environ, **env}
         cmd = [sys.executable, "-m", "src.entrypoints.cli.main"]
-        children.append(subprocess.Popen([*cmd, "api", "--host", host, "--port", str(port)], env=child_env))
+        commands = {"api": [*cmd, "api", "--host", host, "--port", str(port)]}
         if workers:
-            children.append(subprocess.Popen([*cmd, "worker", "all"], env=child_env))
+            commands["workers"] = [*cmd, "worker", "all"]
+        for argv in commands.values():
+            children.append(subprocess.Popen(argv, env=child_env))
         _wait_ready(base, children[0], admin_token=state["admin_token"], tenant_id=state["demo"]["tenant_id"])
         print(_banner(base, state["demo"], state["admin_token"], state_path, search_note), flush=True)
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        print("a child process exited; stopping", file=sys.stderr)
+        _supervise(services, restarts, children, commands, child_env)
         return 1
     except KeyboardInterrupt:
         print("\nstopping…", file=sys.stderr)

@@ -24,17 +24,19 @@ def chosen(flag: str | None) -> str:
     return choice
 
 
-def start_search(data_dir: Path, choice: str) -> tuple[RunningService, str]:
-    """The started engine and one line for the banner saying what it is."""
+def start_search(data_dir: Path, choice: str, *, port: int | None = None) -> tuple[RunningService, str]:
+    """The started engine and one line for the banner saying what it is; `port` pins the HTTP port
+    (a restart must come back where the API and workers look for it)."""
     if choice == "opensearch":
         from src.adapters.embedded.opensearch import opensearch_available, start_opensearch
 
         missing = opensearch_available()
         if missing is None:
             print("starting OpenSearch (the first run fetches it from Maven Central) …", flush=True)
-            service = start_opensearch(data_dir / "opensearch")
+            service = start_opensearch(data_dir / "opensearch", port=port)
             return service, f"OpenSearch here is the real engine at {service.url}, data in {data_dir / 'opensearch'}."
         print(f"{missing}\nfalling back to osmem-server (in memory)", file=sys.stderr, flush=True)
     from src.adapters.embedded.osmem import start_osmem
 
-    return start_osmem(japanese=False), "OpenSearch here is osmem-server: in memory, emptied on every restart."
+    addr = f"127.0.0.1:{port}" if port is not None else None
+    return start_osmem(addr, japanese=False), "OpenSearch here is osmem-server: in memory, emptied on every restart."

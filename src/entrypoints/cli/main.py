@@ -1,4 +1,4 @@
-"""`logplane` console script: dev, api, worker, migrate, tenants, keys.
+"""`logplane` console script: dev, api, worker, migrate, tenants, keys, tasks.
 
 Every command that creates or lists something takes `--json` and then prints one JSON object.
 `tenants`, `keys` and `migrate` reach a running `logplane dev` by themselves (its `.logplane/dev.json`)
@@ -60,7 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser(
         "worker", help=f"run background workers ({names}, or all)", description=f"Workers: {names}; or all of them."
     )
-    worker.add_argument("name", metavar="name", choices=[*WORKER_NAMES, "all"], help=f"one of: {names}, all")
+    worker.add_argument(
+        "name", metavar="name", choices=[*WORKER_NAMES, "all", "status"], help=f"one of: {names}, all; or status"
+    )
+    worker.add_argument("--json", action="store_true", help="with status: print JSON")
+
+    tasks = sub.add_parser("tasks", help="operate on background tasks").add_subparsers(dest="action", required=True)
+    redrive = tasks.add_parser("redrive", help="move dead-lettered messages of unfinished tasks back to their queues")
+    redrive.add_argument("--json", action="store_true")
 
     sub.add_parser("migrate", help="apply database migrations")
 
@@ -127,6 +134,10 @@ def _run(argv: Sequence[str] | None) -> int:
         from src.entrypoints.cli.serve import serve_api
 
         return serve_api(host=args.host, port=args.port, workers=args.workers)
+    if args.command == "worker" and args.name == "status":
+        from src.entrypoints.cli.serve import worker_status
+
+        return worker_status(args.json)
     if args.command == "worker":
         from src.entrypoints.cli.serve import run_workers
 
@@ -144,6 +155,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return admin.run(admin.tenants(args, _print_json))
     if args.command == "keys":
         return admin.run(admin.keys(args, _print_json))
+    if args.command == "tasks":
+        return admin.run(admin.redrive(args, _print_json))
     return 2
 
 

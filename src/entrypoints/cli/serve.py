@@ -43,12 +43,52 @@ def run_workers(name: str) -> int:
         logger.error("unknown worker %s; known: %s, all", ", ".join(unknown), ", ".join(sorted(WORKERS)))
         return 2
 
-    async def run() -> None:
+    async def run() -> int:
         stop = asyncio.Event()
         install_stop_signals(stop)
         settings = Settings()
-        logger.info("starting workers: %s", ", ".join(names))
-        await asyncio.gather(*(WORKERS[n](settings, stop) for n in names))
+        if settings.worker.metrics_port is not None:
+            from prometheus_client import start_http_server
 
-    asyncio.run(run())
-    return 0
+            start_http_server(settings.worker.metrics_port, addr=settings.metrics.host)
+        logger.info("starting workers: %s", ", ".join(names))
+        tasks: dict[asyncio.Future[None], str] = {asyncio.ensure_future(WORKERS[n](settings, stop)): n for n in names}
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        asked_to_stop = stop.is_set()
+        for task in done:
+            error = None if task.cancelled() else task.exception()
+            if error is not None or not asked_to_stop:
+                logger.critical("worker %s ended unexpectedly", tasks[task], exc_info=error)
+        # A worker gone without being asked (a bug its supervised loops could not contain): the
+        # process goes down loudly, so whoever runs it (systemd, Kubernetes, `logplane dev`) restarts it.
+        stop.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        return 0 if asked_to_stop and not any(isinstance(r, BaseException) for r in results) else 1
+
+    return asyncio.run(run())
+
+
+def worker_status(as_json: bool) -> int:
+    """Liveness of every worker loop on this machine (their status files); 1 when any is dead or stale."""
+    from pathlib import Path
+
+    import orjson
+
+    from workers.heartbeat import read_status
+
+    settings = Settings()
+    rows = read_status(Path(settings.worker.status_dir), stale_after=settings.worker.heartbeat_stale_seconds)
+    if as_json:
+        print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+    elif not rows:
+        print(f"no worker has reported in {settings.worker.status_dir}")
+    else:
+        print(f"{'worker':<12} {'pid':>7} {'loop':<26} {'status':<28} {'beat':>7} {'restarts':>8}  last error")
+        for r in rows:
+            beat = f"{r['last_beat_seconds_ago']:.0f}s"
+            error = r["last_error"] or ""
+            print(
+                f"{r['worker']:<12} {r['pid']:>7} {r['loop']:<26} {r['status']:<28} {beat:>7} {r['restarts']:>8}  {error}"
+            )
+    bad = [r for r in rows if r["status"] in ("dead", "stale")]
+    return 1 if bad or not rows else 0

@@ -85,7 +85,9 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
             from redis.asyncio import Redis
 
             redis_client = Redis.from_url(settings.redis.redis_url)
-            container.extras.setdefault("readiness", {})["redis"] = redis_client.ping
+            # Optional: without Redis, ingest and search still work (rate limits count in memory,
+            # live streams answer 503 and resume with since_id), so it degrades, not fails, readiness.
+            container.extras.setdefault("optional_readiness", {})["redis"] = redis_client.ping
         # Only what this deployment configured is probed; the rest is reported by its absence.
         optional = container.extras.setdefault("optional_readiness", {})
         if settings.opensearch.url:

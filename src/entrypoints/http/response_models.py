@@ -140,6 +140,9 @@ class StatsOut(_Out):
 
 class TaskRefOut(_Out):
     task_id: UUID
+    note: str | None = Field(
+        default=None, description="Set when the task is saved but waits for a dependency (e.g. the task queue)"
+    )
 
 
 class ReindexOut(_Out):

@@ -38,7 +38,7 @@ def archives_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         before: Annotated[BeforeTime, Query()],
     ) -> JsonResponse:
         task = await c.request_cleanup.execute(principal=principal, before=before)
-        return JsonResponse({"task_id": task.task_id}, status_code=202)
+        return JsonResponse({"task_id": task.task_id, "note": task.error_msg}, status_code=202)
 
     @router.post(
         "/logs/restore", status_code=202, summary="Re-import archived logs of a time range", response_model=TaskRefOut
@@ -46,7 +46,7 @@ def archives_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     @tenant_limit(limiter, rates)
     async def restore(request: Request, body: RestoreIn, principal: TenantAdminScope, c: ContainerDep) -> JsonResponse:
         task = await c.request_restore.execute(principal=principal, start=body.from_, end=body.to)
-        return JsonResponse({"task_id": task.task_id}, status_code=202)
+        return JsonResponse({"task_id": task.task_id, "note": task.error_msg}, status_code=202)
 
     @router.get(
         "/archives",

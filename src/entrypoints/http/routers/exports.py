@@ -105,7 +105,7 @@ def exports_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         task = await c.request_export.execute(
             principal=principal, filters=body.filters, fmt=body.format, gzip=body.gzip
         )
-        return JsonResponse({"task_id": task.task_id}, status_code=202)
+        return JsonResponse({"task_id": task.task_id, "note": task.error_msg}, status_code=202)
 
     @router.get(
         "/exports/{task_id}",

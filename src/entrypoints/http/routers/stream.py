@@ -27,7 +27,7 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import DomainError, Forbidden, InvalidInput, RateLimited, Unauthenticated
+from src.domain.errors import DependencyUnavailable, DomainError, Forbidden, InvalidInput, RateLimited, Unauthenticated
 from src.domain.stream_filter import parse_stream_filter
 from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.errors import error_body, status_of
@@ -114,6 +114,8 @@ def _close_code(error: DomainError) -> int:
         return 4403
     if isinstance(error, RateLimited):
         return 4429
+    if isinstance(error, DependencyUnavailable):
+        return 1013  # "try again later": the event bus is down, or was lost (resume with since_id)
     return 4400
 
 
