@@ -1,0 +1,89 @@
+"""Fuzzing: any text either parses or raises QueryError, and parsing time grows linearly."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from src.domain.querylang.errors import QueryError
+from src.domain.querylang.language import parse_query
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+_PIECES = st.sampled_from(
+    [
+        " ",
+        "(",
+        ")",
+        '"',
+        "|",
+        "-",
+        "*",
+        "?",
+        ":",
+        "~",
+        ">",
+        ">=",
+        "<",
+        "[",
+        "]",
+        "{",
+        "}",
+        "TO",
+        "AND",
+        "OR",
+        "NOT",
+        "service",
+        "attr.a.b",
+        "severity",
+        "timestamp",
+        "message",
+        "now-1h",
+        "warn",
+        "12",
+        "x",
+        "é",
+        "stats",
+        "count()",
+        "by",
+        "top",
+        "timeslice",
+        "5m",
+        "sort",
+        "limit",
+        "fields",
+        ",",
+        "\\",
+        "p95(attr.d)",
+    ]
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=40).map("".join) | st.text(max_size=200))
+def test_any_text_parses_or_raises_a_query_error(q: str) -> None:
+    try:
+        parse_query(q, now=NOW)
+    except QueryError as e:
+        assert 1 <= e.column <= len(q) + 1
+
+
+def _seconds(q: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        try:
+            parse_query(q, now=NOW)
+        except QueryError:
+            pass
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def test_parse_time_is_linear_in_length() -> None:
+    # Shapes that make backtracking parsers go quadratic or worse; 8x the text must cost well under 64x.
+    for unit in ("a OR ", "(b AND c) ", "-x ", 'service:"q" ', "NOT ", "attr.k:>1 ", '"unclosed '):
+        small, large = unit * 40, unit * 320
+        assert _seconds(large[:3999]) < 20 * max(_seconds(small), 1e-4), unit
