@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime
 
@@ -74,10 +75,8 @@ def _seconds(q: str) -> float:
     best = float("inf")
     for _ in range(3):
         started = time.perf_counter()
-        try:
+        with contextlib.suppress(QueryError):
             parse_query(q, now=NOW)
-        except QueryError:
-            pass
         best = min(best, time.perf_counter() - started)
     return best
 
