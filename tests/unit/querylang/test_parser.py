@@ -111,6 +111,7 @@ def test_top_and_timeslice() -> None:
         ("(a OR b", "expected ')' to close the '(' opened at column 1", 8),
         ("a)", "unexpected ')'", 2),
         ("nosuch:x", "unknown field 'nosuch'", 1),
+        ("a tenant_id:x", "unknown field 'tenant_id'", 3),
         ("severity:loud", "not a valid severity value", 10),
         ('"open', "unterminated phrase", 1),
         ('message:~"("', "not a valid RE2 regular expression", 10),
