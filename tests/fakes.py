@@ -24,6 +24,7 @@ from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
+from src.domain.querylang.table import PipelineQuery, PipelineRows
 from src.domain.rejections import RejectionCount, RejectionSummary
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.domain.tenants import Tenant
@@ -176,6 +177,9 @@ class FakeLogReader(LogReader):
             rows.reverse()
         return SearchPage(items=rows[: query.page_size], total=len(rows))
 
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
+        return evaluate_pipeline(self._mine(tenant_id), query)
+
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
         rows = self._mine(tenant_id)
         return LogStats(total=len(rows), by_severity={}, top_services=[])
@@ -235,6 +239,10 @@ class FakeSearchIndex(SearchIndex):
         self._check()
         rows = [e for e in self.docs.values() if e.tenant_id == tenant_id]
         return SearchPage(items=rows[: query.page_size], total=len(rows))
+
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
+        self._check()
+        return evaluate_pipeline([e for e in self.docs.values() if e.tenant_id == tenant_id], query)
 
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
         self._check()
@@ -431,3 +439,43 @@ class FakePartitions(PartitionMaintainer):
 
     async def ensure_days(self, days: Iterable[date]) -> None:
         self.days.update(days)
+
+
+def evaluate_pipeline(events: Iterable[LogEvent], query: PipelineQuery) -> PipelineRows:
+    """The pipeline in process over the fakes' events (the stream's matcher for the filter)."""
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    from src.domain.logs import public_view
+    from src.domain.querylang.matcher import matches
+    from src.domain.querylang.table import event_value
+
+    plan = query.plan
+    rows = [e for e in events if query.start <= e.timestamp <= query.end and matches(query.filter, public_view(e))]
+    if not plan.aggregating:
+        rows.sort(key=lambda e: (e.timestamp, e.id), reverse=True)
+        return PipelineRows(events=rows[: query.event_limit])
+    groups: dict[tuple[Any, ...], list[LogEvent]] = {}
+    for event in rows:
+        key: tuple[Any, ...] = ()
+        if plan.timeslice_seconds:
+            epoch = int(event.timestamp.timestamp())
+            key += (dt.fromtimestamp(epoch - epoch % plan.timeslice_seconds, UTC),)
+        key += tuple(event_value(event, f) for f in plan.group_by)
+        groups.setdefault(key, []).append(event)
+    out = []
+    for key, members in groups.items():
+        row = dict(zip(plan.group_columns, key, strict=True))
+        for agg in plan.aggregates:
+            if agg.function == "count":
+                row[agg.column] = len(members)
+            elif agg.function == "count_distinct":
+                assert agg.field is not None
+                row[agg.column] = len({str(event_value(e, agg.field)) for e in members} - {"None"})
+            else:
+                assert agg.field is not None
+                values = [v for e in members if isinstance(v := event_value(e, agg.field), int | float)]
+                pick = {"avg": lambda v: sum(v) / len(v), "min": min, "max": max, "sum": sum}.get(agg.function)
+                row[agg.column] = float(pick(values)) if values and pick else None
+        out.append(row)
+    return PipelineRows(groups=out)

@@ -49,6 +49,7 @@ from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
 from src.usecases.request_reindex import RequestReindex
+from src.usecases.run_query import RunQuery
 from src.usecases.search_logs import SearchLogs, SummariseLogs
 from src.usecases.tenant_parsers import TenantParsers
 from src.usecases.tenant_queries import GetTenant, ListTenants
@@ -86,6 +87,7 @@ class Container:
     publish: PublishTasks
     search: SearchLogs
     summarise: SummariseLogs
+    run_query: RunQuery
     reindex: RequestReindex
     archive_store: ArchiveStore
     request_cleanup: RequestCleanup
@@ -257,6 +259,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         publish=publish,
         search=SearchLogs(search_index, uow),
         summarise=SummariseLogs(search_index, uow),
+        run_query=RunQuery(search_index, uow),
         reindex=RequestReindex(uow, publish),
         archive_store=archive_store,
         request_cleanup=RequestCleanup(uow, publish),

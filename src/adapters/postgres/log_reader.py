@@ -19,12 +19,15 @@ from src.adapters.postgres.export_copy import (
     copy_lines,
     positional,
 )
+from src.adapters.postgres.pipeline_sql import events_sql, groups_sql
 from src.adapters.postgres.query_sql import SqlParams, to_sql
 from src.adapters.postgres.rows import log_from_row
 from src.domain.logs import LogEvent
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.search_index import SearchPage
 from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
+from src.domain.querylang.pipeline import TIMESLICE
+from src.domain.querylang.table import PipelineQuery, PipelineRows
 from src.domain.severity import Severity
 
 _COLUMNS = (
@@ -116,6 +119,26 @@ class PostgresLogReader(LogReader):
         items = [log_from_row(r) for r in rows.mappings()]
         next_cursor = Cursor(items[-1].timestamp, items[-1].id) if len(items) == query.page_size else None
         return SearchPage(items=items, total=total, next_cursor=next_cursor)
+
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
+        params: dict[str, Any] = {}
+        if not query.plan.aggregating:
+            rows = await self._conn.execute(text(events_sql(tenant_id, query, params, _COLUMNS)), params)
+            return PipelineRows(events=[log_from_row(r) for r in rows.mappings()])
+        names = (*query.plan.group_columns, *(a.column for a in query.plan.aggregates))
+        result = await self._conn.execute(text(groups_sql(tenant_id, query, params)), params)
+        groups = []
+        for row in result:
+            group = dict(zip(names, row, strict=True))
+            if "severity" in query.plan.group_by and group["severity"] is not None:
+                group["severity"] = Severity(group["severity"]).name
+            if TIMESLICE in group:
+                group[TIMESLICE] = group[TIMESLICE].astimezone(UTC)
+            for agg in query.plan.aggregates:
+                value = group[agg.column]
+                group[agg.column] = int(value) if agg.function in ("count", "count_distinct") else value
+            groups.append(group)
+        return PipelineRows(groups=groups)
 
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
         where, params = _where(tenant_id, LogQuery(start=query.start, end=query.end))
