@@ -18,6 +18,7 @@ from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 from src.domain.ports.parser_repository import ParserRepository, StoredParser
 from src.domain.ports.partition_maintainer import PartitionMaintainer
 from src.domain.ports.rejection_repository import RejectionRepository
+from src.domain.ports.saved_search_repository import SavedSearch, SavedSearchRepository
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.task_repository import TaskRepository
@@ -41,6 +42,7 @@ class Store:
         self.keys: dict[UUID, ApiKey] = {}
         self.parsers: dict[tuple[UUID, str], StoredParser] = {}
         self.rejections: dict[tuple[UUID, str, str], RejectionSummary] = {}
+        self.saved_searches: dict[tuple[UUID, UUID], SavedSearch] = {}
         self.commits = 0
         self.fail_next_commits = 0
         self.fail_when_message: str | None = None
@@ -384,6 +386,40 @@ class FakeRejectionRepository(RejectionRepository):
         return sorted(mine, key=lambda r: r.last_seen, reverse=True)[:limit]
 
 
+class FakeSavedSearchRepository(SavedSearchRepository):
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    def _mine(self, tenant_id: UUID) -> list[SavedSearch]:
+        return sorted((s for (t, _), s in self._s.store.saved_searches.items() if t == tenant_id), key=lambda s: s.name)
+
+    async def add(self, *, search: SavedSearch) -> bool:
+        if any(s.name == search.name for s in self._mine(search.tenant_id)):
+            return False
+        self._s.store.saved_searches[(search.tenant_id, search.id)] = search
+        return True
+
+    async def get(self, *, tenant_id: UUID, search_id: UUID) -> SavedSearch | None:
+        return self._s.store.saved_searches.get((tenant_id, search_id))
+
+    async def list(self, *, tenant_id: UUID) -> list[SavedSearch]:
+        return self._mine(tenant_id)
+
+    async def count(self, *, tenant_id: UUID) -> int:
+        return len(self._mine(tenant_id))
+
+    async def update(self, *, search: SavedSearch) -> bool:
+        key = (search.tenant_id, search.id)
+        clash = any(s.name == search.name and s.id != search.id for s in self._mine(search.tenant_id))
+        if key not in self._s.store.saved_searches or clash:
+            return False
+        self._s.store.saved_searches[key] = search
+        return True
+
+    async def delete(self, *, tenant_id: UUID, search_id: UUID) -> bool:
+        return self._s.store.saved_searches.pop((tenant_id, search_id), None) is not None
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -395,6 +431,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.api_keys = FakeApiKeyRepository(self._staged)
         self.parsers = FakeParserRepository(self._staged)
         self.rejections = FakeRejectionRepository(self._staged)
+        self.saved_searches = FakeSavedSearchRepository(self._staged)
         self.acting_as: UUID | None = None
 
     async def __aenter__(self) -> Self:

@@ -50,6 +50,7 @@ from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
 from src.usecases.request_reindex import RequestReindex
 from src.usecases.run_query import RunQuery
+from src.usecases.saved_searches import SavedSearches
 from src.usecases.search_logs import SearchLogs, SummariseLogs
 from src.usecases.tenant_parsers import TenantParsers
 from src.usecases.tenant_queries import GetTenant, ListTenants
@@ -88,6 +89,7 @@ class Container:
     search: SearchLogs
     summarise: SummariseLogs
     run_query: RunQuery
+    saved_searches: SavedSearches
     reindex: RequestReindex
     archive_store: ArchiveStore
     request_cleanup: RequestCleanup
@@ -260,6 +262,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         search=SearchLogs(search_index, uow),
         summarise=SummariseLogs(search_index, uow),
         run_query=RunQuery(search_index, uow),
+        saved_searches=SavedSearches(uow),
         reindex=RequestReindex(uow, publish),
         archive_store=archive_store,
         request_cleanup=RequestCleanup(uow, publish),

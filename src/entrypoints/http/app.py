@@ -36,6 +36,7 @@ from src.entrypoints.http.routers.compat_elasticsearch import elasticsearch_rout
 from src.entrypoints.http.routers.compat_loki import loki_router
 from src.entrypoints.http.routers.compat_otlp import otlp_router
 from src.entrypoints.http.routers.query import query_router
+from src.entrypoints.http.routers.saved_searches import saved_searches_router
 from src.entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(logs.logs_router(limiter, rates))
     app.include_router(search.search_router(limiter, rates, admin_limit))
     app.include_router(query_router(limiter, rates))
+    app.include_router(saved_searches_router(limiter, rates))
     app.include_router(archives.archives_router(limiter, rates))
     app.include_router(exports.exports_router(limiter, rates))
     app.include_router(parsing.parsing_router(limiter, rates))
