@@ -11,6 +11,7 @@ from uuid import UUID
 
 from src.domain.credentials import ApiKey
 from src.domain.errors import Conflict, DependencyUnavailable
+from src.domain.fields_catalogue import FieldCatalogue
 from src.domain.logs import LogEvent
 from src.domain.ports.api_key_repository import ApiKeyRepository
 from src.domain.ports.log_reader import LogReader
@@ -181,6 +182,17 @@ class FakeLogReader(LogReader):
 
     async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
         return evaluate_pipeline(self._mine(tenant_id), query)
+
+    async def field_catalogue(self, *, tenant_id: UUID, start: datetime, end: datetime, sample: int) -> FieldCatalogue:
+        from src.domain.fields_catalogue import FieldCount
+
+        rows = [e for e in self._mine(tenant_id) if start <= e.timestamp <= end][-sample:]
+        keys = sorted({k for e in rows for k in e.attributes})
+        fields = [FieldCount(name="message", type="text", count=len(rows))]
+        fields += [
+            FieldCount(name=f"attr.{k}", type="string", count=sum(1 for e in rows if k in e.attributes)) for k in keys
+        ]
+        return FieldCatalogue(fields=fields, events=len(rows), sampled=False)
 
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
         rows = self._mine(tenant_id)

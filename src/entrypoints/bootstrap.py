@@ -35,6 +35,7 @@ from src.entrypoints.settings import Settings
 from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate
 from src.usecases.create_tenant import CreateTenant
+from src.usecases.discover_fields import DiscoverFields, FieldValues
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_file import RequestFileIngest
@@ -90,6 +91,8 @@ class Container:
     summarise: SummariseLogs
     run_query: RunQuery
     saved_searches: SavedSearches
+    discover_fields: DiscoverFields
+    field_values: FieldValues
     reindex: RequestReindex
     archive_store: ArchiveStore
     request_cleanup: RequestCleanup
@@ -263,6 +266,8 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         summarise=SummariseLogs(search_index, uow),
         run_query=RunQuery(search_index, uow),
         saved_searches=SavedSearches(uow),
+        discover_fields=DiscoverFields(uow),
+        field_values=FieldValues(RunQuery(search_index, uow)),
         reindex=RequestReindex(uow, publish),
         archive_store=archive_store,
         request_cleanup=RequestCleanup(uow, publish),

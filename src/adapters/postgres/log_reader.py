@@ -19,9 +19,11 @@ from src.adapters.postgres.export_copy import (
     copy_lines,
     positional,
 )
+from src.adapters.postgres.field_catalogue import field_catalogue
 from src.adapters.postgres.pipeline_sql import events_sql, groups_sql
 from src.adapters.postgres.query_sql import SqlParams, to_sql
 from src.adapters.postgres.rows import log_from_row
+from src.domain.fields_catalogue import FieldCatalogue
 from src.domain.logs import LogEvent
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.search_index import SearchPage
@@ -119,6 +121,9 @@ class PostgresLogReader(LogReader):
         items = [log_from_row(r) for r in rows.mappings()]
         next_cursor = Cursor(items[-1].timestamp, items[-1].id) if len(items) == query.page_size else None
         return SearchPage(items=items, total=total, next_cursor=next_cursor)
+
+    async def field_catalogue(self, *, tenant_id: UUID, start: datetime, end: datetime, sample: int) -> FieldCatalogue:
+        return await field_catalogue(self._conn, tenant_id=tenant_id, start=start, end=end, sample=sample)
 
     async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
         params: dict[str, Any] = {}

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from src.domain.fields_catalogue import FieldCatalogue
 from src.domain.logs import LogEvent
 from src.domain.ports.search_index import SearchPage
 from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
@@ -30,6 +31,10 @@ class LogReader(Protocol):
 
     @abstractmethod
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats: ...
+
+    @abstractmethod
+    async def field_catalogue(self, *, tenant_id: UUID, start: datetime, end: datetime, sample: int) -> FieldCatalogue:
+        """Fields and attribute paths (with JSON types) of the newest `sample` events in the window."""
 
     @abstractmethod
     async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:

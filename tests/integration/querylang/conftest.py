@@ -28,6 +28,7 @@ class World:
     b: UUID
     ids: dict[str, str]
     a_headers: dict[str, str]
+    b_key: str = ""
 
     def render(self, q: str) -> str:
         def sub(m: re.Match[str]) -> str:
@@ -68,4 +69,6 @@ async def world(stack: Stack) -> World:
         await stack.ingest(b.headers, payload(base, prefix="b", only=TENANT_B))
         await stack.wait_searchable(a.headers, 18)
         await stack.wait_searchable(b.headers, 3)
-    return World(stack, base, UUID(a.id), UUID(b.id), {f"{i + 1:02d}": x for i, x in enumerate(ids)}, a.headers)
+    return World(
+        stack, base, UUID(a.id), UUID(b.id), {f"{i + 1:02d}": x for i, x in enumerate(ids)}, a.headers, b.api_key
+    )
