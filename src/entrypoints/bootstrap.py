@@ -34,6 +34,7 @@ from src.domain.tenants import Tenant
 from src.entrypoints.settings import Settings
 from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate
+from src.usecases.compat.loki_read import LokiRead
 from src.usecases.create_tenant import CreateTenant
 from src.usecases.discover_fields import DiscoverFields, FieldValues
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
@@ -93,6 +94,7 @@ class Container:
     saved_searches: SavedSearches
     discover_fields: DiscoverFields
     field_values: FieldValues
+    loki_read: LokiRead
     reindex: RequestReindex
     archive_store: ArchiveStore
     request_cleanup: RequestCleanup
@@ -268,6 +270,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         saved_searches=SavedSearches(uow),
         discover_fields=DiscoverFields(uow),
         field_values=FieldValues(RunQuery(search_index, uow)),
+        loki_read=LokiRead(RunQuery(search_index, uow)),
         reindex=RequestReindex(uow, publish),
         archive_store=archive_store,
         request_cleanup=RequestCleanup(uow, publish),

@@ -27,10 +27,12 @@ class RunQuery:
         principal.require(Scope.READ)
         if query.start > query.end:
             raise InvalidInput("'from' is after 'to'", details={"field": "from"})
-        rows, source = await self._rows(principal, query)
+        rows, source = await self.rows(principal=principal, query=query)
         return finish(query.plan, rows), source
 
-    async def _rows(self, principal: Principal, query: PipelineQuery) -> tuple[PipelineRows, str]:
+    async def rows(self, *, principal: Principal, query: PipelineQuery) -> tuple[PipelineRows, str]:
+        """The backend's rows before the table is finished (the Loki API shapes its own answers)."""
+        principal.require(Scope.READ)
         try:
             return await self._index.run_pipeline(tenant_id=principal.tenant_id, query=query), "opensearch"
         except UnsupportedQuery:

@@ -52,6 +52,8 @@ def base_query(tenant_id: UUID, query: PipelineQuery) -> dict[str, Any]:
 def _metric(agg: Aggregate) -> dict[str, Any] | None:
     if agg.function == "count":
         return None
+    if agg.function == "bytes":
+        raise _unsupported("the bytes of messages")
     assert agg.field is not None
     if agg.function == "count_distinct":
         return {

@@ -141,7 +141,8 @@ class PostgresLogReader(LogReader):
                 group[TIMESLICE] = group[TIMESLICE].astimezone(UTC)
             for agg in query.plan.aggregates:
                 value = group[agg.column]
-                group[agg.column] = int(value) if agg.function in ("count", "count_distinct") else value
+                exact = agg.function in ("count", "count_distinct", "bytes") and value is not None
+                group[agg.column] = int(value) if exact else value
             groups.append(group)
         return PipelineRows(groups=groups)
 

@@ -32,6 +32,8 @@ def _numeric(field: str, p: SqlParams) -> str:
 def _aggregate(agg: Aggregate, p: SqlParams) -> str:
     if agg.function == "count":
         return "count(*)"
+    if agg.function == "bytes":
+        return "sum(octet_length(message))"
     assert agg.field is not None
     if agg.function == "count_distinct":
         return f"count(DISTINCT {_group_expr(agg.field, p)})"

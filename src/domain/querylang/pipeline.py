@@ -29,7 +29,9 @@ class Aggregate:
 
     @property
     def column(self) -> str:
-        return "count" if self.function == "count" else f"{self.function}({self.field})"
+        if self.function in ("count", "bytes"):  # `bytes`: the Loki API's bytes_over_time, not in the language
+            return self.function
+        return f"{self.function}({self.field})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,7 +16,7 @@ from src.domain.querylang.fields import Kind, kind_of
 from src.domain.querylang.pipeline import DEFAULT_EVENT_LIMIT, TIMESLICE, Plan
 from src.domain.severity import Severity
 
-MAX_GROUPS = 10_000
+MAX_GROUPS = 50_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
