@@ -16,6 +16,7 @@ from src.domain.logql.errors import LogQLError
 from src.domain.logql.labels import STREAM_LABELS, field_of, label_value
 from src.domain.logql.parser import MetricQuery
 from src.domain.logs import LogEvent
+from src.domain.patterns.miner import TemplateMiner
 from src.domain.querylang.ast import Expr
 from src.domain.querylang.pipeline import TIMESLICE, Aggregate, Plan
 from src.domain.querylang.table import PipelineQuery
@@ -62,6 +63,28 @@ class LokiRead:
             principal=principal, query=PipelineQuery(start=start, end=end, filter=flt, plan=plan)
         )
         return rows.events or []
+
+    async def patterns(
+        self, *, principal: Principal, flt: Expr, start: datetime, end: datetime, step: int
+    ) -> list[tuple[str, list[tuple[int, int]]]]:
+        """Templates mined (per service) from the newest MAX_ENTRIES matching lines, with counts per
+        step; the most frequent first."""
+        events = await self.lines(principal=principal, flt=flt, start=start, end=end, limit=MAX_ENTRIES, forward=False)
+        miners: dict[str, TemplateMiner] = {}
+        hits: list[tuple[TemplateMiner, str, int]] = []
+        for event in events:
+            service = event.service or ""
+            miner = miners.setdefault(service, TemplateMiner(str(principal.tenant_id), service))
+            epoch = int(event.timestamp.timestamp())
+            hits.append((miner, miner.add(event.message).pattern_id, epoch - epoch % step))
+        samples: dict[str, dict[int, int]] = {}
+        for miner, pid, bucket in hits:
+            pattern = miner.get(pid)
+            if pattern is not None:
+                counts = samples.setdefault(pattern.template, {})
+                counts[bucket] = counts.get(bucket, 0) + 1
+        ranked = sorted(samples.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        return [(template, sorted(counts.items())) for template, counts in ranked]
 
     async def groups(
         self, *, principal: Principal, flt: Expr, start: datetime, end: datetime, fields: tuple[str, ...]

@@ -160,3 +160,19 @@ async def test_credentials_and_tenants(world: World) -> None:
         "billing",
         "search",
     ]
+
+
+async def test_patterns(world: World) -> None:
+    response = await _get(world, "/patterns", query='{service="gateway"}', step="3600", **_window(world))
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert sum(n for p in data for _, n in p["samples"]) == 3
+    assert data[0]["samples"] and all(t % 3600 == 0 for p in data for t, _ in p["samples"])
+    stranger = await _get(
+        world,
+        "/patterns",
+        headers={"Authorization": f"Bearer {world.b_key}"},
+        query='{service="gateway"}',
+        **_window(world),
+    )
+    assert stranger.json()["data"] == []

@@ -153,6 +153,18 @@ async def index_stats(request: Request, principal: Principal, container: Contain
     return JsonResponse({"streams": len(groups), "chunks": len(groups), "entries": entries, "bytes": size})
 
 
+async def patterns(request: Request, principal: Principal, container: Container) -> Response:
+    params = request.query_params
+    start, end = window(params)
+    if not params.get("query"):
+        raise LogQLError("query parameter is required")
+    found = await container.loki_read.patterns(
+        principal=principal, flt=_selector(params), start=start, end=end, step=step_seconds(params, start, end)
+    )
+    data = [{"pattern": p, "samples": [[t, n] for t, n in samples]} for p, samples in found]
+    return JsonResponse({"status": "success", "data": data})
+
+
 def loki_read_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["compat"])
     endpoint = compat_endpoint(limiter, rates, render, Scope.READ)
@@ -163,6 +175,7 @@ def loki_read_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         ("/label/{name}/values", label_values, "Loki label values"),
         ("/series", series, "Loki series for match[] selectors"),
         ("/index/stats", index_stats, "Loki index stats (streams, chunks, entries, bytes)"),
+        ("/patterns", patterns, "Loki patterns: templates mined from the matching lines, counts per step"),
     ]
     for path, handler, summary in routes:
         router.add_api_route(f"{API}{path}", endpoint(handler), methods=["GET"], summary=summary)
