@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from slowapi import Limiter
 from starlette.responses import Response
 
@@ -21,6 +22,7 @@ from src.domain.logql.parser import LogQuery, MetricQuery, parse_logql
 from src.domain.logs import LogEvent
 from src.domain.querylang.ast import Expr, MatchAll
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.openapi import COMPAT_SECURITY
 from src.entrypoints.http.rate_limit import TenantRates
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.routers.compat_common import compat_endpoint
@@ -29,6 +31,23 @@ from src.entrypoints.http.routers.compat_loki_params import forward, limit, loki
 from src.usecases.compat.loki_read import Series
 
 API = "/loki/api/v1"
+
+
+class LokiQueryOut(BaseModel):
+    status: str
+    data: dict[str, Any]
+
+
+class LokiListOut(BaseModel):
+    status: str
+    data: list[Any]
+
+
+class LokiStatsOut(BaseModel):
+    streams: int
+    chunks: int
+    entries: int
+    bytes: int
 
 
 def _ns(moment: datetime) -> str:
@@ -169,14 +188,21 @@ def loki_read_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["compat"])
     endpoint = compat_endpoint(limiter, rates, render, Scope.READ)
     routes = [
-        ("/query_range", query_range, "Loki query_range: streams or a matrix"),
-        ("/query", query_instant, "Loki instant query: streams or a vector"),
-        ("/labels", labels, "Loki label names"),
-        ("/label/{name}/values", label_values, "Loki label values"),
-        ("/series", series, "Loki series for match[] selectors"),
-        ("/index/stats", index_stats, "Loki index stats (streams, chunks, entries, bytes)"),
-        ("/patterns", patterns, "Loki patterns: templates mined from the matching lines, counts per step"),
+        ("/query_range", query_range, "Loki query_range: streams or a matrix", LokiQueryOut),
+        ("/query", query_instant, "Loki instant query: streams or a vector", LokiQueryOut),
+        ("/labels", labels, "Loki label names", LokiListOut),
+        ("/label/{name}/values", label_values, "Loki label values", LokiListOut),
+        ("/series", series, "Loki series for match[] selectors", LokiListOut),
+        ("/index/stats", index_stats, "Loki index stats (streams, chunks, entries, bytes)", LokiStatsOut),
+        ("/patterns", patterns, "Loki patterns: templates mined from the matching lines, counts per step", LokiListOut),
     ]
-    for path, handler, summary in routes:
-        router.add_api_route(f"{API}{path}", endpoint(handler), methods=["GET"], summary=summary)
+    for path, handler, summary, model in routes:
+        router.add_api_route(
+            f"{API}{path}",
+            endpoint(handler),
+            methods=["GET"],
+            summary=summary,
+            response_model=model,
+            openapi_extra={"security": COMPAT_SECURITY},
+        )
     return router

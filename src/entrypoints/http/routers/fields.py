@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 from slowapi import Limiter
 
 from src.domain.querylang.language import parse_filter
@@ -13,6 +14,33 @@ from src.entrypoints.http.deps import ContainerDep, ReadScope
 from src.entrypoints.http.query_time import FromTime, ToTime
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.responses import JsonResponse
+
+
+class FieldOut(BaseModel):
+    name: str
+    type: str
+    count: int
+    types: dict[str, int]
+
+
+class FieldsOut(BaseModel):
+    fields: list[FieldOut]
+    events: int
+    sampled: bool
+    from_: datetime = Field(alias="from")
+    to: datetime
+
+
+class ValueOut(BaseModel):
+    value: Any
+    count: int
+
+
+class FieldValuesOut(BaseModel):
+    field: str
+    values: list[ValueOut]
+    from_: datetime = Field(alias="from")
+    to: datetime
 
 
 def _window(from_: datetime | None, to: datetime | None) -> tuple[datetime, datetime]:
@@ -23,7 +51,9 @@ def _window(from_: datetime | None, to: datetime | None) -> tuple[datetime, date
 def fields_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     router = APIRouter(prefix="/api/v1/fields", tags=["search"])
 
-    @router.get("", summary="The fields and attribute keys seen in the window, with types and counts")
+    @router.get(
+        "", summary="The fields and attribute keys seen in the window, with types and counts", response_model=FieldsOut
+    )
     @tenant_limit(limiter, rates)
     async def list_fields(
         request: Request,
@@ -47,7 +77,11 @@ def fields_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
             headers={"X-Logplane-Source": "postgres"},
         )
 
-    @router.get("/{name}/values", summary="A field's top values with counts (optionally under a filter q)")
+    @router.get(
+        "/{name}/values",
+        summary="A field's top values with counts (optionally under a filter q)",
+        response_model=FieldValuesOut,
+    )
     @tenant_limit(limiter, rates)
     async def field_values(
         request: Request,
