@@ -109,6 +109,7 @@ FILTER_NAMES = frozenset(
         "q",
         "sort",
         "attributes",
+        "q_now",
     }
 )
 
@@ -159,7 +160,7 @@ def query_from_filters(filters: dict[str, Any]) -> LogQuery:
         action=filters.get("action"),
         trace_id=filters.get("trace_id"),
         attributes=tuple((str(k), str(v)) for k, v in attributes.items()),
-        text=parse_text_query(q) if q and str(q).strip() else None,
+        text=parse_text_query(str(q), now=_when(filters.get("q_now"), "q_now")) if q and str(q).strip() else None,
         descending=sort == "desc",
         use_cursor=True,
     )

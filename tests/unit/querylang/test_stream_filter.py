@@ -46,3 +46,15 @@ def test_the_stream_refuses_a_pipeline_with_a_clear_error() -> None:
 def test_old_stream_filters_still_combine_with_q() -> None:
     flt = parse_stream_filter({"q": "payment", "service": "billing,auth", "min_severity": "warn"})
     assert flt.matches(EVENT) and not flt.matches({**EVENT, "service": "search"})
+
+
+def test_an_export_task_evaluates_relative_times_in_q_at_request_time() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from src.domain.query import query_from_filters
+    from src.domain.querylang.ast import Compare
+    from src.domain.relative_time import pinned_bounds
+
+    requested = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    pinned = pinned_bounds({"q": "timestamp:>now-1h"}, now=requested)
+    assert query_from_filters(pinned).text == Compare("timestamp", ">", requested - timedelta(hours=1))
