@@ -83,7 +83,7 @@ def are_regex(pattern: str) -> str:
         char = pattern[i]
         if char == "\\" and i + 1 < len(pattern):
             nxt = pattern[i + 1]
-            if nxt in ("p", "P", "C", "Q", "E", "z") and nxt not in _RE2_TO_ARE:
+            if nxt in ("p", "P", "C", "Q", "E"):
                 raise UnsupportedQuery(f"the PostgreSQL reader cannot run the regex escape \\{nxt}", backend="postgres")
             out.append(_RE2_TO_ARE.get(nxt, char + nxt))
             i += 2

@@ -146,3 +146,12 @@ def test_nesting_and_size_are_capped() -> None:
         f("x " * 3000)
     with pytest.raises(QueryError, match="limited to"):
         f('message:~"' + "a" * 300 + '"')
+
+
+def test_re2_escapes_that_postgresql_spells_differently() -> None:
+    from src.adapters.postgres.query_sql import are_regex
+    from src.domain.querylang.errors import UnsupportedQuery
+
+    assert are_regex(r"\bok\b \d+ \Aa\z") == r"\yok\y \d+ ^a$"
+    with pytest.raises(UnsupportedQuery):
+        are_regex(r"\p{Greek}")
