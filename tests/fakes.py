@@ -124,7 +124,7 @@ class FakeTaskRepository(TaskRepository):
 
     async def start(self, *, tenant_id: UUID, task_id: UUID) -> AsyncTask | None:
         task = await self.get(tenant_id=tenant_id, task_id=task_id)
-        if task is None or task.status is TaskStatus.SUCCEEDED:
+        if task is None or task.status in (TaskStatus.SUCCEEDED, TaskStatus.FAILED):
             return None
         started = replace(task, status=TaskStatus.RUNNING, attempts=task.attempts + 1)
         self._s.tasks[task_id] = started

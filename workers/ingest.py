@@ -22,6 +22,8 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         container.ingest,
         max_receive_count=settings.aws.max_receive_count,
         visibility_seconds=settings.aws.visibility_timeout,
+        max_decompressed_bytes=settings.ingest.max_upload_decompressed_bytes,
+        max_line_bytes=settings.ingest.max_upload_line_bytes,
     )
     relay = relay_loop(
         PostgresOutboxStore(container.owner_engine),

@@ -10,6 +10,7 @@ import orjson
 
 from src.domain.errors import InvalidEvent, PayloadTooLarge
 from src.domain.logs import LogDraft
+from src.domain.text import require_storable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,6 +22,16 @@ class EventLimits:
     max_attributes_bytes: int = 64 * 1024
     max_field_chars: int = 256
     max_future_skew: timedelta = timedelta(minutes=10)
+
+
+def too_many_events(max_events: int, seen: int) -> PayloadTooLarge:
+    """The refusal of a batch past `max_events`; `seen` is what was counted before refusing
+    (`max_events + 1` where counting stops at the first event past the limit)."""
+    return PayloadTooLarge(
+        f"a batch holds at most {max_events} events",
+        code="batch_too_large",
+        details={"max_events": max_events, "events": seen},
+    )
 
 
 _SHORT_FIELDS = ("service", "host", "user_id", "action", "trace_id", "span_id", "client_id")
@@ -48,8 +59,21 @@ def _count_keys_and_depth(value: Any, depth: int, limits: EventLimits, counter: 
             _count_keys_and_depth(item, depth + 1, limits, counter)
 
 
+def require_storable_event(draft: LogDraft) -> None:
+    """Raise InvalidEvent (`invalid_field`) when a field holds U+0000 or a lone surrogate."""
+    require_storable(draft.message, field="message", error=InvalidEvent)
+    for name in _SHORT_FIELDS:
+        require_storable(getattr(draft, name), field=name, error=InvalidEvent)
+    require_storable(draft.attributes, field="attributes", error=InvalidEvent)
+
+
 def check_event(draft: LogDraft, *, limits: EventLimits, now: datetime) -> LogDraft:
-    """Return the draft with its timestamp settled, or raise InvalidEvent / PayloadTooLarge."""
+    """Return the draft with its timestamp settled, or raise InvalidEvent / PayloadTooLarge.
+
+    Every route's events pass here, so this is where text PostgreSQL cannot store (U+0000, lone
+    surrogates) is refused: one such event is refused on its own instead of failing its commit and
+    with it every neighbour. (Raw text lines were already sanitised by the parsers.)"""
+    require_storable_event(draft)
     if not draft.message.strip():
         raise InvalidEvent("message must not be empty", code="message_required", details={"field": "message"})
     if len(draft.message.encode()) > limits.max_message_bytes:

@@ -15,6 +15,14 @@ from src.domain.querylang.ast import Expr
 from src.domain.querylang.language import parse_filter
 from src.domain.relative_time import parse_time
 from src.domain.severity import Severity, normalise_severity
+from src.domain.text import require_storable
+
+# The instants a query may name. Before the epoch there are no logs (events are refused there too);
+# far-future bounds overflow date arithmetic in PostgreSQL and OpenSearch, so both are refused up front.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# A histogram bucket of more than ten years answers nothing a chart needs, and bigger ones overflow.
+MAX_INTERVAL_SECONDS = 10 * 366 * 86400
 
 FIELDS = ("service", "host", "severity", "user_id", "action", "trace_id", "span_id")
 MAX_PAGE_DEPTH = 10_000
@@ -38,12 +46,21 @@ class Cursor:
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
+        invalid = InvalidInput("cursor is not one this API issued", code="invalid_cursor", details={"field": "cursor"})
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            ts, log_id = orjson.loads(raw)
-            return cls(datetime.fromisoformat(ts), UUID(log_id))
+            parsed = orjson.loads(raw)
+            # Only what `encode` writes: a list of two strings, an aware time in range and a UUID.
+            if not isinstance(parsed, list) or len(parsed) != 2 or not all(isinstance(p, str) for p in parsed):
+                raise invalid
+            ts, log_id = parsed
+            moment = datetime.fromisoformat(ts)
+            cursor = cls(moment, UUID(log_id))
         except (ValueError, TypeError) as e:
-            raise InvalidInput("cursor is not one this API issued", code="invalid_cursor") from e
+            raise invalid from e
+        if moment.tzinfo is None or not EARLIEST <= moment <= LATEST:
+            raise invalid
+        return cursor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,8 +93,24 @@ class LogQuery:
                 code="page_too_deep",
                 details={"max_depth": MAX_PAGE_DEPTH},
             )
+        check_moment(self.start, "from")
+        check_moment(self.end, "to")
         if self.start and self.end and self.start > self.end:
             raise InvalidInput("'from' is after 'to'", details={"field": "from"})
+
+
+def check_moment(value: datetime | None, name: str) -> None:
+    """An instant a query may name: aware, and between EARLIEST and LATEST."""
+    if value is None:
+        return
+    if value.tzinfo is None:
+        raise InvalidInput(f"{name} needs a UTC offset", details={"field": name})
+    if not EARLIEST <= value <= LATEST:
+        raise InvalidInput(
+            f"{name} must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}",
+            code="time_out_of_range",
+            details={"field": name, "earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +118,16 @@ class StatsQuery:
     start: datetime
     end: datetime
     interval_seconds: int
+
+    def check(self) -> None:
+        check_moment(self.start, "from")
+        check_moment(self.end, "to")
+        if not 0 < self.interval_seconds <= MAX_INTERVAL_SECONDS:
+            raise InvalidInput(
+                f"interval must be between 1 second and {MAX_INTERVAL_SECONDS} seconds",
+                code="invalid_interval",
+                details={"field": "interval", "max_seconds": MAX_INTERVAL_SECONDS},
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,50 +160,93 @@ FILTER_NAMES = frozenset(
 def _when(value: Any, name: str) -> datetime | None:
     if value in (None, ""):
         return None
+    if not isinstance(value, str | datetime):
+        raise InvalidInput(f"{name} must be an RFC 3339 time string", code="invalid_filter", details={"field": name})
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise InvalidInput(f"{name} needs a UTC offset", details={"field": name})
         return value
-    return parse_time(str(value), now=datetime.now(UTC), field=name)
+    return parse_time(value, now=datetime.now(UTC), field=name)
+
+
+def _wrong_type(name: str, expected: str) -> InvalidInput:
+    return InvalidInput(f"filter {name!r} must be {expected}", code="invalid_filter", details={"field": name})
+
+
+def _text(filters: dict[str, Any], name: str) -> str | None:
+    value = filters.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _wrong_type(name, "a string")
+    return value
+
+
+def _scalar(value: Any, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    raise _wrong_type(name, "a string, number or boolean")
+
+
+def _attributes(filters: dict[str, Any]) -> dict[str, str]:
+    given = filters.get("attributes")
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise _wrong_type("attributes", "an object of key: value")
+    attributes = {str(k): _scalar(v, f"attributes.{k}") for k, v in given.items()}
+    for key, value in filters.items():
+        if key.startswith("attr."):
+            attributes[key.removeprefix("attr.")] = _scalar(value, key)
+    return attributes
+
+
+def _severities(filters: dict[str, Any]) -> list[str]:
+    given = filters.get("severity")
+    if given is None or given == "":
+        return []
+    if isinstance(given, str):
+        return [given]
+    if isinstance(given, list) and all(isinstance(s, str) for s in given):
+        return given
+    raise _wrong_type("severity", "a string or a list of strings")
 
 
 def query_from_filters(filters: dict[str, Any]) -> LogQuery:
     """The search filters as a dict (an export request body, or query parameters): one parser for both.
 
-    Attributes come as {"attributes": {"key": "value"}} or as "attr.<key>" entries."""
-    attributes = dict(filters.get("attributes") or {})
-    for key, value in filters.items():
-        if key.startswith("attr."):
-            attributes[key.removeprefix("attr.")] = value
+    Attributes come as {"attributes": {"key": "value"}} or as "attr.<key>" entries. Types are checked
+    here, not by the worker that later runs the query: a filter that cannot work is a 422 now."""
     unknown = {k for k in filters if k not in FILTER_NAMES and not k.startswith("attr.")}
     if unknown:
         raise InvalidInput(
             f"unknown filter {sorted(unknown)}", code="invalid_filter", details={"unknown": sorted(unknown)}
         )
-    severities = filters.get("severity") or []
-    if isinstance(severities, str):
-        severities = [severities]
+    require_storable(filters, field="filters")  # they are stored with the export task
+    attributes = _attributes(filters)
+    severities = _severities(filters)
+    min_severity = _text(filters, "min_severity")
     try:
         parsed_severities = frozenset(normalise_severity(s) for s in severities)
-        minimum = normalise_severity(filters["min_severity"]) if filters.get("min_severity") else None
+        minimum = normalise_severity(min_severity) if min_severity else None
     except ValueError as e:
         raise InvalidInput(str(e), code="invalid_filter") from e
-    sort = filters.get("sort") or "desc"
+    sort = _text(filters, "sort") or "desc"
     if sort not in ("asc", "desc"):
         raise InvalidInput("sort is asc or desc", details={"field": "sort"})
-    q = filters.get("q")
+    q = _text(filters, "q")
     query = LogQuery(
         start=_when(filters.get("from"), "from"),
         end=_when(filters.get("to"), "to"),
         severities=parsed_severities,
         min_severity=minimum,
-        service=filters.get("service"),
-        host=filters.get("host"),
-        user_id=filters.get("user_id"),
-        action=filters.get("action"),
-        trace_id=filters.get("trace_id"),
-        attributes=tuple((str(k), str(v)) for k, v in attributes.items()),
-        text=parse_text_query(str(q), now=_when(filters.get("q_now"), "q_now")) if q and str(q).strip() else None,
+        service=_text(filters, "service"),
+        host=_text(filters, "host"),
+        user_id=_text(filters, "user_id"),
+        action=_text(filters, "action"),
+        trace_id=_text(filters, "trace_id"),
+        attributes=tuple(attributes.items()),
+        text=parse_text_query(q, now=_when(filters.get("q_now"), "q_now")) if q and q.strip() else None,
         descending=sort == "desc",
         use_cursor=True,
     )

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+from src.entrypoints.log_redaction import RedactingFilter
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
@@ -24,7 +26,8 @@ class JsonFormatter(logging.Formatter):
         if request_id:
             entry["request_id"] = request_id
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            # exc_text when the RedactingFilter rendered it: that one leaves event data out.
+            entry["exc"] = record.exc_text or self.formatException(record.exc_info)
         return orjson.dumps(entry).decode()
 
 
@@ -34,5 +37,6 @@ def configure_logging(level: str = "INFO") -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
     root.handlers[:] = [handler]
     root.setLevel(level)

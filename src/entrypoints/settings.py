@@ -88,6 +88,10 @@ class IngestSettings(BaseSettings):
     group_commit_inflight: int = 2
     default_retention_days: int = 30
     max_upload_bytes: int = 1024 * 1024 * 1024
+    # What the ingest worker reads of one upload once inflated (a gzip may expand a thousandfold),
+    # and the longest line it keeps (a longer one is truncated and counted): its memory stays bounded.
+    max_upload_decompressed_bytes: int = Field(default=10 * 1024**3, gt=0)
+    max_upload_line_bytes: int = Field(default=64 * 1024, gt=0)
 
 
 class RateLimitSettings(BaseSettings):

@@ -22,7 +22,7 @@ from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.domain.wire import rfc3339
 from src.usecases.publish_tasks import PublishTasks
-from src.usecases.task_lifecycle import TaskLifecycle
+from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class ArchiveLogs:
         try:
             manifest = await self._archive(task, message)
         except Exception as e:
-            await self._life.fail(task, message, f"archive failed: {e}")
+            await self._life.fail(task, message, failure_text("archive", e), cause=e)
             # Not acknowledged: SQS redelivers it, or after the last attempt moves it to the DLQ.
             return False
         cleanup = AsyncTask(

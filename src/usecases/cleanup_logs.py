@@ -13,7 +13,7 @@ from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import TaskStatus, TaskType
-from src.usecases.task_lifecycle import TaskLifecycle
+from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class CleanupLogs:
                 tenant_id=task.tenant_id, before=before, received_before=received_before
             )
         except Exception as e:
-            await self._life.fail(task, message, f"cleanup failed: {e}")
+            await self._life.fail(task, message, failure_text("cleanup", e), cause=e)
             return False
         await self._life.finish(
             task,

@@ -25,7 +25,7 @@ from src.domain.query import LogQuery
 from src.domain.relative_time import pinned_bounds
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.usecases.publish_tasks import PublishTasks
-from src.usecases.task_lifecycle import TaskLifecycle
+from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ class RunExport:
                     content_type="text/csv" if fmt is ExportFormat.CSV else "application/x-ndjson",
                 )
         except Exception as e:
-            await self._life.fail(task, message, f"export failed: {e}")
+            await self._life.fail(task, message, failure_text("export", e), cause=e)
             return False
         await self._life.finish(task, TaskStatus.SUCCEEDED, result={"rows": rows, "bytes": size, "key": key})
         return True

@@ -15,7 +15,7 @@ from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import Cursor
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
-from src.usecases.task_lifecycle import TaskLifecycle
+from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +96,10 @@ class IndexTasks:
     ) -> None:
         await self._life.finish(task, status, result=result, error=error)
 
-    async def _fail(self, work: _Work, error: str, outcome: BatchOutcome, to_ack: list[str]) -> None:
-        last = await self._life.fail(work.task, work.message, error)
+    async def _fail(
+        self, work: _Work, error: str, outcome: BatchOutcome, to_ack: list[str], cause: BaseException | None = None
+    ) -> None:
+        last = await self._life.fail(work.task, work.message, error, cause=cause)
         (outcome.failed if last else outcome.retrying).append(work.task.task_id)
 
     async def _run_by_ids(self, batch: list[_Work], outcome: BatchOutcome, to_ack: list[str]) -> None:
@@ -107,7 +109,7 @@ class IndexTasks:
             try:
                 ids = [UUID(i) for i in work.task.payload.get("log_ids", [])]
             except (TypeError, ValueError) as e:
-                await self._fail(work, f"payload has a bad log id: {e}", outcome, to_ack)
+                await self._fail(work, "invalid_payload: the task payload holds a bad log id", outcome, to_ack, e)
                 continue
             async with self._uow_factory() as uow:
                 await uow.act_as_tenant(work.task.tenant_id)
@@ -120,7 +122,7 @@ class IndexTasks:
                 raise RuntimeError(f"{report.failed} documents were refused: {'; '.join(report.errors[:3])}")
         except Exception as e:
             for work, _, _ in loaded:
-                await self._fail(work, f"indexing failed: {e}", outcome, to_ack)
+                await self._fail(work, failure_text("indexing", e), outcome, to_ack, e)
             return
         for work, indexed, missing in loaded:
             # Missing rows were deleted (cleanup) before indexing ran: nothing to index for them.
@@ -161,7 +163,7 @@ class IndexTasks:
                     await uow.commit()
                 await self._queue.extend(queue=QUEUE, receipt=work.message.receipt, seconds=self._visibility)
         except Exception as e:
-            await self._fail(work, f"reindex failed after {done} events: {e}", outcome, to_ack)
+            await self._fail(work, failure_text(f"reindex (after {done} events)", e), outcome, to_ack, e)
             return
         await self._finish(task, TaskStatus.SUCCEEDED, result={"indexed": done, "cursor": None})
         to_ack.append(work.message.receipt)

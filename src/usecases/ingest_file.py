@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-import zlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import InvalidInput
+from src.domain.errors import InvalidInput, PayloadTooLarge
 from src.domain.ids import new_id
 from src.domain.logs import StoredRef
 from src.domain.parsing.registry import ParserRegistry
@@ -17,10 +17,12 @@ from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
+from src.domain.text import require_storable
+from src.usecases.file_lines import FileLines
 from src.usecases.ingest_logs import IngestLogs, IngestRequest
 from src.usecases.ingest_text import parse_lines
 from src.usecases.publish_tasks import PublishTasks
-from src.usecases.task_lifecycle import TaskLifecycle
+from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 from src.usecases.tenant_parsers import TenantParsers
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ class RequestFileIngest:
         environment: str | None,
     ) -> AsyncTask:
         principal.require(Scope.INGEST)
+        for name, value in (("service", service), ("parser", parser), ("environment", environment)):
+            require_storable(value, field=name)  # stored in the task, and later on every event
         task_id = new_id()
         key = upload_key(principal, task_id, filename)
         size = await self._store.put(key=key, chunks=chunks, content_type="application/octet-stream")
@@ -83,30 +87,15 @@ class RequestFileIngest:
         return task
 
 
-async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
-    """Decoded lines of a plain or gzip file; undecodable bytes become U+FFFD, never an error."""
-    inflater: zlib._Decompress | None = None
-    first = True
-    rest = b""
-    async for chunk in chunks:
-        if first:
-            first = False
-            if chunk[:2] == b"\x1f\x8b":
-                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        data = rest + (inflater.decompress(chunk) if inflater else chunk)
-        *complete, rest = data.split(b"\n")
-        for line in complete:
-            yield line.rstrip(b"\r").decode("utf-8", errors="replace")
-    if inflater is not None:
-        rest += inflater.flush()
-    if rest:
-        yield rest.rstrip(b"\r").decode("utf-8", errors="replace")
-
-
 class IngestFile:
     """The ingest worker's step. Rules: parsed in bounded batches (never the whole file in memory);
     each event's client id is `file:<task>:<line>`, so a retry after a crash stores nothing twice;
-    progress and `parse_error_count` are kept in the task."""
+    progress and `parse_error_count` are kept in the task.
+
+    Bounds: at most `max_decompressed_bytes` of text per file — past it the task fails at once
+    (no retry) with `decompressed_too_large`, keeping the lines stored before the cap; a line
+    longer than `max_line_bytes` is truncated to it (at a character boundary), its rest skipped,
+    and counted in the result's `truncated_lines`."""
 
     def __init__(
         self,
@@ -118,7 +107,10 @@ class IngestFile:
         *,
         max_receive_count: int = 5,
         batch_lines: int = 5000,
+        batch_bytes: int = 8 * 1024 * 1024,
         visibility_seconds: int = 120,
+        max_decompressed_bytes: int = 10 * 1024**3,
+        max_line_bytes: int = 64 * 1024,
     ) -> None:
         self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count)
         self._store = store
@@ -126,6 +118,9 @@ class IngestFile:
         self._parsers = parsers
         self._ingest = ingest
         self._batch_lines = batch_lines
+        self._batch_bytes = batch_bytes
+        self._max_bytes = max_decompressed_bytes
+        self._max_line_bytes = max_line_bytes
         self._visibility = visibility_seconds
 
     async def execute(self, message: QueueMessage) -> bool:
@@ -137,22 +132,58 @@ class IngestFile:
         principal = Principal(
             tenant_id=task.tenant_id, subject=task.user_id or "upload", scopes=frozenset({Scope.INGEST}), via="task"
         )
-        counts = {"lines": 0, "events": 0, "stored": 0, "rejected": 0, "parse_error_count": 0}
+        counts = {"lines": 0, "events": 0, "stored": 0, "rejected": 0, "parse_error_count": 0, "truncated_lines": 0}
         extra = {"environment": payload["environment"]} if payload.get("environment") else None
+        lines = FileLines(max_bytes=self._max_bytes, max_line_bytes=self._max_line_bytes)
+        pending: list[str] = []
         try:
             registry = await self._parsers.registry(task.tenant_id)
-            pending: list[str] = []
-            async for line in _lines(self._store.read_chunks(key=payload["key"])):
-                pending.append(line)
-                if len(pending) >= self._batch_lines and not line[:1].isspace():
-                    # Cut before this line (it starts an event): a stack trace is never split.
-                    batch, pending = pending[:-1], pending[-1:]
-                    await self._ingest_batch(task, principal, registry, batch, counts, payload, extra, message)
+
+            async def flush(batch: list[str]) -> None:
+                counts["truncated_lines"] = lines.truncated
+                await self._ingest_batch(task, principal, registry, batch, counts, payload, extra, message)
+
+            pending_bytes = 0
+            extended = time.monotonic()
+
+            async def heartbeat() -> None:
+                # Reading may go on long between batches (a huge line is skipped without one):
+                # keep the message invisible meanwhile, or it would be delivered a second time.
+                nonlocal extended
+                if time.monotonic() - extended > self._visibility / 3:
+                    extended = time.monotonic()
+                    await self._queue.extend(queue=QUEUE, receipt=message.receipt, seconds=self._visibility)
+
+            try:
+                async for line in lines.read(self._store.read_chunks(key=payload["key"]), heartbeat=heartbeat):
+                    pending.append(line)
+                    pending_bytes += len(line)
+                    full = len(pending) >= self._batch_lines or pending_bytes >= self._batch_bytes
+                    # Cut before a line that starts an event, so a stack trace is never split;
+                    # past twice the batch, cut anyway (a file of indented lines must not pile up).
+                    overfull = len(pending) >= 2 * self._batch_lines or pending_bytes >= 2 * self._batch_bytes
+                    if (full and not line[:1].isspace()) or overfull:
+                        batch, pending = pending[:-1], pending[-1:]
+                        pending_bytes = len(line)
+                        await flush(batch)
+            except PayloadTooLarge as e:
+                if e.code != "decompressed_too_large":
+                    raise
+                # What was read before the cap is stored (its lines are complete; the line the cap
+                # fell in is not); a retry would only inflate the same bytes again, so none is made.
+                if pending:
+                    await flush(pending)
+                error = f"{e.code}: {e.message}; the {counts['lines']} lines before it were ingested"
+                await self._life.finish(task, TaskStatus.FAILED, result=counts, error=error)
+                return True
             if pending:
-                await self._ingest_batch(task, principal, registry, pending, counts, payload, extra, message)
+                await flush(pending)
         except Exception as e:
-            await self._life.fail(task, message, f"file ingest failed after line {counts['lines']}: {e}")
+            await self._life.fail(
+                task, message, failure_text(f"file ingest (after line {counts['lines']})", e), cause=e
+            )
             return False
+        counts["truncated_lines"] = lines.truncated
         await self._life.finish(task, TaskStatus.SUCCEEDED, result=counts)
         return True
 

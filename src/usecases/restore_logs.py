@@ -14,7 +14,7 @@ from src.domain.ports.task_queue import QueueMessage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import TaskStatus, TaskType
 from src.usecases.archive_logs import ArchiveMismatch
-from src.usecases.task_lifecycle import TaskLifecycle
+from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 
 
 class RestoreLogs:
@@ -71,7 +71,7 @@ class RestoreLogs:
                         indexed += report.indexed
                     await self._life.progress(task, {"restored": restored, "already_present": present})
         except Exception as e:
-            await self._life.fail(task, message, f"restore failed: {e}")
+            await self._life.fail(task, message, failure_text("restore", e), cause=e)
             return False
         await self._life.finish(
             task, TaskStatus.SUCCEEDED, result={"restored": restored, "already_present": present, "indexed": indexed}

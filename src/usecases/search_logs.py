@@ -51,6 +51,7 @@ class SummariseLogs:
 
     async def execute(self, *, principal: Principal, query: StatsQuery) -> tuple[LogStats, str]:
         principal.require(Scope.READ)
+        query.check()
         if query.start >= query.end:
             raise InvalidInput("'from' must be before 'to'", details={"field": "from"})
         if query.interval_seconds <= 0:

@@ -4,8 +4,9 @@
                           │
                           └──fail──▶ pending (SQS redelivers) … failed on the last delivery (→ DLQ)
 
-A message for a task that already succeeded is acknowledged and skipped, which makes SQS's
-at-least-once delivery effectively-once.
+A message for a task that already finished (succeeded, or failed for good) is acknowledged and
+skipped, which makes SQS's at-least-once delivery effectively-once; a stray copy of the message
+(the relay re-sending a task a worker was about to take) cannot run a failed task again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from src.domain.errors import DomainError
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
@@ -72,9 +74,28 @@ class TaskLifecycle:
             await uow.tasks.record_progress(tenant_id=task.tenant_id, task_id=task.task_id, result=result)
             await uow.commit()
 
-    async def fail(self, task: AsyncTask, message: QueueMessage, error: str) -> bool:
-        """Record the failure; True when this was the last delivery (the task is now `failed`)."""
+    async def fail(
+        self, task: AsyncTask, message: QueueMessage, error: str, *, cause: BaseException | None = None
+    ) -> bool:
+        """Record the failure; True when this was the last delivery (the task is now `failed`).
+
+        `error` is what the tenant reads (see `failure_text`); `cause` goes to the log only."""
         last = message.receive_count >= self._max_receive_count
         await self.finish(task, TaskStatus.FAILED if last else TaskStatus.PENDING, error=error)
-        logger.warning("%s task %s failed (attempt %d): %s", task.task_type, task.task_id, task.attempts, error)
+        logger.warning(
+            "%s task %s failed (attempt %d): %s",
+            task.task_type,
+            task.task_id,
+            task.attempts,
+            error,
+            exc_info=cause,
+        )
         return last
+
+
+def failure_text(stage: str, error: BaseException) -> str:
+    """A task's `error_msg`: a stable code and one sentence. Our own errors say what went wrong;
+    anything else (a driver's text may quote SQL, parameters, event bodies) is only logged."""
+    if isinstance(error, DomainError):
+        return f"{error.code}: the {stage} failed: {error.message}"
+    return f"internal_error: the {stage} failed on the server side; the error was logged and the task is retried"

@@ -18,11 +18,17 @@ def make_app_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) ->
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=True,
+        # Statement parameters are event bodies: never in an exception's text, hence never in a log.
+        hide_parameters=True,
         connect_args={"server_settings": {"role": APP_ROLE, "timezone": "UTC"}},
     )
 
 
 def make_owner_engine(url: str, *, pool_size: int = 2) -> AsyncEngine:
     return create_async_engine(
-        url, pool_size=pool_size, pool_pre_ping=True, connect_args={"server_settings": {"timezone": "UTC"}}
+        url,
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"server_settings": {"timezone": "UTC"}},
     )

@@ -83,7 +83,7 @@ class PostgresTaskRepository(TaskRepository):
                     text(
                         "UPDATE async_task SET status = 'running', attempts = attempts + 1, "
                         "started_at = coalesce(started_at, now()), updated_at = now() "
-                        "WHERE tenant_id = :t AND task_id = :id AND status <> 'succeeded' "
+                        "WHERE tenant_id = :t AND task_id = :id AND status NOT IN ('succeeded', 'failed') "
                         f"RETURNING {_COLUMNS}"
                     ),
                     {"t": tenant_id, "id": task_id},

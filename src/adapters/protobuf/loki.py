@@ -12,6 +12,7 @@ do we; text that is not UTF-8 is decoded with replacement characters rather than
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import cramjam
@@ -19,7 +20,9 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import DecodeError
 
 from src.adapters.protobuf.descriptors import Field, FieldType, build_messages
+from src.adapters.protobuf.wire import refuse_over
 from src.domain.errors import InvalidInput, PayloadTooLarge
+from src.usecases.cooperative import cooperative
 
 _BYTES = FieldType.TYPE_BYTES
 _MESSAGES = build_messages(
@@ -67,20 +70,27 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def decode_push_request(body: bytes, *, max_decompressed: int) -> dict[str, Any]:
+async def decode_push_request(body: bytes, *, max_decompressed: int, max_entries: int) -> dict[str, Any]:
     """A snappy-compressed PushRequest as `{"streams": [{"labels": "<label text>", "values":
-    [[<unix ns>, "<line>", {structured metadata}], …]}]}`."""
+    [[<unix ns>, "<line>", {structured metadata}], …]}]}`; a push of more than `max_entries`
+    entries is refused (413) before it is parsed, having counted one past the limit. The walk
+    and the conversion give other requests a turn every slice (see `cooperative`)."""
+    raw = snappy_decompress(body, max_bytes=max_decompressed)
+    await refuse_over(raw, (1, 2), max_records=max_entries, what="Loki PushRequest")
     message = PushRequest()
     try:
-        message.ParseFromString(snappy_decompress(body, max_bytes=max_decompressed))
+        message.ParseFromString(raw)
     except DecodeError as e:
         raise InvalidInput("the body is not a valid Loki PushRequest", code="invalid_protobuf") from e
     streams = []
     for stream in message.streams:
-        values = []
-        for entry in stream.entries:
-            nanos = entry.timestamp.seconds * 1_000_000_000 + entry.timestamp.nanos
-            metadata = {_text(pair.name): _text(pair.value) for pair in entry.structuredMetadata}
-            values.append([nanos, _text(entry.line), metadata])
+        values = [value async for value in cooperative(_values(stream))]
         streams.append({"labels": _text(stream.labels), "values": values})
     return {"streams": streams}
+
+
+def _values(stream: Any) -> Iterator[list[Any]]:
+    for entry in stream.entries:
+        nanos = entry.timestamp.seconds * 1_000_000_000 + entry.timestamp.nanos
+        metadata = {_text(pair.name): _text(pair.value) for pair in entry.structuredMetadata}
+        yield [nanos, _text(entry.line), metadata]

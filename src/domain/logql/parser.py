@@ -15,6 +15,7 @@ from src.domain.logql.labels import field_of
 from src.domain.querylang.ast import And, Compare, CompareOp, Equals, Exists, Expr, MatchAll, Not, Or, Regex
 from src.domain.querylang.fields import as_number
 from src.domain.severity import Severity
+from src.domain.text import require_storable
 
 MAX_REGEX = 1024
 _RE2_OPTIONS = re2.Options()
@@ -348,4 +349,5 @@ class LogQLParser:
 def parse_logql(text: str) -> LogQuery | MetricQuery:
     if len(text) > 8000:
         raise LogQLError("query too long (at most 8,000 characters)")
+    require_storable(text, field="query")  # values are bound into SQL
     return LogQLParser(text).parse()

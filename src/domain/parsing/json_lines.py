@@ -7,6 +7,7 @@ import orjson
 from src.domain.logs import LogDraft
 from src.domain.parsing.base import Parser
 from src.domain.parsing.fields import FieldMapping, RecordReader
+from src.domain.text import sanitised_value
 
 __all__ = ["FieldMapping", "JsonLinesParser"]
 
@@ -32,4 +33,7 @@ class JsonLinesParser(Parser):
             return None
         if not isinstance(record, dict):
             return None
+        if "\\u0000" in body:
+            # The one character a JSON escape can add that storage refuses: sanitised, as in raw text.
+            record = sanitised_value(record)
         return self._reader.draft(record, parser=self.name, line=text)

@@ -56,7 +56,7 @@ def join_multiline(lines: Iterable[str], *, max_lines: int = 1000, max_bytes: in
             yield line
             state = _State.NORMAL
             continue
-        cost = (len(line) if line.isascii() else len(line.encode())) + 1
+        cost = (len(line) if line.isascii() else len(line.encode("utf-8", "surrogatepass"))) + 1  # lone surrogates too
         if event and len(event) < max_lines and size + cost <= max_bytes:
             joined = _continues(line, event, state, bool(blanks))
             if joined is not None:

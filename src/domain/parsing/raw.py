@@ -8,6 +8,7 @@ from typing import Any
 from src.domain.logs import LogDraft
 from src.domain.parsing.severity_inference import infer_severity
 from src.domain.parsing.timestamps import parse_iso
+from src.domain.text import sanitised
 
 RAW = "raw"
 
@@ -30,13 +31,12 @@ def raw_draft(text: str, *, parse_error: bool = False) -> LogDraft:
 
 
 def to_valid_text(text: str) -> str:
-    """Replace lone surrogates (from `errors="surrogateescape"` decoding) with U+FFFD.
+    """Lone surrogates (from `errors="surrogateescape"` decoding) and U+0000 replaced with U+FFFD.
 
-    They would pass every parser but fail later, when the event is encoded as UTF-8 for storage.
-    Undoing surrogateescape first restores the original bytes, so each bad byte becomes one U+FFFD.
+    They would pass every parser but fail later, when the event is stored: a raw line is sanitised,
+    not refused, as undecodable bytes already are (the line is kept, the damage visible).
     """
-    if text.isascii():
-        return text
+    return sanitised(text)
     try:
         text.encode()
     except UnicodeEncodeError:

@@ -29,7 +29,8 @@ class TaskRepository(Protocol):
 
     @abstractmethod
     async def start(self, *, tenant_id: UUID, task_id: UUID) -> AsyncTask | None:
-        """Mark running and count the attempt, unless it already succeeded; None when not startable."""
+        """Mark running and count the attempt, unless it already finished (succeeded or failed for
+        good); None when not startable."""
 
     @abstractmethod
     async def record_progress(self, *, tenant_id: UUID, task_id: UUID, result: dict[str, Any]) -> None: ...

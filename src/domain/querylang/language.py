@@ -9,6 +9,7 @@ from src.domain.querylang.ast import Expr
 from src.domain.querylang.parser import FilterParser
 from src.domain.querylang.pipeline import PipelineParser, Plan
 from src.domain.querylang.scanner import Scanner
+from src.domain.text import require_storable
 
 MAX_QUERY_LENGTH = 4000
 
@@ -21,6 +22,8 @@ class ParsedQuery:
 
 
 def parse_query(text: str, *, now: datetime, query_field: str = "q") -> ParsedQuery:
+    # A value bound into SQL must be text PostgreSQL can hold (no U+0000, no lone surrogate).
+    require_storable(text, field=query_field)
     scanner = Scanner(text, query_field=query_field)
     if len(text) > MAX_QUERY_LENGTH:
         raise scanner.error(f"the query is longer than {MAX_QUERY_LENGTH} characters", at=MAX_QUERY_LENGTH)

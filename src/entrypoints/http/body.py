@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 from fastapi import Request
 
 from src.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from src.domain.event_limits import too_many_events
+from src.entrypoints.settings import IngestSettings
+from src.usecases.bounded_input import CutLine, body_pieces, byte_lines
+from src.usecases.cooperative import cooperative, take_at_most
 
 
-async def read_body(request: Request, *, max_bytes: int, max_decompressed: int) -> bytes:
+async def read_wire(request: Request, *, max_bytes: int) -> bytes:
+    """The body as sent (still compressed), refused past `max_bytes` before it is all read."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(
@@ -29,31 +34,32 @@ async def read_body(request: Request, *, max_bytes: int, max_decompressed: int) 
                 details={"max_bytes": max_bytes},
             )
         chunks.append(chunk)
-    body = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def _gzip(request: Request) -> bool:
     encoding = request.headers.get("content-encoding", "identity").lower().strip()
     if encoding in ("", "identity"):
-        return body
+        return False
     if encoding != "gzip":
         raise UnsupportedMediaType(f"unsupported Content-Encoding {encoding!r}; use gzip", code="unsupported_encoding")
-    return gunzip_capped(body, max_decompressed)
+    return True
 
 
-def gunzip_capped(body: bytes, limit: int) -> bytes:
-    """Decompress at most `limit` bytes: a small bomb cannot expand into memory."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as e:
-        raise InvalidInput("the body is not valid gzip", code="invalid_gzip") from e
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise PayloadTooLarge(
-            f"decompressed body is larger than {limit} bytes",
-            code="decompressed_too_large",
-            details={"max_bytes": limit},
-        )
-    if not inflater.eof:
-        raise InvalidInput("the gzip body is truncated", code="invalid_gzip")
-    return out
+async def read_pieces(request: Request, *, max_bytes: int, max_decompressed: int) -> Iterator[bytes]:
+    """The decoded body as a lazy iterator of small pieces: gzip is inflated only as far as the
+    consumer reads, so a caller that stops early (an event limit) never inflates the rest, and
+    the decompressed cap is checked piece by piece (PayloadTooLarge / InvalidInput while iterating)."""
+    gzip = _gzip(request)
+    wire = await read_wire(request, max_bytes=max_bytes)
+    return body_pieces(wire, gzip=gzip, max_decompressed=max_decompressed)
+
+
+async def read_body(request: Request, *, max_bytes: int, max_decompressed: int) -> bytes:
+    """The whole decoded body, for formats that need it whole (JSON, protobuf); inflated in pieces,
+    with a turn for other requests between them."""
+    pieces = await read_pieces(request, max_bytes=max_bytes, max_decompressed=max_decompressed)
+    return b"".join([piece async for piece in cooperative(pieces)])
 
 
 def parse_json_object(body: bytes) -> Any:
@@ -63,26 +69,54 @@ def parse_json_object(body: bytes) -> Any:
         raise InvalidInput(f"the body is not valid JSON: {e}", code="invalid_json") from e
 
 
-def split_batch(body: bytes, content_type: str) -> list[Any]:
-    """A JSON array, or NDJSON (one JSON value a line); a line that is not JSON stays an error item."""
-    media = content_type.split(";")[0].strip().lower()
-    if media in ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/json-lines"):
-        items: list[Any] = []
-        for line in body.splitlines():
-            if not line.strip():
-                continue
-            try:
-                items.append(orjson.loads(line))
-            except orjson.JSONDecodeError as e:
-                items.append(InvalidInput(f"line is not valid JSON: {e}", code="invalid_json"))
-        return items
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/json-lines")
+
+
+def max_line_bytes(cfg: IngestSettings) -> int:
+    """The longest line a line-based body may hold: far past anything storable (an event's message
+    and attributes, JSON-escaped), so a longer line is refused whatever it holds, without being
+    held whole (it comes cut, see `CutLine`)."""
+    return 8 * (cfg.max_message_bytes + cfg.max_attributes_bytes)
+
+
+def line_too_long(line: CutLine) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the line is longer than {len(line)} bytes", code="event_too_large", details={"max_bytes": len(line)}
+    )
+
+
+def _ndjson_item(line: bytes) -> Any:
+    if isinstance(line, CutLine):
+        return line_too_long(line)
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        return InvalidInput(f"line is not valid JSON: {e}", code="invalid_json")
+
+
+async def read_batch(
+    request: Request, *, max_bytes: int, max_decompressed: int, max_events: int, max_line_bytes: int
+) -> list[Any]:
+    """A JSON array, or NDJSON (one JSON value a line); a line that is not JSON stays an error item.
+    NDJSON is inflated and split lazily and refused at the `max_events + 1`st line."""
+    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media in NDJSON_TYPES:
+        pieces = await read_pieces(request, max_bytes=max_bytes, max_decompressed=max_decompressed)
+        # Counted as plain lines first (no JSON objects built for a batch about to be refused).
+        split = byte_lines(pieces, max_line_bytes=max_line_bytes)
+        lines = await take_at_most((line for line in split if line.strip()), max_events)
+        if lines is None:
+            raise too_many_events(max_events, max_events + 1)
+        return [item async for item in cooperative(_ndjson_item(line) for line in lines)]
     if media in ("application/json", ""):
-        parsed = parse_json_object(body)
+        parsed = parse_json_object(await read_body(request, max_bytes=max_bytes, max_decompressed=max_decompressed))
         if not isinstance(parsed, list):
             raise InvalidInput(
                 "a bulk body is a JSON array of events, or NDJSON with Content-Type application/x-ndjson",
                 code="invalid_batch",
             )
+        if len(parsed) > max_events:
+            raise too_many_events(max_events, len(parsed))
         return parsed
     raise UnsupportedMediaType(
         f"unsupported Content-Type {media!r}; use application/json or application/x-ndjson",

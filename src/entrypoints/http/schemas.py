@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     AwareDatetime,
     BaseModel,
@@ -22,27 +23,25 @@ from src.domain.errors import InvalidEvent
 from src.domain.logs import LogDraft
 from src.domain.severity import Severity, normalise_severity
 from src.domain.tenants import Tenant, TenantStatus
+from src.domain.text import unstorable_path
 
 # Earlier instants are no log's: PostgreSQL drivers mangle the very earliest (asyncpg stores year 1 as
 # -infinity), and each distinct day would get its own partition.
 EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_REQUESTS_PER_MINUTE = 10_000_000
+MAX_BATCH_EVENTS = 1_000_000
+MAX_BODY_BYTES = 1024**3
 
 
-def _holds_nul(value: Any) -> bool:
-    """Whether a string, or any key or string inside nested dicts and lists, holds U+0000."""
-    pending = [value]
-    while pending:  # iterative: the nesting depth is checked later, so it may be anything here
-        item = pending.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            if any("\x00" in key for key in item):
-                return True
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
+def _storable(value: Any) -> Any:
+    # PostgreSQL text and jsonb cannot hold U+0000, nor UTF-8 a lone surrogate: refuse here, not fail a commit.
+    if unstorable_path(value) is not None:
+        raise ValueError("must not contain U+0000 or a lone surrogate")
+    return value
+
+
+# A string that will be stored: names, patterns (tenant, key, parser …).
+StorableText = Annotated[str, AfterValidator(_storable)]
 
 
 class LogEventIn(BaseModel):
@@ -90,10 +89,7 @@ class LogEventIn(BaseModel):
     @field_validator("message", "service", "host", "user_id", "action", "trace_id", "span_id", "id", "attributes")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text and jsonb cannot hold U+0000: refuse the event here, not fail its commit with a 500.
-        if _holds_nul(value):
-            raise ValueError("must not contain the NUL character (U+0000)")
-        return value
+        return _storable(value)
 
     def to_draft(self, *, client_id: str | None = None, request_hash: str | None = None) -> LogDraft:
         return LogDraft(
@@ -139,15 +135,16 @@ def draft_from(item: Any) -> LogDraft | InvalidEvent:
 
 
 class TenantLimitsIn(BaseModel):
+    # Upper bounds keep the numbers storable (jsonb via orjson takes 64-bit at most) and sane.
     model_config = ConfigDict(extra="forbid")
-    requests_per_minute: int | None = Field(default=None, gt=0)
-    max_batch_events: int | None = Field(default=None, gt=0)
-    max_body_bytes: int | None = Field(default=None, gt=0)
+    requests_per_minute: int | None = Field(default=None, gt=0, le=MAX_REQUESTS_PER_MINUTE)
+    max_batch_events: int | None = Field(default=None, gt=0, le=MAX_BATCH_EVENTS)
+    max_body_bytes: int | None = Field(default=None, gt=0, le=MAX_BODY_BYTES)
 
 
 class TenantCreateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: StorableText
     retention_days: int | None = Field(default=None, gt=0, le=3650)
     limits: TenantLimitsIn = Field(default_factory=TenantLimitsIn)
 
@@ -190,5 +187,5 @@ class TokenIn(BaseModel):
 
 class KeyCreateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: StorableText = Field(min_length=1, max_length=200)
     scopes: list[Scope] = Field(min_length=1)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from src.domain.errors import InvalidEvent
+from src.domain.event_limits import require_storable_event
 from src.domain.logs import LogDraft
 from src.domain.severity import Severity, normalise_severity
 
@@ -53,25 +54,7 @@ def check_moment(moment: datetime) -> datetime:
     return moment
 
 
-def _holds_nul(value: Any) -> bool:
-    pending = [value]
-    while pending:  # iterative: nesting is only bounded later, by the event limits
-        item = pending.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            if any("\x00" in key for key in item):
-                return True
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
-
-
 def storable(draft: LogDraft) -> LogDraft:
-    """Refuse what PostgreSQL cannot hold (U+0000 in text or jsonb) before it fails a whole commit."""
-    fields = (draft.message, draft.service, draft.host, draft.user_id, draft.action, draft.trace_id, draft.span_id)
-    if _holds_nul(list(fields)) or _holds_nul(draft.attributes):
-        raise InvalidEvent("the event contains the NUL character (U+0000)", code="invalid_field")
+    """Refuse what PostgreSQL cannot hold (U+0000, lone surrogates) before it fails a whole commit."""
+    require_storable_event(draft)
     return draft

@@ -13,15 +13,17 @@ a shipper with an unexpected template should lose nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from src.domain.errors import DomainError, InvalidEvent, InvalidInput
+from src.domain.errors import DomainError, InvalidEvent, InvalidInput, PayloadTooLarge
 from src.domain.logs import LogDraft
 from src.domain.severity import Severity
+from src.usecases.bounded_input import CutLine
 from src.usecases.compat.common import as_text, check_moment, lenient_severity, storable
 
 WRITE_ACTIONS = frozenset({"index", "create"})
@@ -99,6 +101,10 @@ def _action_line(line: bytes, number: int) -> tuple[str, dict[str, Any]]:
 
 
 def _source(line: bytes) -> dict[str, Any] | DomainError:
+    if isinstance(line, CutLine):
+        return PayloadTooLarge(
+            f"the document is longer than {len(line)} bytes", code="event_too_large", details={"max_bytes": len(line)}
+        )
     try:
         parsed = orjson.loads(line)
     except orjson.JSONDecodeError as e:
@@ -109,35 +115,35 @@ def _source(line: bytes) -> dict[str, Any] | DomainError:
 
 
 def parse_bulk(body: bytes, *, default_index: str | None) -> list[BulkOperation]:
-    """The operations of a bulk body. A malformed action line refuses the whole request (as
-    Elasticsearch does: the pairs can no longer be told apart); a bad document only its item."""
-    lines = [line for line in body.splitlines() if line.strip()]
-    operations: list[BulkOperation] = []
-    position = 0
-    while position < len(lines):
-        number = position + 1
-        action, meta = _action_line(lines[position], number)
-        position += 1
+    """The operations of a whole bulk body (see `iter_bulk`)."""
+    return list(iter_bulk(body.splitlines(), default_index=default_index))
+
+
+def iter_bulk(lines: Iterable[bytes], *, default_index: str | None) -> Iterator[BulkOperation]:
+    """The operations of a bulk body's lines, lazily. A malformed action line refuses the whole
+    request (as Elasticsearch does: the pairs can no longer be told apart); a bad document only its item."""
+    numbered = enumerate((line for line in lines if line.strip()), start=1)
+    for number, line in numbered:
+        action, meta = _action_line(line, number)
         index = as_text(meta.get("_index")) or default_index
         raw_id = meta.get("_id")
         doc_id = as_text(raw_id) if raw_id is not None else None
         if action == "delete":
-            operations.append(BulkOperation(action=action, index=index, doc_id=doc_id, error=_unsupported(action)))
+            yield BulkOperation(action=action, index=index, doc_id=doc_id, error=_unsupported(action))
             continue
-        if position >= len(lines):
+        following = next(numbered, None)
+        if following is None:
             raise InvalidInput(f"the action on line [{number}] is not followed by a document", code="malformed_action")
-        source = _source(lines[position])
-        position += 1
+        source = _source(following[1])
         if action in OTHER_ACTIONS:
-            operations.append(BulkOperation(action=action, index=index, doc_id=doc_id, error=_unsupported(action)))
+            yield BulkOperation(action=action, index=index, doc_id=doc_id, error=_unsupported(action))
         elif index is None:
             missing = InvalidEvent("index is missing", code="index_missing")
-            operations.append(BulkOperation(action=action, index=None, doc_id=doc_id, error=missing))
+            yield BulkOperation(action=action, index=None, doc_id=doc_id, error=missing)
         elif isinstance(source, DomainError):
-            operations.append(BulkOperation(action=action, index=index, doc_id=doc_id, error=source))
+            yield BulkOperation(action=action, index=index, doc_id=doc_id, error=source)
         else:
-            operations.append(BulkOperation(action=action, index=index, doc_id=doc_id, source=source))
-    return operations
+            yield BulkOperation(action=action, index=index, doc_id=doc_id, source=source)
 
 
 def _unsupported(action: str) -> InvalidEvent:
@@ -293,14 +299,16 @@ def draft_from_source(source: dict[str, Any], *, index: str, doc_id: str | None)
     )
 
 
-def drafts_from_bulk(operations: list[BulkOperation]) -> list[LogDraft | DomainError]:
-    items: list[LogDraft | DomainError] = []
+def drafts_from_bulk(operations: Iterable[BulkOperation]) -> list[LogDraft | DomainError]:
+    return list(iter_drafts(operations))
+
+
+def iter_drafts(operations: Iterable[BulkOperation]) -> Iterator[LogDraft | DomainError]:
     for op in operations:
         if op.error is not None or op.source is None or op.index is None:
-            items.append(op.error or InvalidEvent("no document", code="invalid_document"))
+            yield op.error or InvalidEvent("no document", code="invalid_document")
             continue
         try:
-            items.append(draft_from_source(op.source, index=op.index, doc_id=op.doc_id))
+            yield draft_from_source(op.source, index=op.index, doc_id=op.doc_id)
         except DomainError as e:
-            items.append(e)
-    return items
+            yield e

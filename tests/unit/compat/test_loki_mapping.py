@@ -95,9 +95,9 @@ def _push_bytes() -> bytes:
     return bytes(message.SerializeToString())
 
 
-def test_snappy_protobuf_push_decodes_and_maps() -> None:
+async def test_snappy_protobuf_push_decodes_and_maps() -> None:
     body = bytes(cramjam.snappy.compress_raw(_push_bytes()))
-    decoded = decode_push_request(body, max_decompressed=1 << 20)
+    decoded = await decode_push_request(body, max_decompressed=1 << 20, max_entries=1000)
     ((labels, item),) = drafts_from_push(decoded)
     assert labels == '{job="promtail", host="h1"}'
     assert isinstance(item, LogDraft)
@@ -106,11 +106,13 @@ def test_snappy_protobuf_push_decodes_and_maps() -> None:
     assert (item.service, item.host, item.severity) == ("promtail", "h1", Severity.ERROR)
 
 
-def test_snappy_limits_and_garbage() -> None:
+async def test_snappy_limits_and_garbage() -> None:
     body = bytes(cramjam.snappy.compress_raw(_push_bytes()))
     with pytest.raises(PayloadTooLarge):
-        decode_push_request(body, max_decompressed=10)
+        await decode_push_request(body, max_decompressed=10, max_entries=1000)
     with pytest.raises(InvalidInput):
-        decode_push_request(b"\x10not snappy", max_decompressed=1 << 20)
+        await decode_push_request(b"\x10not snappy", max_decompressed=1 << 20, max_entries=1000)
     with pytest.raises(InvalidInput):
-        decode_push_request(bytes(cramjam.snappy.compress_raw(b"\xff\xff\xff")), max_decompressed=1 << 20)
+        await decode_push_request(
+            bytes(cramjam.snappy.compress_raw(b"\xff\xff\xff")), max_decompressed=1 << 20, max_entries=1000
+        )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from src.domain.errors import InvalidInput
 from src.domain.querylang.errors import QueryError
 from src.domain.querylang.language import parse_query
 
@@ -70,6 +71,8 @@ def test_any_text_parses_or_raises_a_query_error(q: str) -> None:
         parse_query(q, now=NOW)
     except QueryError as e:
         assert 1 <= e.column <= len(q) + 1
+    except InvalidInput as e:
+        assert e.code == "invalid_field"  # U+0000 or a lone surrogate: text PostgreSQL cannot hold
 
 
 def _seconds(q: str) -> float:

@@ -155,3 +155,11 @@ def test_re2_escapes_that_postgresql_spells_differently() -> None:
     assert are_regex(r"\bok\b \d+ \Aa\z") == r"\yok\y \d+ ^a$"
     with pytest.raises(UnsupportedQuery):
         are_regex(r"\p{Greek}")
+
+
+def test_text_postgresql_cannot_hold_is_refused() -> None:
+    from src.domain.errors import InvalidInput
+
+    for q in ('service:"a\x00b"', "x\ud800"):
+        with pytest.raises(InvalidInput, match="cannot be stored"):
+            parse_query(q, now=NOW)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from fastapi import Request
@@ -22,9 +22,10 @@ from slowapi.errors import RateLimitExceeded
 from starlette.responses import Response
 
 from src.domain.credentials import Principal, Scope, looks_like_api_key
-from src.domain.errors import DomainError, InvalidInput, PayloadTooLarge, RateLimited, Unauthenticated
+from src.domain.errors import DomainError, InvalidInput, RateLimited, Unauthenticated
+from src.domain.event_limits import too_many_events
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.body import parse_json_object, read_body
+from src.entrypoints.http.body import parse_json_object, read_body, read_pieces
 from src.entrypoints.http.deps import ContainerDep, current_principal, require
 from src.entrypoints.http.errors import status_of
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
@@ -89,24 +90,36 @@ def retry_after(error: DomainError) -> dict[str, str]:
     return {"Retry-After": "5"} if status_of(error) == 503 else {}
 
 
-async def read_capped(request: Request, principal: Principal, container: Container) -> tuple[bytes, int]:
-    """The body within the tenant's caps (gzip allowed), and the tenant's largest batch."""
+async def _caps(principal: Principal, container: Container) -> tuple[int, int]:
     cfg = container.settings.ingest
     tenant = await container.authenticate.tenant(principal.tenant_id)  # cached with the credential
     own = tenant.limits if tenant is not None else None
     max_body = (own.max_body_bytes if own else None) or cfg.max_body_bytes
     max_events = (own.max_batch_events if own else None) or cfg.max_batch_events
-    body = await read_body(request, max_bytes=max_body, max_decompressed=cfg.max_decompressed_bytes)
+    return max_body, max_events
+
+
+async def read_capped(request: Request, principal: Principal, container: Container) -> tuple[bytes, int]:
+    """The body within the tenant's caps (gzip allowed), and the tenant's largest batch."""
+    max_body, max_events = await _caps(principal, container)
+    body = await read_body(
+        request, max_bytes=max_body, max_decompressed=container.settings.ingest.max_decompressed_bytes
+    )
     return body, max_events
+
+
+async def read_capped_pieces(
+    request: Request, principal: Principal, container: Container
+) -> tuple[Iterator[bytes], int]:
+    """`read_capped`, with the body as lazy pieces (see `read_pieces`)."""
+    max_body, max_events = await _caps(principal, container)
+    max_decompressed = container.settings.ingest.max_decompressed_bytes
+    return await read_pieces(request, max_bytes=max_body, max_decompressed=max_decompressed), max_events
 
 
 def check_batch(count: int, max_events: int) -> None:
     if count > max_events:
-        raise PayloadTooLarge(
-            f"a batch holds at most {max_events} events",
-            code="batch_too_large",
-            details={"max_events": max_events, "events": count},
-        )
+        raise too_many_events(max_events, count)
 
 
 def parse_json(body: bytes) -> dict[str, Any]:

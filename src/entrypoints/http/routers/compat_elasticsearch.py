@@ -19,22 +19,25 @@ from starlette.responses import Response
 
 from src.domain.credentials import Principal
 from src.domain.errors import Conflict, DomainError, InvalidInput, Unauthenticated
+from src.domain.event_limits import too_many_events
 from src.domain.logs import StoredRef
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.body import max_line_bytes
 from src.entrypoints.http.deps import ContainerDep
 from src.entrypoints.http.openapi import COMPAT_SECURITY, compat_body
 from src.entrypoints.http.rate_limit import TenantRates
 from src.entrypoints.http.response_models import EsBulkOut, EsInfoOut
 from src.entrypoints.http.responses import JsonResponse
 from src.entrypoints.http.routers.compat_common import (
-    check_batch,
     compat_endpoint,
     compat_principal,
     http_status,
-    read_capped,
+    read_capped_pieces,
     retry_after,
 )
-from src.usecases.compat.elasticsearch import BulkOperation, drafts_from_bulk, parse_bulk
+from src.usecases.bounded_input import byte_lines
+from src.usecases.compat.elasticsearch import BulkOperation, iter_bulk, iter_drafts
+from src.usecases.cooperative import cooperative, take_at_most
 from src.usecases.ingest_logs import IngestRequest
 
 PREFIX = "/api/v1/compat/elasticsearch"
@@ -148,13 +151,22 @@ def _item(op: BulkOperation, outcome: StoredRef | DomainError, seq_no: int) -> d
 async def bulk(request: Request, principal: Principal, container: Container) -> Response:
     """NDJSON action/source pairs; `index` and `create` store an event, other actions are refused per item."""
     started = time.perf_counter()
-    body, max_events = await read_capped(request, principal, container)
-    operations = parse_bulk(body, default_index=request.path_params.get("index"))
+    pieces, max_events = await read_capped_pieces(request, principal, container)
+    # Split and parsed lazily, and refused at the first operation past the limit.
+    operations = await take_at_most(
+        iter_bulk(
+            byte_lines(pieces, max_line_bytes=max_line_bytes(container.settings.ingest)),
+            default_index=request.path_params.get("index"),
+        ),
+        max_events,
+    )
+    if operations is None:
+        raise too_many_events(max_events, max_events + 1)
     if not operations:
         raise InvalidInput("Validation Failed: 1: no requests added;", code="empty_bulk")
-    check_batch(len(operations), max_events)
+    drafts = [draft async for draft in cooperative(iter_drafts(operations))]
     result = await container.ingest.execute(
-        IngestRequest(principal=principal, items=drafts_from_bulk(operations), route="elasticsearch_bulk")
+        IngestRequest(principal=principal, items=drafts, route="elasticsearch_bulk")
     )
     items = [_item(op, outcome, i) for i, (op, outcome) in enumerate(zip(operations, result.outcomes, strict=True))]
     errors = any("error" in next(iter(item.values())) for item in items)

@@ -51,7 +51,8 @@ async def push(request: Request, principal: Principal, container: Container) -> 
     if media == "application/json":
         decoded = parse_json(body)
     else:
-        decoded = decode_push_request(body, max_decompressed=container.settings.ingest.max_decompressed_bytes)
+        max_decompressed = container.settings.ingest.max_decompressed_bytes
+        decoded = await decode_push_request(body, max_decompressed=max_decompressed, max_entries=max_events)
     entries = drafts_from_push(decoded)
     check_batch(len(entries), max_events)
     if not entries:

@@ -15,6 +15,7 @@ from slowapi import Limiter
 from starlette.responses import Response
 
 from src.adapters.protobuf.otlp import decode_export_request, encode_export_response, encode_status
+from src.adapters.protobuf.wire import refuse_over
 from src.domain.credentials import Principal
 from src.domain.errors import DomainError, UnsupportedMediaType
 from src.entrypoints.bootstrap import Container
@@ -70,7 +71,12 @@ async def export_logs(request: Request, principal: Principal, container: Contain
             f"unsupported Content-Type {media!r}; OTLP/HTTP is {PROTOBUF} or {JSON}", code="unsupported_media_type"
         )
     body, max_events = await read_capped(request, principal, container)
-    decoded = decode_export_request(body) if media == PROTOBUF else parse_json(body)
+    if media == PROTOBUF:
+        # resource_logs (1) → scope_logs (2) → log_records (2): counted before anything is built.
+        await refuse_over(body, (1, 2, 2), max_records=max_events, what="OTLP ExportLogsServiceRequest")
+        decoded = decode_export_request(body)
+    else:
+        decoded = parse_json(body)
     items = drafts_from_export(decoded)
     check_batch(len(items), max_events)
     errors: list[DomainError] = []

@@ -12,20 +12,22 @@ from slowapi import Limiter
 
 from src.domain.errors import DomainError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from src.domain.logs import LogDraft, StoredRef
-from src.entrypoints.http.body import read_body
+from src.entrypoints.http.body import max_line_bytes, read_pieces
 from src.entrypoints.http.deps import ContainerDep, CurrentPrincipal, IngestScope, TenantAdminScope
 from src.entrypoints.http.errors import error_body
 from src.entrypoints.http.openapi import RAW_TEXT_BODY
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.response_models import BatchOut, ParseOut, ParserListOut, ParserOut, TaskRefOut
 from src.entrypoints.http.responses import JsonResponse
+from src.entrypoints.http.schemas import StorableText
+from src.usecases.bounded_input import text_lines
 from src.usecases.ingest_text import ParsedLine, TextRequest
 
 
 class ParserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
-    pattern: str = Field(max_length=2000)
+    name: StorableText
+    pattern: StorableText = Field(max_length=2000)
 
 
 class ParseIn(BaseModel):
@@ -55,12 +57,10 @@ def _parsed_out(parsed: list[ParsedLine]) -> list[dict[str, Any]]:
     return [{"line": p.line, "parser": p.draft.attributes.get("parser"), "event": _draft_out(p.draft)} for p in parsed]
 
 
-def _text(body: bytes, content_type: str) -> str:
+def _check_text(content_type: str) -> None:
     media = content_type.split(";")[0].strip().lower()
     if media not in ("text/plain", ""):
         raise UnsupportedMediaType("send raw lines as text/plain", code="unsupported_media_type")
-    # Undecodable bytes become U+FFFD: a line is never lost to its encoding.
-    return body.decode("utf-8", errors="replace")
 
 
 def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
@@ -83,12 +83,15 @@ def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         service: str | None = None,
     ) -> JsonResponse:
         cfg = c.settings.ingest
-        body = await read_body(request, max_bytes=cfg.max_body_bytes, max_decompressed=cfg.max_decompressed_bytes)
-        text = _text(body, request.headers.get("content-type", "text/plain"))
-        if not text.strip():
-            raise InvalidInput("the body holds no lines", code="empty_batch")
+        _check_text(request.headers.get("content-type", "text/plain"))
+        pieces = await read_pieces(request, max_bytes=cfg.max_body_bytes, max_decompressed=cfg.max_decompressed_bytes)
         result = await c.ingest_text.execute(
-            TextRequest(principal=principal, text=text, parser=parser, service=service)
+            TextRequest(
+                principal=principal,
+                lines=text_lines(pieces, max_line_bytes=max_line_bytes(cfg)),
+                parser=parser,
+                service=service,
+            )
         )
         items: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
@@ -120,7 +123,7 @@ def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
             raise InvalidInput("send either 'text' or 'lines'", details={"field": "text"})
         text = body.text if body.text is not None else "\n".join(body.lines or [])
         parsed = await c.parse_text.execute(
-            TextRequest(principal=principal, text=text, parser=body.parser, service=body.service)
+            TextRequest(principal=principal, lines=text.splitlines(), parser=body.parser, service=body.service)
         )
         return JsonResponse({"events": _parsed_out(parsed)})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -11,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from slowapi import Limiter
 
 from src.domain.errors import InvalidInput
-from src.domain.query import Cursor, LogQuery, StatsQuery, parse_text_query
+from src.domain.query import Cursor, LogQuery, StatsQuery, check_moment, parse_text_query
 from src.domain.severity import Severity, normalise_severity
 from src.entrypoints.http.deps import ContainerDep, PlatformAdmin, ReadScope
 from src.entrypoints.http.openapi import ATTRIBUTE_FILTERS_DOC
@@ -23,6 +24,7 @@ from src.entrypoints.http.routers.reads import log_out
 from src.usecases.request_reindex import ReindexRequest
 
 _INTERVALS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_INTERVAL = re.compile(r"([0-9]{1,12})([smhd]?)")
 
 
 def _severity(value: str, name: str) -> Severity:
@@ -33,12 +35,11 @@ def _severity(value: str, name: str) -> Severity:
 
 
 def _interval(value: str) -> int:
-    unit = value[-1:].lower()
-    if unit in _INTERVALS and value[:-1].isdigit() and int(value[:-1]) > 0:
-        return int(value[:-1]) * _INTERVALS[unit]
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    raise InvalidInput("interval is a number of seconds or like 30s, 5m, 1h, 1d", details={"field": "interval"})
+    # ASCII digits only (str.isdigit also takes "²"), and few enough that the number stays an integer.
+    match = _INTERVAL.fullmatch(value.strip().lower())
+    if match is None or int(match.group(1)) == 0:
+        raise InvalidInput("interval is a number of seconds or like 30s, 5m, 1h, 1d", details={"field": "interval"})
+    return int(match.group(1)) * _INTERVALS.get(match.group(2), 1)
 
 
 def _attributes(request: Request) -> tuple[tuple[str, str], ...]:
@@ -124,6 +125,7 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
         to: Annotated[ToTime | None, Query()] = None,
         interval: str = "1h",
     ) -> JsonResponse:
+        check_moment(to, "to")  # before the default 'from' is derived from it
         end = to or datetime.now(UTC)
         start = from_ or end - timedelta(hours=24)
         stats, source = await c.summarise.execute(
