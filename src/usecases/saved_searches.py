@@ -13,6 +13,7 @@ from src.domain.ports.saved_search_repository import SavedSearch
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.querylang.language import parse_query
 from src.domain.relative_time import parse_time
+from src.domain.text import require_storable
 
 MAX_PER_TENANT = 1000
 MAX_NAME = 200
@@ -27,6 +28,7 @@ class SavedSearchIn:
 
 
 def _checked(body: SavedSearchIn) -> SavedSearchIn:
+    require_storable(body.name, field="name")
     name = body.name.strip()
     if not 1 <= len(name) <= MAX_NAME:
         raise InvalidInput(f"name is 1-{MAX_NAME} characters", details={"field": "name"})

@@ -56,6 +56,12 @@ async def test_queries_and_times_are_checked(app_client: httpx.AsyncClient, tena
     assert bad_time.status_code == 422 and bad_time.json()["error"]["details"]["field"] == "from"
     blank = await app_client.post(BASE, json={"name": "  ", "query": "a"}, headers=tenant.headers)
     assert blank.status_code == 422
+    for name in ("a\\u0000b", "\\ud800"):  # text PostgreSQL cannot hold: 422, not a failed INSERT
+        content = ('{"name": "' + name + '", "query": "a"}').encode()
+        unstorable = await app_client.post(
+            BASE, content=content, headers={**tenant.headers, "content-type": "application/json"}
+        )
+        assert unstorable.status_code == 422, unstorable.text
 
 
 async def test_another_tenant_sees_and_touches_nothing(
