@@ -227,7 +227,7 @@ class CpuMeter:
         return self
 
     def describe(self) -> str:
-        order = ("worker", "api", "osmem", "postgres", "moto", "bench", "redis", "other", "idle")
+        order = ("worker", "api", "osmem", "opensearch", "postgres", "moto", "bench", "redis", "other", "idle")
         return ", ".join(f"{k} {self.cores[k]:.2f}" for k in order if self.cores.get(k, 0.0) >= 0.005)
 
 
@@ -253,7 +253,8 @@ class Stack:
 
     @property
     def osmem_pid(self) -> int | None:
-        return self.pids.get("osmem")
+        """The search engine's pid (osmem-server or the real OpenSearch), for RSS."""
+        return self.pids.get("osmem") or self.pids.get("opensearch")
 
     def env(self) -> dict[str, str]:
         """What the API and the worker get on top of the environment (LOGPLANE_* as in settings.py)."""
@@ -272,7 +273,7 @@ class Stack:
         self.backing.close()
 
 
-def start_stack(workdir: Path) -> Stack:
+def start_stack(workdir: Path, engine: str = "osmem", heap: str = "1g") -> Stack:
     from src.adapters.opensearch.provision import ensure_index_template
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -296,6 +297,13 @@ def start_stack(workdir: Path) -> Stack:
         stack.aws_url = aws_url
         log(f"sqs: {aws_url} (queue prefix {stack.prefix})")
         os_url = os.environ.get("OPENSEARCH_URL")
+        if not os_url and engine == "opensearch":
+            from src.adapters.embedded.opensearch import start_opensearch
+
+            node = start_opensearch(workdir / "opensearch", heap=heap)
+            stack.cleanups.append(node.stop)
+            stack.pids["opensearch"] = node.pid
+            os_url = node.url
         if not os_url:
             from src.adapters.embedded.osmem import start_osmem
 
@@ -943,6 +951,8 @@ class QueryResult:
     latencies: list[float]  # seconds
     totals: list[int]
     budget_hit: bool
+    direct: list[float] = field(default_factory=list)  # the same query straight to OpenSearch, seconds
+    took: list[float] = field(default_factory=list)  # the engine's own `took`, seconds
 
 
 def generate_stored(n: int, tenant_id: uuid.UUID, rng: random.Random, now: datetime) -> list[Any]:
@@ -1064,7 +1074,7 @@ class SearchLoader:
         finally:
             await conn.close()
         span = self.seconds or 1.0
-        order = ("osmem", "postgres", "bench", "other", "idle")
+        order = ("osmem", "opensearch", "postgres", "bench", "other", "idle")
         cpu = ", ".join(f"{k} {self.cpu_seconds[k] / span:.2f}" for k in order if self.cpu_seconds.get(k, 0) > 0)
         return LoadResult(
             target=self.args.search_events,
@@ -1100,6 +1110,16 @@ PHRASES = (
 
 
 def query_params(kind: str, i: int, now: datetime) -> dict[str, Any]:
+    if kind == "filter24":
+        return {
+            "service": FILTER_SERVICES[i % len(FILTER_SERVICES)],
+            "min_severity": "warn",
+            "from": (now - timedelta(hours=24)).isoformat(),
+            "to": now.isoformat(),
+            "page_size": 50,
+        }
+    if kind == "stats":
+        return {"from": (now - timedelta(hours=24)).isoformat(), "to": now.isoformat(), "interval": "1h"}
     if kind == "filter":
         hours = 1 + i % 6
         end = now - timedelta(minutes=(i * 7) % 600)
@@ -1115,16 +1135,49 @@ def query_params(kind: str, i: int, now: datetime) -> dict[str, Any]:
     return {"q": PHRASES[i % len(PHRASES)], "page_size": 50}
 
 
+def direct_body(kind: str, params: dict[str, Any], tenant_id: uuid.UUID) -> dict[str, Any]:
+    """The body the adapter sends for the API request `params` (built by the adapter's own functions)."""
+    from src.adapters.opensearch.documents import search_body, stats_body
+    from src.domain.query import LogQuery, StatsQuery, parse_text_query
+    from src.domain.severity import normalise_severity
+
+    start = datetime.fromisoformat(params["from"]) if "from" in params else None
+    end = datetime.fromisoformat(params["to"]) if "to" in params else None
+    if kind == "stats":
+        assert start is not None and end is not None
+        return stats_body(tenant_id, StatsQuery(start=start, end=end, interval_seconds=3600))
+    query = LogQuery(
+        start=start,
+        end=end,
+        service=params.get("service"),
+        min_severity=normalise_severity(params["min_severity"]) if "min_severity" in params else None,
+        text=parse_text_query(params["q"]) if "q" in params else None,
+        page_size=params["page_size"],
+    )
+    return search_body(tenant_id, query)
+
+
 async def run_queries(
-    base_url: str, tenant: Tenant, *, kinds: list[str], requests: int, budget: float
+    base_url: str,
+    tenant: Tenant,
+    *,
+    kinds: list[str],
+    requests: int,
+    budget: float,
+    os_url: str | None = None,
 ) -> list[QueryResult]:
+    """Each request through the API, then (with `os_url`) the same query straight to OpenSearch."""
     headers = {"Authorization": f"Bearer {tenant.api_key}"}
     now = datetime.now(UTC)
     out = []
+    engine = os_client(os_url) if os_url else None
     async with httpx.AsyncClient(base_url=base_url, timeout=300.0) as client:
         for kind in kinds:
+            path = "/api/v1/logs/stats" if kind == "stats" else "/api/v1/logs"
             # One untimed warm-up request per kind.
-            await client.get("/api/v1/logs", params=query_params(kind, 0, now), headers=headers)
+            await client.get(path, params=query_params(kind, 0, now), headers=headers)
+            direct: list[float] = []
+            took: list[float] = []
             latencies: list[float] = []
             totals: list[int] = []
             started = time.perf_counter()
@@ -1135,8 +1188,24 @@ async def run_queries(
                     break
                 params = query_params(kind, i, now)
                 sent = time.perf_counter()
-                response = await client.get("/api/v1/logs", params=params, headers=headers)
+                response = await client.get(path, params=params, headers=headers)
                 latencies.append(time.perf_counter() - sent)
+                if engine is not None:
+                    body = direct_body(kind, params, tenant.id)
+                    sent = time.perf_counter()
+                    raw = await engine.search(
+                        index="logplane-logs-*",
+                        body=body,
+                        routing=str(tenant.id),
+                        params={"ignore_unavailable": "true"},
+                    )
+                    direct.append(time.perf_counter() - sent)
+                    took.append(raw["took"] / 1000)
+                if kind == "stats":
+                    if response.status_code != 200:
+                        raise RuntimeError(f"stats {params}: HTTP {response.status_code} {response.text[:300]}")
+                    totals.append(int(orjson.loads(response.content)["total"]))
+                    continue
                 if response.status_code != 200 or response.headers.get("x-logplane-source") != "opensearch":
                     raise RuntimeError(f"{kind} query {params}: HTTP {response.status_code} {response.text[:300]}")
                 body = orjson.loads(response.content)
@@ -1146,11 +1215,18 @@ async def run_queries(
             example = "&".join(f"{k}={v}" for k, v in query_params(kind, 0, now).items() if k not in ("from", "to")) + (
                 "&from=…&to=… (1-6 h windows)" if kind == "filter" else ""
             )
-            out.append(QueryResult(kind, example, latencies, totals, budget_hit))
+            out.append(QueryResult(kind, example, latencies, totals, budget_hit, direct, took))
             log(
                 f"search {kind}: {len(latencies)} requests, p50 {pct(latencies, 50) * 1000:.0f} ms, "
                 f"p95 {pct(latencies, 95) * 1000:.0f} ms, hits median {int(pct(totals, 50)):,}"
+                + (
+                    f"; direct p50 {pct(direct, 50) * 1000:.0f} ms, p95 {pct(direct, 95) * 1000:.0f} ms"
+                    if direct
+                    else ""
+                )
             )
+    if engine is not None:
+        await engine.close()
     return out
 
 
@@ -1181,6 +1257,11 @@ def render(
 
     worker_cfg = worker_settings()
     osmem = "osmem-server 0.1.6 (in memory, japanese=False)" if stack.osmem_pid else f"OPENSEARCH_URL {stack.os_url}"
+    if args.engine == "opensearch" and stack.osmem_pid:
+        from src.adapters.embedded.opensearch_dist import choose, find_jdks
+
+        version, jdk = choose(find_jdks())
+        osmem = f"OpenSearch {version} (single node, Java {jdk.feature}, heap {args.heap})"
     sqs = "moto server" if stack.pids.get("moto") else f"AWS_ENDPOINT_URL {stack.aws_url}"
     lines = [
         "## Search benchmark",
@@ -1358,14 +1439,15 @@ def render(
             f" **{load.loaded:,}** in {load.seconds:.0f} s ({load.loaded / load.seconds:,.0f} events/s"
             f"{'; stopped by ' + load.stopped_by if load.stopped_by else ''}),"
             f" CPU: {load.cpu}. PostgreSQL holds {load.pg_rows:,} rows for the tenant (database"
-            f" {load.pg_size_mib:,.0f} MiB). osmem RSS {fmt_mib(load.rss_before)} before, {fmt_mib(load.rss_after)} after.",
+            f" {load.pg_size_mib:,.0f} MiB). Engine RSS {fmt_mib(load.rss_before)} before, {fmt_mib(load.rss_after)} after.",
             "",
             "Queries through `GET /api/v1/logs`, one client, sequential, keep-alive, one untimed warm-up per kind"
             f" ({args.checkpoint_requests} requests per kind at a checkpoint, {args.search_requests} at the final size;"
             f" at most {args.search_budget:g} s per kind):",
             "",
-            "| Tenant events | Docs in index (all tenants) | Query | Example | Requests | p50 ms | p95 ms | max ms | hits (min-max) |",
-            "|---:|---:|---|---|---:|---:|---:|---:|---:|",
+            "| Tenant events | Docs in index (all tenants) | Query | Example | Requests | p50 ms | p95 ms | max ms"
+            " | direct p50 / p95 ms | engine `took` p50 / p95 ms | hits (min-max) |",
+            "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         sized = [*checkpoints, (load.loaded, load.index_total, queries)]
         for tenant_events, docs, found in sized:
@@ -1374,9 +1456,12 @@ def render(
                 lines.append(
                     f"| {tenant_events:,} | {docs:,} | {q.kind} | `{q.example}` | {len(q.latencies)}{note} "
                     f"| {ms(pct(q.latencies, 50))} | {ms(pct(q.latencies, 95))} "
-                    f"| {ms(max(q.latencies, default=float('nan')))} | {min(q.totals, default=0):,}-{max(q.totals, default=0):,} |"
+                    f"| {ms(max(q.latencies, default=float('nan')))} "
+                    f"| {ms(pct(q.direct, 50)) if q.direct else '-'} / {ms(pct(q.direct, 95)) if q.direct else '-'} "
+                    f"| {ms(pct(q.took, 50)) if q.took else '-'} / {ms(pct(q.took, 95)) if q.took else '-'} "
+                    f"| {min(q.totals, default=0):,}-{max(q.totals, default=0):,} |"
                 )
-        if load.rss_after is not None and load.index_total:
+        if load.rss_after is not None and load.index_total and args.engine == "osmem":
             per_doc = (load.rss_after - (rss_marks[0][1] or 0)) * 1024 / load.index_total
             lines += [
                 "",
@@ -1389,7 +1474,10 @@ def render(
             "All queries answered from OpenSearch (`X-Logplane-Source: opensearch`), page_size 50, `track_total_hits`.",
         ]
     if rss_marks:
-        lines += ["", "osmem RSS: " + "; ".join(f"{name} {fmt_mib(v)}" for name, v in rss_marks) + "."]
+        engine = "OpenSearch" if args.engine == "opensearch" else "osmem"
+        lines += ["", f"{engine} RSS: " + "; ".join(f"{name} {fmt_mib(v)}" for name, v in rss_marks) + "."]
+    if args.engine == "opensearch" and getattr(args, "node_disk_mib", None) is not None:
+        lines += ["", f"OpenSearch data directory after the run: {fmt_mib(args.node_disk_mib)} on disk."]
     return "\n".join(lines)
 
 
@@ -1407,6 +1495,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--load-concurrency", type=int, default=3, help="raw bulk requests in flight while loading")
     p.add_argument("--max-osmem-rss", type=float, default=12_000, help="MiB; stop loading above this osmem RSS")
     p.add_argument("--min-free-memory", type=float, default=4_000, help="MiB; stop loading below this MemAvailable")
+    p.add_argument(
+        "--engine",
+        choices=("osmem", "opensearch"),
+        default="osmem",
+        help="search engine to start when OPENSEARCH_URL is unset: osmem-server or the real OpenSearch",
+    )
+    p.add_argument("--heap", default="1g", help="JVM heap of the real OpenSearch (--engine opensearch)")
     p.add_argument("--skip-pg-load", action="store_true", help="load the search tenant into OpenSearch only")
     p.add_argument("--search-requests", type=int, default=200, help="requests per query kind")
     p.add_argument(
@@ -1456,7 +1551,7 @@ def main(argv: list[str] | None = None) -> int:
     rss_marks: list[tuple[str, float | None]] = []
     try:
         log(f"workdir {workdir}")
-        stack = start_stack(workdir)
+        stack = start_stack(workdir, args.engine, args.heap)
         rss_marks.append(("at start", rss_mib(stack.osmem_pid)))
         api = ApiServer(
             stack.backing,
@@ -1523,7 +1618,7 @@ def main(argv: list[str] | None = None) -> int:
             tenant = asyncio.run(create_tenant(api.base_url, f"bench-search-{uuid.uuid4().hex[:6]}"))
             log(f"search: loading up to {args.search_events:,} events (budget {args.load_budget:g} s)")
             loader = SearchLoader(stack, tenant.id, args)
-            kinds = ["filter", "word", "word+phrase"]
+            kinds = ["filter24", "filter", "word", "word+phrase", "stats"]
             for checkpoint in sorted(c for c in args.checkpoints if c < args.search_events):
                 asyncio.run(loader.load_until(checkpoint))
                 if loader.loaded < checkpoint:
@@ -1537,6 +1632,7 @@ def main(argv: list[str] | None = None) -> int:
                         kinds=kinds,
                         requests=args.checkpoint_requests,
                         budget=args.search_budget,
+                        os_url=stack.os_url,
                     )
                 )
                 checkpoints.append((loader.loaded, total, found))
@@ -1550,10 +1646,14 @@ def main(argv: list[str] | None = None) -> int:
                     kinds=kinds,
                     requests=args.search_requests,
                     budget=args.search_budget,
+                    os_url=stack.os_url,
                 )
             )
             rss_marks.append(("after the queries (peak VmHWM)", rss_mib(stack.osmem_pid, "VmHWM")))
 
+        node_data = workdir / "opensearch" / "data"
+        if node_data.exists():
+            args.node_disk_mib = sum(f.stat().st_size for f in node_data.rglob("*") if f.is_file()) / 2**20
         report = render(
             args,
             command,

@@ -131,3 +131,10 @@ async def tenant(app_client: httpx.AsyncClient) -> TenantHandle:
 @pytest.fixture
 async def other_tenant(app_client: httpx.AsyncClient) -> TenantHandle:
     return await create_tenant(app_client)
+
+
+def pytest_report_header() -> str:
+    from tests.integration.search_engine import search_engine
+
+    engine, why = search_engine()
+    return f"search engine for integration tests: {engine} ({why})"

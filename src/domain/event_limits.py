@@ -22,6 +22,8 @@ class EventLimits:
     max_attributes_bytes: int = 64 * 1024
     max_field_chars: int = 256
     max_future_skew: timedelta = timedelta(minutes=10)
+    # The search index keeps nanoseconds since the epoch (`date_nanos`), which cannot go before it.
+    min_timestamp: datetime = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def too_many_events(max_events: int, seen: int) -> PayloadTooLarge:
@@ -106,6 +108,12 @@ def check_event(draft: LogDraft, *, limits: EventLimits, now: datetime) -> LogDr
             "timestamp must carry a UTC offset (RFC 3339)",
             code="invalid_timestamp",
             details={"field": "timestamp"},
+        )
+    if draft.timestamp < limits.min_timestamp:
+        raise InvalidEvent(
+            f"timestamp is before {limits.min_timestamp.isoformat()}",
+            code="timestamp_too_old",
+            details={"field": "timestamp", "min_timestamp": limits.min_timestamp.isoformat()},
         )
     if draft.timestamp - now > limits.max_future_skew:
         raise InvalidEvent(

@@ -1,4 +1,5 @@
-"""The platform stack for integration tests: real PostgreSQL, Redis, moto (S3+SQS) and osmem-server,
+"""The platform stack for integration tests: real PostgreSQL, Redis, moto (S3+SQS) and OpenSearch (the
+real engine when Java and Maven are present, else osmem-server),
 the app over ASGI, and workers run in-process."""
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import aioboto3
 import httpx
 import pytest
 
-from src.adapters.embedded.service import RunningService, free_port
+from src.adapters.embedded.service import free_port
 from src.adapters.opensearch.provision import ensure_index_template
 from src.adapters.s3.provision import ensure_bucket
 from src.adapters.sqs.provision import ensure_queues
 from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.integration.search_engine import SearchNode, search_engine
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -44,33 +46,15 @@ def aws_url() -> Iterator[str]:
         service.stop()
 
 
-class Osmem:
-    """An osmem-server on a fixed port that a test may stop and start again (it is in memory)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.service: RunningService | None = None
-
-    def start(self) -> None:
-        from src.adapters.embedded.osmem import start_osmem
-
-        self.service = start_osmem(addr=f"127.0.0.1:{self.port}", japanese=False)
-
-    def stop(self) -> None:
-        if self.service is not None:
-            self.service.stop()
-            self.service = None
-
-
 @pytest.fixture(scope="session")
-def osmem() -> Iterator[Osmem]:
-    server = Osmem()
-    server.start()
+def search_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchNode]:
+    engine, _ = search_engine()
+    node = SearchNode(engine, tmp_path_factory.mktemp("opensearch"))
+    node.start()
     try:
-        yield server
+        yield node
     finally:
-        server.stop()
+        node.stop()
 
 
 @dataclass
@@ -78,7 +62,7 @@ class Stack:
     client: httpx.AsyncClient
     settings: Any
     app: Any
-    osmem: Osmem
+    search: SearchNode
 
     async def ingest(self, headers: dict[str, str], events: list[dict[str, Any]]) -> list[str]:
         response = await self.client.post("/api/v1/logs/bulk", json=events, headers=headers)
@@ -118,11 +102,11 @@ async def running_worker(settings: Any, *names: str) -> AsyncIterator[asyncio.Ev
 
 
 @pytest.fixture(scope="session")
-async def stack(postgres_url: str, redis_url: str, aws_url: str, osmem: Osmem) -> AsyncIterator[Stack]:
+async def stack(postgres_url: str, redis_url: str, aws_url: str, search_node: SearchNode) -> AsyncIterator[Stack]:
     from src.entrypoints.http.app import make_app
 
     prefix = f"t{uuid.uuid4().hex[:6]}-"
-    await ensure_index_template(osmem.url)
+    await ensure_index_template(search_node.url)
     await ensure_queues(
         aioboto3.Session(), endpoint_url=aws_url, prefix=prefix, visibility_timeout=2, max_receive_count=3
     )
@@ -136,7 +120,7 @@ async def stack(postgres_url: str, redis_url: str, aws_url: str, osmem: Osmem) -
         worker__archive_settle_seconds=0.0,
         aws__visibility_timeout=2,
         aws__max_receive_count=3,
-        opensearch__url=osmem.url,
+        opensearch__url=search_node.url,
         worker__receive_wait_seconds=1,
         worker__relay_interval_seconds=0.5,
         worker__relay_stale_seconds=1.0,
@@ -145,7 +129,7 @@ async def stack(postgres_url: str, redis_url: str, aws_url: str, osmem: Osmem) -
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://logplane.test") as client:
-            yield Stack(client=client, settings=settings, app=app, osmem=osmem)
+            yield Stack(client=client, settings=settings, app=app, search=search_node)
 
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

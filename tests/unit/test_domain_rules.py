@@ -51,3 +51,15 @@ def test_limits() -> None:
     with pytest.raises(InvalidEvent, match="UTC offset"):
         check_event(LogDraft(message="m", timestamp=datetime(2026, 1, 1)), limits=limits, now=NOW)
     assert check_event(LogDraft(message="m"), limits=limits, now=NOW).timestamp == NOW
+
+
+def test_a_timestamp_before_the_epoch_is_refused() -> None:
+    # The search index stores nanoseconds since 1970 and cannot hold it.
+    limits = EventLimits()
+    with pytest.raises(InvalidEvent) as refused:
+        check_event(
+            LogDraft(message="m", timestamp=datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)), limits=limits, now=NOW
+        )
+    assert refused.value.code == "timestamp_too_old"
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert check_event(LogDraft(message="m", timestamp=epoch), limits=limits, now=NOW).timestamp == epoch

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -45,7 +45,14 @@ class ChildProcess:
     reads would eventually fill and freeze a chatty server such as moto's request log.
     """
 
-    def __init__(self, name: str, args: Sequence[str], *, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: Sequence[str],
+        *,
+        log_path: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.name = name
         self._log: IO[bytes] = open(log_path, "a+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
         try:
@@ -55,6 +62,7 @@ class ChildProcess:
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent_hook(),
+                env=None if env is None else {**os.environ, **env},
             )
         except OSError as e:
             self._log.close()

@@ -8,11 +8,18 @@ from uuid import UUID
 
 from src.adapters.opensearch.query_dsl import to_dsl
 from src.domain.logs import LogEvent
-from src.domain.query import Cursor, LogQuery
+from src.domain.query import Cursor, LogQuery, StatsQuery
 from src.domain.severity import Severity
 
 INDEX_PREFIX = "logplane-logs-"
 ALL_INDICES = f"{INDEX_PREFIX}*"
+# `timestamp` is `date_nanos`: the engine refuses any bound before the epoch in a query (HTTP 400).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Lucene refuses a document holding a term over 32,766 UTF-8 bytes, and `flat_object` indexes every
+# leaf as a term `path=value`. Keys and string values are cut to this many bytes for the index
+# (8 levels of keys plus a value stay far below the limit); the event is then kept whole in
+# `attributes_full`, stored but not indexed, and read back from there.
+MAX_INDEXED_BYTES = 2048
 
 
 def index_name(timestamp: datetime) -> str:
@@ -21,7 +28,7 @@ def index_name(timestamp: datetime) -> str:
 
 
 def to_document(event: LogEvent) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "id": str(event.id),
         "tenant_id": str(event.tenant_id),
         "timestamp": event.timestamp.astimezone(UTC).isoformat(),
@@ -35,8 +42,39 @@ def to_document(event: LogEvent) -> dict[str, Any]:
         "trace_id": event.trace_id,
         "span_id": event.span_id,
         "message": event.message,
-        "attributes": event.attributes,
     }
+    searchable, clipped = _clip(event.attributes)
+    document["attributes"] = searchable
+    if clipped:
+        document["attributes_full"] = event.attributes
+    return document
+
+
+def _cut(text: str) -> tuple[str, bool]:
+    raw = text.encode()
+    if len(raw) <= MAX_INDEXED_BYTES:
+        return text, False
+    return raw[:MAX_INDEXED_BYTES].decode(errors="ignore"), True
+
+
+def _clip(value: Any) -> tuple[Any, bool]:
+    """`value` with over-long keys dropped and over-long strings cut, and whether anything changed."""
+    if isinstance(value, str):
+        return _cut(value)
+    if isinstance(value, list):
+        items = [_clip(v) for v in value]
+        return [v for v, _ in items], any(c for _, c in items)
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        changed = False
+        for key, item in value.items():
+            if len(key.encode()) > MAX_INDEXED_BYTES:
+                changed = True
+                continue
+            out[key], clipped = _clip(item)
+            changed = changed or clipped
+        return out, changed
+    return value, False
 
 
 def from_document(source: dict[str, Any]) -> LogEvent:
@@ -53,8 +91,13 @@ def from_document(source: dict[str, Any]) -> LogEvent:
         trace_id=source.get("trace_id"),
         span_id=source.get("span_id"),
         message=source["message"],
-        attributes=source.get("attributes") or {},
+        attributes=source.get("attributes_full") or source.get("attributes") or {},
     )
+
+
+def date_bound(timestamp: datetime) -> str:
+    """A range bound for `timestamp`: nothing is stored before the epoch, so earlier bounds mean the epoch."""
+    return max(timestamp, EPOCH).astimezone(UTC).isoformat()
 
 
 def to_nanos(timestamp: datetime) -> int:
@@ -68,9 +111,9 @@ def filters(tenant_id: UUID, query: LogQuery) -> dict[str, Any]:
     if query.start or query.end:
         bounds: dict[str, str] = {}
         if query.start:
-            bounds["gte"] = query.start.astimezone(UTC).isoformat()
+            bounds["gte"] = date_bound(query.start)
         if query.end:
-            bounds["lte"] = query.end.astimezone(UTC).isoformat()
+            bounds["lte"] = date_bound(query.end)
         flt.append({"range": {"timestamp": bounds}})
     if query.severities:
         flt.append({"terms": {"severity": sorted(s.name for s in query.severities)}})
@@ -100,6 +143,30 @@ def search_body(tenant_id: UUID, query: LogQuery) -> dict[str, Any]:
     else:
         body["from"] = (query.page - 1) * query.page_size
     return body
+
+
+def stats_body(tenant_id: UUID, query: StatsQuery) -> dict[str, Any]:
+    return {
+        "size": 0,
+        "track_total_hits": True,
+        "query": filters(tenant_id, LogQuery(start=query.start, end=query.end)),
+        "aggs": {
+            "by_severity": {"terms": {"field": "severity", "size": 10}},
+            "top_services": {"terms": {"field": "service", "size": 10}},
+            "histogram": {
+                "date_histogram": {
+                    "field": "timestamp",
+                    "fixed_interval": f"{query.interval_seconds}s",
+                    # Empty buckets too, over the whole asked span (`to` is exclusive).
+                    "min_doc_count": 0,
+                    "extended_bounds": {
+                        "min": int(query.start.timestamp() * 1000),
+                        "max": int(query.end.timestamp() * 1000) - 1,
+                    },
+                }
+            },
+        },
+    }
 
 
 def cursor_after(event: LogEvent) -> Cursor:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from src.adapters.opensearch.documents import date_bound
 from src.adapters.opensearch.query_dsl import field_name, to_dsl
 from src.domain.querylang.errors import UnsupportedQuery
 from src.domain.querylang.pipeline import TIMESLICE, Aggregate
@@ -38,8 +39,8 @@ def base_query(tenant_id: UUID, query: PipelineQuery) -> dict[str, Any]:
                 {
                     "range": {
                         "timestamp": {
-                            "gte": query.start.astimezone(UTC).isoformat(),
-                            "lte": query.end.astimezone(UTC).isoformat(),
+                            "gte": date_bound(query.start),
+                            "lte": date_bound(query.end),
                         }
                     }
                 },

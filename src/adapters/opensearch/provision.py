@@ -27,6 +27,8 @@ TEMPLATE: dict[str, Any] = {
                 **{name: {"type": "keyword"} for name in _KEYWORDS},
                 "message": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}}},
                 "attributes": {"type": "flat_object"},
+                # The attributes as sent, only when some key or value was too long to index whole.
+                "attributes_full": {"type": "object", "enabled": False},
             },
         },
     },
@@ -37,6 +39,12 @@ async def ensure_index_template(url: str) -> None:
     client = AsyncOpenSearch(hosts=[url])
     try:
         await client.indices.put_index_template(name=TEMPLATE_NAME, body=TEMPLATE)
+        # Daily indices made from an older template get the fields added since (additions only).
+        await client.indices.put_mapping(
+            index=INDEX_PATTERN,
+            body={"properties": {"attributes_full": TEMPLATE["template"]["mappings"]["properties"]["attributes_full"]}},
+            params={"allow_no_indices": "true", "ignore_unavailable": "true"},
+        )
     finally:
         await client.close()
 

@@ -15,10 +15,12 @@ from opensearchpy.helpers import async_bulk
 from src.adapters.opensearch.documents import (
     ALL_INDICES,
     cursor_after,
+    date_bound,
     filters,
     from_document,
     index_name,
     search_body,
+    stats_body,
     to_document,
 )
 from src.adapters.opensearch.pipeline_dsl import PAGE, base_query, events_body, group_row, metrics, sources
@@ -121,27 +123,7 @@ class OpenSearchIndex(SearchIndex):
         return PipelineRows(groups=groups)
 
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
-        body = {
-            "size": 0,
-            "track_total_hits": True,
-            "query": filters(tenant_id, LogQuery(start=query.start, end=query.end)),
-            "aggs": {
-                "by_severity": {"terms": {"field": "severity", "size": 10}},
-                "top_services": {"terms": {"field": "service", "size": 10}},
-                "histogram": {
-                    "date_histogram": {
-                        "field": "timestamp",
-                        "fixed_interval": f"{query.interval_seconds}s",
-                        # Empty buckets too, over the whole asked span (`to` is exclusive).
-                        "min_doc_count": 0,
-                        "extended_bounds": {
-                            "min": int(query.start.timestamp() * 1000),
-                            "max": int(query.end.timestamp() * 1000) - 1,
-                        },
-                    }
-                },
-            },
-        }
+        body = stats_body(tenant_id, query)
         result = await self._search(tenant_id, body)
         aggs = result.get("aggregations") or {}
 
@@ -189,7 +171,7 @@ class OpenSearchIndex(SearchIndex):
                 "bool": {
                     "filter": [
                         {"term": {"tenant_id": str(tenant_id)}},
-                        {"range": {"timestamp": {"lt": before.astimezone(UTC).isoformat()}}},
+                        {"range": {"timestamp": {"lt": date_bound(before)}}},
                         {"range": {"received_at": {"lt": received_before.astimezone(UTC).isoformat()}}},
                     ]
                 }

@@ -1,7 +1,7 @@
 """`logplane dev`: the whole platform on one machine, no Docker.
 
 Starts (or reuses, when the environment names them) PostgreSQL, Redis, S3+SQS (moto) and an
-OpenSearch-compatible server (osmem, in memory), provisions them idempotently, makes sure a demo
+OpenSearch-compatible server (osmem, in memory; or the real OpenSearch with `--search opensearch`), provisions them idempotently, makes sure a demo
 tenant exists, then runs the API and the workers as child processes until Ctrl-C.
 """
 
@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from src.adapters.embedded.service import RunningService
+from src.entrypoints.cli.dev_search import chosen, start_search
 from src.entrypoints.cli.dev_state import SERVICE_VARIABLES, STATE_FILE
 from src.entrypoints.cli.dev_state import load as _load
 from src.entrypoints.cli.dev_state import save as _save
@@ -45,7 +46,7 @@ def check_port_free(host: str, port: int) -> None:
             raise SystemExit(f"logplane dev: cannot listen on {host}:{port}: {e.strerror}") from e
 
 
-def _start_services(data_dir: Path, services: list[RunningService]) -> dict[str, str]:
+def _start_services(data_dir: Path, services: list[RunningService], search: str) -> tuple[dict[str, str], str]:
     """Each service from the environment if named there, else embedded. Runs in the main thread:
     children are tied to it so that they die with this process."""
     env: dict[str, str] = {}
@@ -76,12 +77,11 @@ def _start_services(data_dir: Path, services: list[RunningService]) -> dict[str,
     env.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
     if url := os.environ.get("OPENSEARCH_URL") or os.environ.get("LOGPLANE_OPENSEARCH_URL"):
         env["LOGPLANE_OPENSEARCH_URL"] = url
-    else:
-        from src.adapters.embedded.osmem import start_osmem
-
-        services.append(start_osmem(japanese=False))
-        env["LOGPLANE_OPENSEARCH_URL"] = services[-1].url
-    return env
+        return env, f"OpenSearch here is {url} (OPENSEARCH_URL)."
+    service, note = start_search(data_dir, search)
+    services.append(service)
+    env["LOGPLANE_OPENSEARCH_URL"] = service.url
+    return env, note
 
 
 async def _provision(state: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +131,7 @@ async def _provision(state: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _reindex_if_search_is_empty(container: Any, opensearch_url: str) -> None:
-    """osmem-server keeps nothing across restarts: rebuild the index from PostgreSQL, the source of truth."""
+    """osmem-server keeps nothing across restarts (nor does a fresh OpenSearch data dir): rebuild the index from PostgreSQL, the source of truth."""
     from sqlalchemy import text
 
     from src.adapters.opensearch.provision import index_is_empty
@@ -168,7 +168,7 @@ def _wait_ready(
     raise SystemExit(f"the API did not become ready within {timeout:.0f} s")
 
 
-def _banner(base: str, demo: dict[str, Any], admin_token: str, state_path: Path) -> str:
+def _banner(base: str, demo: dict[str, Any], admin_token: str, state_path: Path, search_note: str) -> str:
     key = demo["api_key"]
     return f"""
 logplane is running at {base}
@@ -183,12 +183,12 @@ Send a log, then read it back by the id the first call answers (one line):
 Exchange the key for a short-lived JWT:
   curl -s -X POST {base}/api/v1/auth/token -H 'Content-Type: application/json' -d '{{"api_key":"{key}"}}'
 
-OpenSearch here is osmem-server: in memory, emptied on every restart.
+{search_note}
 Press Ctrl-C to stop everything.
 """
 
 
-def run_dev(*, data_dir: str, host: str, port: int, workers: bool) -> int:
+def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str | None = None) -> int:
     check_port_free(host, port)
     root = Path(data_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -205,7 +205,7 @@ def run_dev(*, data_dir: str, host: str, port: int, workers: bool) -> int:
     services: list[RunningService] = []
     children: list[subprocess.Popen[bytes]] = []
     try:
-        env = _start_services(root, services)
+        env, search_note = _start_services(root, services, chosen(search))
         env.update(
             LOGPLANE_ENV="dev",
             LOGPLANE_ADMIN_TOKEN=state["admin_token"],
@@ -229,7 +229,7 @@ def run_dev(*, data_dir: str, host: str, port: int, workers: bool) -> int:
         if workers:
             children.append(subprocess.Popen([*cmd, "worker", "all"], env=child_env))
         _wait_ready(base, children[0], admin_token=state["admin_token"], tenant_id=state["demo"]["tenant_id"])
-        print(_banner(base, state["demo"], state["admin_token"], state_path), flush=True)
+        print(_banner(base, state["demo"], state["admin_token"], state_path, search_note), flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         print("a child process exited; stopping", file=sys.stderr)

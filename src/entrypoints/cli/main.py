@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default=None, help="default: LOGPLANE_API_HOST, else 127.0.0.1")
     dev.add_argument("--port", type=int, default=None, help="default: LOGPLANE_API_PORT, else 8080")
     dev.add_argument("--no-workers", action="store_true", help="start the API only")
+    dev.add_argument(
+        "--search",
+        choices=("osmem", "opensearch"),
+        default=None,
+        help="search engine: osmem-server (default, in memory) or the real OpenSearch (needs Java and Maven);"
+        " also LOGPLANE_DEV_SEARCH; OPENSEARCH_URL wins over both",
+    )
 
     api = sub.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default=None)
@@ -115,7 +122,7 @@ def _run(argv: Sequence[str] | None) -> int:
         api = ApiSettings()  # the environment, then the built-in defaults; an option beats both
         host = args.host or api.host
         port = args.port if args.port is not None else api.port
-        return run_dev(data_dir=args.data_dir, host=host, port=port, workers=not args.no_workers)
+        return run_dev(data_dir=args.data_dir, host=host, port=port, workers=not args.no_workers, search=args.search)
     if args.command == "api":
         from src.entrypoints.cli.serve import serve_api
 

@@ -31,7 +31,8 @@ from src.adapters.postgres.migrate import upgrade
 from src.adapters.s3.provision import ensure_bucket
 from src.adapters.sqs.provision import ensure_queues
 from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.integration.conftest import ApiProcess, Osmem, _start
+from tests.integration.conftest import ApiProcess, _start
+from tests.integration.search_engine import SearchNode
 
 # Streams never end on their own; the WebSocket is not in the OpenAPI document at all.
 EXCLUDED_PATHS = ["/api/v1/logs/tail"]
@@ -85,11 +86,13 @@ async def _isolated_database(postgres_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def fuzz_target(postgres_url: str, redis_url: str, aws_url: str, osmem: Osmem) -> AsyncIterator[FuzzTarget]:
+async def fuzz_target(
+    postgres_url: str, redis_url: str, aws_url: str, search_node: SearchNode
+) -> AsyncIterator[FuzzTarget]:
     # Own database, queues and bucket; the search index is shared but only this tenant's is queried.
     prefix = f"fz{uuid.uuid4().hex[:6]}-"
     session = aioboto3.Session()
-    await ensure_index_template(osmem.url)
+    await ensure_index_template(search_node.url)
     await ensure_queues(session, endpoint_url=aws_url, prefix=prefix, visibility_timeout=2, max_receive_count=3)
     await ensure_bucket(session, endpoint_url=aws_url, bucket=f"{prefix}archive", region="us-east-1")
     database_url = await _isolated_database(postgres_url)
@@ -97,7 +100,7 @@ async def fuzz_target(postgres_url: str, redis_url: str, aws_url: str, osmem: Os
         _start,
         database_url,
         redis_url,
-        LOGPLANE_OPENSEARCH_URL=osmem.url,
+        LOGPLANE_OPENSEARCH_URL=search_node.url,
         LOGPLANE_AWS_ENDPOINT_URL=aws_url,
         LOGPLANE_SQS_QUEUE_PREFIX=prefix,
         LOGPLANE_S3_BUCKET=f"{prefix}archive",

@@ -184,3 +184,39 @@ def test_servers_die_with_a_killed_parent_and_postgres_is_adopted(tmp_path: Path
     adopted = start_postgres(data_dir)
     assert adopted.pid == pids["postgres"]
     assert_stopped(adopted)
+
+
+OPENSEARCH_CHILD = """
+import json, sys
+from pathlib import Path
+from src.adapters.embedded.opensearch import start_opensearch
+service = start_opensearch(Path(sys.argv[1]), java_opts=("-XX:TieredStopAtLevel=1",))
+print(json.dumps({"pid": service.pid, "url": service.url}), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_opensearch_is_the_real_engine_and_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    from src.adapters.embedded.opensearch import opensearch_available
+
+    if (missing := opensearch_available()) is not None:
+        pytest.skip(missing)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", OPENSEARCH_CHILD, str(tmp_path / "node")],
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None and parent.stdin is not None
+    started = json.loads(parent.stdout.readline())
+    info = OpenSearch(hosts=[started["url"]]).info()
+    assert info["version"]["distribution"] == "opensearch"
+    # As root the node runs in a user namespace; it must still be the process we were handed.
+    assert "java" in psutil.Process(started["pid"]).name()
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    parent.stdin.close()
+    parent.stdout.close()
+    assert wait_gone(started["pid"], timeout=30), "opensearch outlived its parent"
+    assert not (REPO_ROOT / "logs").exists()  # GC log and heap dumps go to the node's own dir

@@ -166,12 +166,12 @@ async def test_publish_lost_after_commit_is_recovered_by_the_relay(stack: Stack)
 
 
 async def test_search_outage_falls_back_to_postgres_and_indexing_catches_up(stack: Stack) -> None:
-    """Last in this module: osmem is in memory, so restarting it empties the index."""
+    """Last in this module: osmem is in memory, so restarting it empties the index (OpenSearch keeps it)."""
     tenant = await create_tenant(stack.client)
     async with running_worker(stack.settings):
         await stack.ingest(tenant.headers, _events(10))
         await stack.wait_searchable(tenant.headers, 10)
-        stack.osmem.stop()
+        stack.search.stop()
         try:
             plain = await stack.client.get("/api/v1/logs", params={"service": "svc1"}, headers=tenant.headers)
             assert plain.status_code == 200
@@ -196,8 +196,8 @@ async def test_search_outage_falls_back_to_postgres_and_indexing_catches_up(stac
 
             await until(indexing_failed, within=30, what="a failed indexing attempt during the outage")
         finally:
-            stack.osmem.start()
-            await ensure_index_template(stack.osmem.url)
+            stack.search.start()
+            await ensure_index_template(stack.search.url)
         caught_up = await stack.wait_searchable(tenant.headers, 5, within=40, service="during-outage")
     assert caught_up["total"] == 5
 

@@ -12,7 +12,7 @@ from tests.integration.search.test_indexing import _events
 
 
 async def _wipe(stack: Stack, tenant_id: str) -> None:
-    client = AsyncOpenSearch(hosts=[stack.osmem.url])
+    client = AsyncOpenSearch(hosts=[stack.search.url])
     try:
         await client.delete_by_query(
             index="logplane-logs-*", body={"query": {"term": {"tenant_id": tenant_id}}}, params={"refresh": "true"}
