@@ -11,6 +11,7 @@ from uuid import UUID
 
 from src.domain.credentials import ApiKey
 from src.domain.errors import Conflict, DependencyUnavailable
+from src.domain.fields_catalogue import FieldCatalogue
 from src.domain.logs import LogEvent
 from src.domain.ports.api_key_repository import ApiKeyRepository
 from src.domain.ports.log_reader import LogReader
@@ -18,12 +19,14 @@ from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 from src.domain.ports.parser_repository import ParserRepository, StoredParser
 from src.domain.ports.partition_maintainer import PartitionMaintainer
 from src.domain.ports.rejection_repository import RejectionRepository
+from src.domain.ports.saved_search_repository import SavedSearch, SavedSearchRepository
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
+from src.domain.querylang.table import PipelineQuery, PipelineRows
 from src.domain.rejections import RejectionCount, RejectionSummary
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.domain.tenants import Tenant
@@ -40,6 +43,7 @@ class Store:
         self.keys: dict[UUID, ApiKey] = {}
         self.parsers: dict[tuple[UUID, str], StoredParser] = {}
         self.rejections: dict[tuple[UUID, str, str], RejectionSummary] = {}
+        self.saved_searches: dict[tuple[UUID, UUID], SavedSearch] = {}
         self.commits = 0
         self.fail_next_commits = 0
         self.fail_when_message: str | None = None
@@ -176,6 +180,20 @@ class FakeLogReader(LogReader):
             rows.reverse()
         return SearchPage(items=rows[: query.page_size], total=len(rows))
 
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
+        return evaluate_pipeline(self._mine(tenant_id), query)
+
+    async def field_catalogue(self, *, tenant_id: UUID, start: datetime, end: datetime, sample: int) -> FieldCatalogue:
+        from src.domain.fields_catalogue import FieldCount
+
+        rows = [e for e in self._mine(tenant_id) if start <= e.timestamp <= end][-sample:]
+        keys = sorted({k for e in rows for k in e.attributes})
+        fields = [FieldCount(name="message", type="text", count=len(rows))]
+        fields += [
+            FieldCount(name=f"attr.{k}", type="string", count=sum(1 for e in rows if k in e.attributes)) for k in keys
+        ]
+        return FieldCatalogue(fields=fields, events=len(rows), sampled=False)
+
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
         rows = self._mine(tenant_id)
         return LogStats(total=len(rows), by_severity={}, top_services=[])
@@ -240,6 +258,10 @@ class FakeSearchIndex(SearchIndex):
         self._check()
         rows = [e for e in self.docs.values() if e.tenant_id == tenant_id]
         return SearchPage(items=rows[: query.page_size], total=len(rows))
+
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
+        self._check()
+        return evaluate_pipeline([e for e in self.docs.values() if e.tenant_id == tenant_id], query)
 
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
         self._check()
@@ -381,6 +403,40 @@ class FakeRejectionRepository(RejectionRepository):
         return sorted(mine, key=lambda r: r.last_seen, reverse=True)[:limit]
 
 
+class FakeSavedSearchRepository(SavedSearchRepository):
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    def _mine(self, tenant_id: UUID) -> list[SavedSearch]:
+        return sorted((s for (t, _), s in self._s.store.saved_searches.items() if t == tenant_id), key=lambda s: s.name)
+
+    async def add(self, *, search: SavedSearch) -> bool:
+        if any(s.name == search.name for s in self._mine(search.tenant_id)):
+            return False
+        self._s.store.saved_searches[(search.tenant_id, search.id)] = search
+        return True
+
+    async def get(self, *, tenant_id: UUID, search_id: UUID) -> SavedSearch | None:
+        return self._s.store.saved_searches.get((tenant_id, search_id))
+
+    async def list(self, *, tenant_id: UUID) -> list[SavedSearch]:
+        return self._mine(tenant_id)
+
+    async def count(self, *, tenant_id: UUID) -> int:
+        return len(self._mine(tenant_id))
+
+    async def update(self, *, search: SavedSearch) -> bool:
+        key = (search.tenant_id, search.id)
+        clash = any(s.name == search.name and s.id != search.id for s in self._mine(search.tenant_id))
+        if key not in self._s.store.saved_searches or clash:
+            return False
+        self._s.store.saved_searches[key] = search
+        return True
+
+    async def delete(self, *, tenant_id: UUID, search_id: UUID) -> bool:
+        return self._s.store.saved_searches.pop((tenant_id, search_id), None) is not None
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -392,6 +448,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.api_keys = FakeApiKeyRepository(self._staged)
         self.parsers = FakeParserRepository(self._staged)
         self.rejections = FakeRejectionRepository(self._staged)
+        self.saved_searches = FakeSavedSearchRepository(self._staged)
         self.acting_as: UUID | None = None
 
     async def __aenter__(self) -> Self:
@@ -436,3 +493,43 @@ class FakePartitions(PartitionMaintainer):
 
     async def ensure_days(self, days: Iterable[date]) -> None:
         self.days.update(days)
+
+
+def evaluate_pipeline(events: Iterable[LogEvent], query: PipelineQuery) -> PipelineRows:
+    """The pipeline in process over the fakes' events (the stream's matcher for the filter)."""
+    from datetime import UTC
+    from datetime import datetime as dt
+
+    from src.domain.logs import public_view
+    from src.domain.querylang.matcher import matches
+    from src.domain.querylang.table import event_value
+
+    plan = query.plan
+    rows = [e for e in events if query.start <= e.timestamp <= query.end and matches(query.filter, public_view(e))]
+    if not plan.aggregating:
+        rows.sort(key=lambda e: (e.timestamp, e.id), reverse=True)
+        return PipelineRows(events=rows[: query.event_limit])
+    groups: dict[tuple[Any, ...], list[LogEvent]] = {}
+    for event in rows:
+        key: tuple[Any, ...] = ()
+        if plan.timeslice_seconds:
+            epoch = int(event.timestamp.timestamp())
+            key += (dt.fromtimestamp(epoch - epoch % plan.timeslice_seconds, UTC),)
+        key += tuple(event_value(event, f) for f in plan.group_by)
+        groups.setdefault(key, []).append(event)
+    out = []
+    for key, members in groups.items():
+        row = dict(zip(plan.group_columns, key, strict=True))
+        for agg in plan.aggregates:
+            if agg.function == "count":
+                row[agg.column] = len(members)
+            elif agg.function == "count_distinct":
+                assert agg.field is not None
+                row[agg.column] = len({str(event_value(e, agg.field)) for e in members} - {"None"})
+            else:
+                assert agg.field is not None
+                values = [v for e in members if isinstance(v := event_value(e, agg.field), int | float)]
+                pick = {"avg": lambda v: sum(v) / len(v), "min": min, "max": max, "sum": sum}.get(agg.function)
+                row[agg.column] = float(pick(values)) if values and pick else None
+        out.append(row)
+    return PipelineRows(groups=out)

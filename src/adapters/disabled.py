@@ -14,6 +14,7 @@ from src.domain.ports.archive_store import ArchiveStore, StoredObject
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.query import LogQuery, LogStats, StatsQuery
+from src.domain.querylang.table import PipelineQuery, PipelineRows
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ class UnconfiguredSearchIndex(SearchIndex):
         raise _off("search", "OPENSEARCH_URL")
 
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
+        raise _off("search", "OPENSEARCH_URL")
+
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
         raise _off("search", "OPENSEARCH_URL")
 
     async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int:

@@ -1,17 +1,8 @@
-"""What a log query may ask, and the small full-text syntax of `q`.
-
-`q` syntax (documented in docs/api.md):
-    payment failed          both words (AND)
-    "connection reset"      a phrase
-    -timeout  -"dry run"    exclude a word or a phrase
-    service:billing         a field equals a value (service, host, severity, user_id, action,
-                            trace_id, span_id, attr.<key>); -service:billing excludes
-"""
+"""What a log query may ask. `q` is the query language's filter (src/domain/querylang, docs/query.md)."""
 
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +11,8 @@ from uuid import UUID
 import orjson
 
 from src.domain.errors import InvalidInput
+from src.domain.querylang.ast import Expr
+from src.domain.querylang.language import parse_filter
 from src.domain.relative_time import parse_time
 from src.domain.severity import Severity, normalise_severity
 from src.domain.text import require_storable
@@ -33,57 +26,11 @@ MAX_INTERVAL_SECONDS = 10 * 366 * 86400
 
 FIELDS = ("service", "host", "severity", "user_id", "action", "trace_id", "span_id")
 MAX_PAGE_DEPTH = 10_000
-_TOKEN = re.compile(r'(-?)(?:([A-Za-z_][\w.]*):)?(?:"([^"]*)"|(\S+))')
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TextQuery:
-    words: tuple[str, ...] = ()
-    phrases: tuple[str, ...] = ()
-    excluded_words: tuple[str, ...] = ()
-    excluded_phrases: tuple[str, ...] = ()
-    fields: tuple[tuple[str, str], ...] = ()
-    excluded_fields: tuple[tuple[str, str], ...] = ()
-
-
-def parse_text_query(q: str) -> TextQuery:
-    words: list[str] = []
-    phrases: list[str] = []
-    ex_words: list[str] = []
-    ex_phrases: list[str] = []
-    fields: list[tuple[str, str]] = []
-    ex_fields: list[tuple[str, str]] = []
-    if len(q) > 1000:
-        raise InvalidInput("q is longer than 1000 characters", code="invalid_query", details={"field": "q"})
-    for match in _TOKEN.finditer(q):
-        negate, name, quoted, bare = match.groups()
-        value = quoted if quoted is not None else bare
-        if name:
-            if name not in FIELDS and not name.startswith("attr."):
-                raise InvalidInput(
-                    f"unknown field {name!r} in q; use one of {', '.join(FIELDS)} or attr.<key>",
-                    code="invalid_query",
-                    details={"field": "q", "name": name},
-                )
-            if name == "severity":
-                try:
-                    value = normalise_severity(value).name
-                except ValueError as e:
-                    raise InvalidInput(str(e), code="invalid_query", details={"field": "q"}) from e
-            (ex_fields if negate else fields).append((name, value))
-        elif quoted is not None:
-            if value.strip():
-                (ex_phrases if negate else phrases).append(value)
-        elif value:
-            (ex_words if negate else words).append(value)
-    return TextQuery(
-        words=tuple(words),
-        phrases=tuple(phrases),
-        excluded_words=tuple(ex_words),
-        excluded_phrases=tuple(ex_phrases),
-        fields=tuple(fields),
-        excluded_fields=tuple(ex_fields),
-    )
+def parse_text_query(q: str, *, now: datetime | None = None) -> Expr:
+    """`q` as a filter; a pipeline (`| stats …`) belongs to GET /api/v1/query, not here."""
+    return parse_filter(q, now=now or datetime.now(UTC), where="in a log search, export or stream filter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +75,7 @@ class LogQuery:
     action: str | None = None
     trace_id: str | None = None
     attributes: tuple[tuple[str, str], ...] = ()
-    text: TextQuery | None = None
+    text: Expr | None = None
     descending: bool = True
     page: int = 1
     page_size: int = 50
@@ -205,6 +152,7 @@ FILTER_NAMES = frozenset(
         "q",
         "sort",
         "attributes",
+        "q_now",
     }
 )
 
@@ -298,7 +246,7 @@ def query_from_filters(filters: dict[str, Any]) -> LogQuery:
         action=_text(filters, "action"),
         trace_id=_text(filters, "trace_id"),
         attributes=tuple(attributes.items()),
-        text=parse_text_query(q) if q and q.strip() else None,
+        text=parse_text_query(q, now=_when(filters.get("q_now"), "q_now")) if q and q.strip() else None,
         descending=sort == "desc",
         use_cursor=True,
     )

@@ -78,4 +78,6 @@ def pinned_bounds(filters: dict[str, Any], *, now: datetime) -> dict[str, Any]:
     for name in ("from", "to"):
         if isinstance(pinned.get(name), str) and pinned[name].strip():
             pinned[name] = rfc3339(parse_time(pinned[name], now=now, field=name))
+    if pinned.get("q") and not pinned.get("q_now"):
+        pinned["q_now"] = rfc3339(now)  # `timestamp:>now-1h` inside q: an hour before the request too
     return pinned

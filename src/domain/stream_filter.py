@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from src.domain.errors import InvalidInput
+from src.domain.querylang.ast import Expr
+from src.domain.querylang.language import parse_filter
+from src.domain.querylang.matcher import matches
 from src.domain.severity import Severity, normalise_severity
 
 
@@ -15,9 +19,8 @@ class StreamFilter:
     min_severity: Severity | None = None
     services: frozenset[str] = frozenset()
     hosts: frozenset[str] = frozenset()
-    # `q`: every word must occur in the message (case-insensitive); "-word" must not.
-    words: tuple[str, ...] = ()
-    excluded: tuple[str, ...] = ()
+    # `q`: the query language's filter, evaluated here in process (no pipeline on a stream).
+    expr: Expr | None = None
 
     def matches(self, event: dict[str, Any]) -> bool:
         severity = event.get("severity")
@@ -33,11 +36,7 @@ class StreamFilter:
             return False
         if self.hosts and event.get("host") not in self.hosts:
             return False
-        if self.words or self.excluded:
-            message = str(event.get("message", "")).lower()
-            if any(w not in message for w in self.words) or any(w in message for w in self.excluded):
-                return False
-        return True
+        return self.expr is None or matches(self.expr, event)
 
 
 def _many(value: Any) -> list[str]:
@@ -66,12 +65,13 @@ def parse_stream_filter(raw: dict[str, Any]) -> StreamFilter:
         minimum = normalise_severity(min_raw) if min_raw else None
     except ValueError as e:
         raise InvalidInput(str(e), code="invalid_filter") from e
-    terms = str(raw.get("q") or "").lower().split()
+    q = raw.get("q")
+    if q is not None and not isinstance(q, str):
+        raise InvalidInput("q is a string", code="invalid_filter", details={"field": "q"})
     return StreamFilter(
         severities=severities,
         min_severity=minimum,
         services=frozenset(_many(raw.get("service"))),
         hosts=frozenset(_many(raw.get("host"))),
-        words=tuple(t for t in terms if not t.startswith("-")),
-        excluded=tuple(t[1:] for t in terms if t.startswith("-") and len(t) > 1),
+        expr=parse_filter(q, now=datetime.now(UTC), where="on a live stream") if q and q.strip() else None,
     )

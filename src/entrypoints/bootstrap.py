@@ -36,7 +36,9 @@ from src.domain.tenants import Tenant
 from src.entrypoints.settings import Settings
 from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate
+from src.usecases.compat.loki_read import LokiRead
 from src.usecases.create_tenant import CreateTenant
+from src.usecases.discover_fields import DiscoverFields, FieldValues
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_file import RequestFileIngest
@@ -51,6 +53,8 @@ from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
 from src.usecases.request_reindex import RequestReindex
+from src.usecases.run_query import RunQuery
+from src.usecases.saved_searches import SavedSearches
 from src.usecases.search_logs import SearchLogs, SummariseLogs
 from src.usecases.tenant_parsers import TenantParsers
 from src.usecases.tenant_queries import GetTenant, ListTenants
@@ -88,6 +92,11 @@ class Container:
     publish: PublishTasks
     search: SearchLogs
     summarise: SummariseLogs
+    run_query: RunQuery
+    saved_searches: SavedSearches
+    discover_fields: DiscoverFields
+    field_values: FieldValues
+    loki_read: LokiRead
     reindex: RequestReindex
     archive_store: ArchiveStore
     request_cleanup: RequestCleanup
@@ -268,6 +277,11 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         publish=publish,
         search=SearchLogs(search_index, uow),
         summarise=SummariseLogs(search_index, uow),
+        run_query=RunQuery(search_index, uow),
+        saved_searches=SavedSearches(uow),
+        discover_fields=DiscoverFields(uow),
+        field_values=FieldValues(RunQuery(search_index, uow)),
+        loki_read=LokiRead(RunQuery(search_index, uow)),
         reindex=RequestReindex(uow, publish),
         archive_store=archive_store,
         request_cleanup=RequestCleanup(uow, publish),

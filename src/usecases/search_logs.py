@@ -11,6 +11,7 @@ from src.domain.histogram import zero_filled
 from src.domain.ports.search_index import SearchIndex, SearchPage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import LogQuery, LogStats, StatsQuery
+from src.domain.querylang.errors import UnsupportedQuery
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +19,9 @@ MAX_BUCKETS = 1000
 
 
 class SearchLogs:
-    """Rules: `read` scope; the tenant is the principal's; with the search index down, a query
-    without `q` is answered from PostgreSQL in the same shape, and one with `q` gets 503."""
+    """Rules: `read` scope; the tenant is the principal's; with the search index down, or for a
+    filter it cannot answer exactly (a regex, a numeric comparison on an attribute), PostgreSQL
+    answers in the same shape (`q` means the same on both: tests/integration/querylang)."""
 
     def __init__(self, index: SearchIndex, uow_factory: UnitOfWorkFactory) -> None:
         self._index = index
@@ -30,9 +32,9 @@ class SearchLogs:
         query.check()
         try:
             return await self._index.search(tenant_id=principal.tenant_id, query=query), "opensearch"
+        except UnsupportedQuery:
+            pass
         except DependencyUnavailable:
-            if query.text is not None:
-                raise
             logger.warning("search index unavailable; answering from PostgreSQL")
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)

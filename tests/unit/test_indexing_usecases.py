@@ -165,28 +165,16 @@ async def test_publish_failure_after_commit_keeps_the_task_pending(world: World)
     assert task.status is TaskStatus.PENDING and world.queue.sent == {}
 
 
-async def test_search_falls_back_to_postgres_for_filters_only(world: World) -> None:
+async def test_search_falls_back_to_postgres_for_filters_and_text(world: World) -> None:
+    # PostgreSQL now answers the whole filter language the same way (tests/integration/querylang).
     tenant = who(Scope.INGEST, Scope.READ)
     await world.store(tenant, 3)
     search = SearchLogs(world.index, world.uow)
     world.index.down = True
     page, source = await search.execute(principal=tenant, query=LogQuery())
     assert source == "postgres" and page.total == 3
-    with pytest.raises(DependencyUnavailable):
-        await search.execute(principal=tenant, query=LogQuery(text=parse_text_query("m1")))
-
-
-def test_text_query_syntax() -> None:
-    q = parse_text_query('payment "connection reset" -timeout -"dry run" service:billing -host:web-2 attr.region:eu')
-    assert q.words == ("payment",)
-    assert q.phrases == ("connection reset",)
-    assert q.excluded_words == ("timeout",)
-    assert q.excluded_phrases == ("dry run",)
-    assert q.fields == (("service", "billing"), ("attr.region", "eu"))
-    assert q.excluded_fields == (("host", "web-2"),)
-    assert parse_text_query("severity:warning").fields == (("severity", "WARN"),)
-    with pytest.raises(InvalidInput):
-        parse_text_query("tenant_id:x")
+    _, source = await search.execute(principal=tenant, query=LogQuery(text=parse_text_query("m1")))
+    assert source == "postgres"
 
 
 def test_cursor_round_trip_and_tamper() -> None:

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from src.adapters.opensearch.query_dsl import to_dsl
 from src.domain.logs import LogEvent
-from src.domain.query import Cursor, LogQuery, StatsQuery, TextQuery
+from src.domain.query import Cursor, LogQuery, StatsQuery
 from src.domain.severity import Severity
 
 INDEX_PREFIX = "logplane-logs-"
@@ -94,23 +95,6 @@ def from_document(source: dict[str, Any]) -> LogEvent:
     )
 
 
-def _field(name: str) -> str:
-    return "attributes." + name.removeprefix("attr.") if name.startswith("attr.") else name
-
-
-def _text_clauses(text: TextQuery) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    must: list[dict[str, Any]] = []
-    must_not: list[dict[str, Any]] = []
-    if text.words:
-        must.append({"match": {"message": {"query": " ".join(text.words), "operator": "and"}}})
-    must += [{"match_phrase": {"message": p}} for p in text.phrases]
-    must += [{"term": {_field(n): v}} for n, v in text.fields]
-    must_not += [{"match": {"message": w}} for w in text.excluded_words]
-    must_not += [{"match_phrase": {"message": p}} for p in text.excluded_phrases]
-    must_not += [{"term": {_field(n): v}} for n, v in text.excluded_fields]
-    return must, must_not
-
-
 def date_bound(timestamp: datetime) -> str:
     """A range bound for `timestamp`: nothing is stored before the epoch, so earlier bounds mean the epoch."""
     return max(timestamp, EPOCH).astimezone(UTC).isoformat()
@@ -140,11 +124,9 @@ def filters(tenant_id: UUID, query: LogQuery) -> dict[str, Any]:
         if value is not None:
             flt.append({"term": {name: value}})
     flt += [{"term": {f"attributes.{k}": v}} for k, v in query.attributes]
-    must: list[dict[str, Any]] = []
-    must_not: list[dict[str, Any]] = []
     if query.text is not None:
-        must, must_not = _text_clauses(query.text)
-    return {"bool": {"filter": flt, "must": must, "must_not": must_not}}
+        flt.append(to_dsl(query.text))
+    return {"bool": {"filter": flt}}
 
 
 def search_body(tenant_id: UUID, query: LogQuery) -> dict[str, Any]:

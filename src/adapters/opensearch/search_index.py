@@ -25,11 +25,13 @@ from src.adapters.opensearch.documents import (
     stats_body,
     to_document,
 )
+from src.adapters.opensearch.pipeline_dsl import PAGE, base_query, events_body, group_row, metrics, sources
 from src.adapters.opensearch.provision import TEMPLATE, TEMPLATE_NAME
 from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
 from src.domain.query import LogQuery, LogStats, StatsQuery
+from src.domain.querylang.table import MAX_GROUPS, PipelineQuery, PipelineRows, too_many_groups
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +167,35 @@ class OpenSearchIndex(SearchIndex):
         items = [from_document(hit["_source"]) for hit in result["hits"]["hits"]]
         next_cursor = cursor_after(items[-1]) if len(items) == query.page_size else None
         return SearchPage(items=items, total=int(result["hits"]["total"]["value"]), next_cursor=next_cursor)
+
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
+        if not query.plan.aggregating:
+            result = await self._search(tenant_id, events_body(tenant_id, query))
+            return PipelineRows(events=[from_document(hit["_source"]) for hit in result["hits"]["hits"]])
+        body: dict[str, Any] = {"size": 0, "track_total_hits": True, "query": base_query(tenant_id, query)}
+        group_sources, metric_aggs = sources(query), metrics(query)
+        if not group_sources:  # one group: the whole selection
+            result = await self._search(tenant_id, {**body, "aggs": metric_aggs})
+            total = int(result["hits"]["total"]["value"])
+            return PipelineRows(groups=[group_row(query, {}, total, result.get("aggregations") or {})])
+        groups: list[dict[str, Any]] = []
+        after: dict[str, Any] | None = None
+        while len(groups) <= MAX_GROUPS:
+            composite: dict[str, Any] = {"size": PAGE, "sources": group_sources}
+            if after is not None:
+                composite["after"] = after
+            result = await self._search(
+                tenant_id, {**body, "aggs": {"g": {"composite": composite, "aggs": metric_aggs}}}
+            )
+            found = (result.get("aggregations") or {}).get("g", {})
+            buckets = found.get("buckets", [])
+            groups += [group_row(query, b["key"], b["doc_count"], b) for b in buckets]
+            after = found.get("after_key")
+            if len(buckets) < PAGE or after is None:
+                break
+        if len(groups) > MAX_GROUPS:
+            raise too_many_groups()
+        return PipelineRows(groups=groups)
 
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
         body = stats_body(tenant_id, query)

@@ -19,47 +19,23 @@ from src.adapters.postgres.export_copy import (
     copy_lines,
     positional,
 )
+from src.adapters.postgres.field_catalogue import field_catalogue
+from src.adapters.postgres.pipeline_sql import events_sql, groups_sql
+from src.adapters.postgres.query_sql import SqlParams, to_sql
 from src.adapters.postgres.rows import log_from_row
-from src.domain.errors import InvalidInput
+from src.domain.fields_catalogue import FieldCatalogue
 from src.domain.logs import LogEvent
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.search_index import SearchPage
-from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery, TextQuery
+from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
+from src.domain.querylang.pipeline import TIMESLICE
+from src.domain.querylang.table import PipelineQuery, PipelineRows
 from src.domain.severity import Severity
 
 _COLUMNS = (
     'id, tenant_id, "timestamp", received_at, severity, service, message, host, user_id, action, '
     "trace_id, span_id, attributes, client_id"
 )
-
-
-def _text_where(text_query: TextQuery, params: dict[str, Any]) -> list[str]:
-    """`q` as substring matches on the message (exports read PostgreSQL, not the search index)."""
-    clauses: list[str] = []
-    for i, term in enumerate((*text_query.words, *text_query.phrases)):
-        clauses.append(f"message ILIKE :q_in_{i}")
-        params[f"q_in_{i}"] = "%" + _like(term) + "%"
-    for i, term in enumerate((*text_query.excluded_words, *text_query.excluded_phrases)):
-        clauses.append(f"message NOT ILIKE :q_out_{i}")
-        params[f"q_out_{i}"] = "%" + _like(term) + "%"
-    for i, (name, value) in enumerate((*text_query.fields, *text_query.excluded_fields)):
-        negate = i >= len(text_query.fields)
-        bound: object = value
-        if name.startswith("attr."):
-            expr = f"attributes #>> CAST(:q_path_{i} AS text[])"
-            params[f"q_path_{i}"] = name.removeprefix("attr.").split(".")
-        elif name == "severity":
-            expr = "severity"
-            bound = int(Severity[value])
-        else:
-            expr = name  # one of the fixed column names the parser admits
-        params[f"q_val_{i}"] = bound
-        clauses.append(f"{'NOT ' if negate else ''}({expr} IS NOT DISTINCT FROM :q_val_{i})")
-    return clauses
-
-
-def _like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _where(tenant_id: UUID, query: LogQuery) -> tuple[str, dict[str, Any]]:
@@ -89,7 +65,7 @@ def _where(tenant_id: UUID, query: LogQuery) -> tuple[str, dict[str, Any]]:
         params[f"attr_path_{i}"] = key.split(".")
         params[f"attr_value_{i}"] = value
     if query.text is not None:
-        clauses += _text_where(query.text, params)
+        clauses.append(to_sql(query.text, SqlParams(params)))
     return " AND ".join(clauses), params
 
 
@@ -126,8 +102,6 @@ class PostgresLogReader(LogReader):
         return [log_from_row(r) for r in rows.mappings()]
 
     async def search(self, *, tenant_id: UUID, query: LogQuery) -> SearchPage:
-        if query.text is not None:
-            raise InvalidInput("full-text queries need the search index", code="text_needs_search")
         where, params = _where(tenant_id, query)
         total = int((await self._conn.execute(text(f"SELECT count(*) FROM logs WHERE {where}"), params)).scalar_one())
         order = "DESC" if query.descending else "ASC"
@@ -147,6 +121,30 @@ class PostgresLogReader(LogReader):
         items = [log_from_row(r) for r in rows.mappings()]
         next_cursor = Cursor(items[-1].timestamp, items[-1].id) if len(items) == query.page_size else None
         return SearchPage(items=items, total=total, next_cursor=next_cursor)
+
+    async def field_catalogue(self, *, tenant_id: UUID, start: datetime, end: datetime, sample: int) -> FieldCatalogue:
+        return await field_catalogue(self._conn, tenant_id=tenant_id, start=start, end=end, sample=sample)
+
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
+        params: dict[str, Any] = {}
+        if not query.plan.aggregating:
+            rows = await self._conn.execute(text(events_sql(tenant_id, query, params, _COLUMNS)), params)
+            return PipelineRows(events=[log_from_row(r) for r in rows.mappings()])
+        names = (*query.plan.group_columns, *(a.column for a in query.plan.aggregates))
+        result = await self._conn.execute(text(groups_sql(tenant_id, query, params)), params)
+        groups = []
+        for row in result:
+            group = dict(zip(names, row, strict=True))
+            if "severity" in query.plan.group_by and group["severity"] is not None:
+                group["severity"] = Severity(group["severity"]).name
+            if TIMESLICE in group:
+                group[TIMESLICE] = group[TIMESLICE].astimezone(UTC)
+            for agg in query.plan.aggregates:
+                value = group[agg.column]
+                exact = agg.function in ("count", "count_distinct", "bytes") and value is not None
+                group[agg.column] = int(value) if exact else value
+            groups.append(group)
+        return PipelineRows(groups=groups)
 
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats:
         where, params = _where(tenant_id, LogQuery(start=query.start, end=query.end))

@@ -16,6 +16,7 @@ from src.adapters.postgres.log_reader import PostgresLogReader
 from src.adapters.postgres.log_repository import PostgresLogRepository
 from src.adapters.postgres.parser_repository import PostgresParserRepository
 from src.adapters.postgres.rejection_repository import PostgresRejectionRepository
+from src.adapters.postgres.saved_search_repository import PostgresSavedSearchRepository
 from src.adapters.postgres.task_repository import PostgresTaskRepository
 from src.adapters.postgres.tenant_repository import PostgresTenantRepository
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -40,6 +41,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.api_keys = PostgresApiKeyRepository(self._conn)
         self.parsers = PostgresParserRepository(self._conn)
         self.rejections = PostgresRejectionRepository(self._conn)
+        self.saved_searches = PostgresSavedSearchRepository(self._conn)
         return self
 
     async def __aexit__(

@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from src.domain.fields_catalogue import FieldCatalogue
 from src.domain.logs import LogEvent
 from src.domain.ports.search_index import SearchPage
 from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
+from src.domain.querylang.table import PipelineQuery, PipelineRows
 
 
 class LogReader(Protocol):
@@ -29,6 +31,14 @@ class LogReader(Protocol):
 
     @abstractmethod
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats: ...
+
+    @abstractmethod
+    async def field_catalogue(self, *, tenant_id: UUID, start: datetime, end: datetime, sample: int) -> FieldCatalogue:
+        """Fields and attribute paths (with JSON types) of the newest `sample` events in the window."""
+
+    @abstractmethod
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
+        """A query-language pipeline; UnsupportedQuery when this store cannot answer it exactly."""
 
     @abstractmethod
     async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int: ...

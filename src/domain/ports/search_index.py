@@ -11,6 +11,7 @@ from uuid import UUID
 
 from src.domain.logs import LogEvent
 from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
+from src.domain.querylang.table import PipelineQuery, PipelineRows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +40,10 @@ class SearchIndex(Protocol):
 
     @abstractmethod
     async def stats(self, *, tenant_id: UUID, query: StatsQuery) -> LogStats: ...
+
+    @abstractmethod
+    async def run_pipeline(self, *, tenant_id: UUID, query: PipelineQuery) -> PipelineRows:
+        """A query-language pipeline; UnsupportedQuery when this store cannot answer it exactly."""
 
     @abstractmethod
     async def count(self, *, tenant_id: UUID, start: datetime | None = None, end: datetime | None = None) -> int: ...

@@ -15,6 +15,7 @@ from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
 from src.domain.ports.parser_repository import ParserRepository
 from src.domain.ports.rejection_repository import RejectionRepository
+from src.domain.ports.saved_search_repository import SavedSearchRepository
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
 
@@ -27,6 +28,7 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     parsers: ParserRepository
     rejections: RejectionRepository
+    saved_searches: SavedSearchRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -34,7 +34,12 @@ from src.entrypoints.http.routers import (
 )
 from src.entrypoints.http.routers.compat_elasticsearch import elasticsearch_router
 from src.entrypoints.http.routers.compat_loki import loki_router
+from src.entrypoints.http.routers.compat_loki_read import loki_read_router
+from src.entrypoints.http.routers.compat_loki_tail import router as loki_tail_router
 from src.entrypoints.http.routers.compat_otlp import otlp_router
+from src.entrypoints.http.routers.fields import fields_router
+from src.entrypoints.http.routers.query import query_router
+from src.entrypoints.http.routers.saved_searches import saved_searches_router
 from src.entrypoints.http.url_check import UrlCheckMiddleware
 from src.entrypoints.settings import Settings
 
@@ -129,6 +134,11 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(stream.router)
     app.include_router(logs.logs_router(limiter, rates))
     app.include_router(search.search_router(limiter, rates, admin_limit))
+    app.include_router(query_router(limiter, rates))
+    app.include_router(saved_searches_router(limiter, rates))
+    app.include_router(fields_router(limiter, rates))
+    app.include_router(loki_read_router(limiter, rates))
+    app.include_router(loki_tail_router)
     app.include_router(archives.archives_router(limiter, rates))
     app.include_router(exports.exports_router(limiter, rates))
     app.include_router(parsing.parsing_router(limiter, rates))

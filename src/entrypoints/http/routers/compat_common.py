@@ -57,8 +57,8 @@ def _basic_credential(value: str) -> str:
     return credential
 
 
-async def compat_principal(request: Request, container: Container) -> Principal:
-    """An ingest-scoped principal from Basic or Elasticsearch ApiKey credentials, else the usual ones."""
+async def compat_principal(request: Request, container: Container, scope: Scope = Scope.INGEST) -> Principal:
+    """A principal with `scope` (ingest by default) from Basic or Elasticsearch ApiKey credentials, else the usual ones."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     scheme = scheme.lower()
     credential: str | None = None
@@ -75,7 +75,7 @@ async def compat_principal(request: Request, container: Container) -> Principal:
         tenant = await container.authenticate.tenant(principal.tenant_id)
         rates: TenantRates = request.app.state.tenant_rates
         rates.remember(principal.tenant_id, tenant.limits.requests_per_minute if tenant else None)
-    return await require(Scope.INGEST)(principal)
+    return await require(scope)(principal)
 
 
 def http_status(error: DomainError) -> int:
@@ -133,7 +133,9 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def compat_endpoint(limiter: Limiter, rates: TenantRates, render: Renderer) -> Callable[[Handler], Endpoint]:
+def compat_endpoint(
+    limiter: Limiter, rates: TenantRates, render: Renderer, scope: Scope = Scope.INGEST
+) -> Callable[[Handler], Endpoint]:
     """Turn `handler(request, principal, container)` into a route: authenticate, count the request
     against the tenant's budget, and render any refusal with `render`."""
 
@@ -143,7 +145,7 @@ def compat_endpoint(limiter: Limiter, rates: TenantRates, render: Renderer) -> C
 
         async def endpoint(request: Request, container: ContainerDep) -> Response:
             try:
-                principal = await compat_principal(request, container)
+                principal = await compat_principal(request, container, scope)
                 response: Response = await limited(request=request, principal=principal, container=container)
             except RateLimitExceeded as e:
                 refused = RateLimited(f"rate limit exceeded: {e.detail}", retry_after=1)

@@ -1,0 +1,1 @@
+"""logplane's query language: one parser, a typed AST, translators in the adapters (docs/query.md)."""
