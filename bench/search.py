@@ -1059,6 +1059,8 @@ class SearchLoader:
             cpu.stop()
             for name, cores in cpu.cores.items():
                 self.cpu_seconds[name] += cores * (time.perf_counter() - started)
+            # The real OpenSearch shows bulk-loaded documents only after a refresh (osmem at once).
+            await client.indices.refresh(index="logplane-logs-*", params={"ignore_unavailable": "true"})
             count = await os_count(client, self.tenant_id)
             if count != self.loaded:
                 raise RuntimeError(f"search load: OpenSearch counts {count}, loaded {self.loaded}")
