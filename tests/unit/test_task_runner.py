@@ -79,8 +79,10 @@ async def test_a_dependency_error_pauses_receiving_then_resumes_without_dropping
     queue.sent["index"] = [{"task": 1, "n": 3}]
     postgres_up = asyncio.Event()
     handled: list[dict[str, Any]] = []
+    probes: list[None] = []
 
     async def probe() -> None:
+        probes.append(None)
         if not postgres_up.is_set():
             raise _down("postgres")
 
@@ -96,8 +98,9 @@ async def test_a_dependency_error_pauses_receiving_then_resumes_without_dropping
     await until(lambda: gate.down)
     # Parked with a backed-off visibility (third delivery: 2 s * 2**2), not acknowledged.
     assert queue.visibility == {"r1": 8} and queue.acked == []
-    receives = queue.receives
-    await asyncio.sleep(0.2)
+    receives, probed = queue.receives, len(probes)
+    # Several failed probes later (not a guessed time): still no receive.
+    await until(lambda: len(probes) >= probed + 3)
     assert queue.receives == receives, "no receive (no delivery spent) while the dependency is down"
     queue.sent["index"] = [{"task": 1, "n": 4}]  # what SQS redelivers once the message is visible again
     postgres_up.set()

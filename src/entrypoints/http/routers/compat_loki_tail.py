@@ -7,15 +7,13 @@ credential is re-checked while the socket is open, as on /api/v1/logs/stream."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import DomainError, Unauthenticated
@@ -26,9 +24,9 @@ from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.routers.compat_loki import PREFIX
 from src.entrypoints.http.routers.compat_loki_params import limit, loki_time
 from src.entrypoints.http.routers.compat_loki_read import streams
+from src.entrypoints.http.routers.stream import serve_session
 from src.usecases.authenticate import AuthenticateRequest
 from src.usecases.live_tail import END
-from src.usecases.watch_credential import WatchCredentialRequest
 
 router = APIRouter(tags=["compat"])
 WAIT_SECONDS = 15.0
@@ -121,22 +119,4 @@ async def tail(websocket: WebSocket) -> None:
         while True:
             await websocket.receive_text()  # Loki's tail takes no messages; a close ends the loop
 
-    async def guard() -> None:
-        refused = await container.watch_credential.until_refused(
-            WatchCredentialRequest(credential=credential, principal=principal, scope=Scope.READ)
-        )
-        session.end(refused)
-
-    tasks = [asyncio.create_task(send()), asyncio.create_task(receive()), asyncio.create_task(guard())]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
-        await session.close()
-    if session.ended is not None:
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            await websocket.close(code=4403, reason=session.ended.message[:120])
+    await serve_session(websocket, container, credential, session, send(), receive())

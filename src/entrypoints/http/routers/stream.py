@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 from uuid import UUID
 
@@ -124,6 +124,32 @@ def _close_reason(error: DomainError) -> str:
     return f"{error.code}: {error.message}".encode()[:120].decode(errors="ignore")
 
 
+async def serve_session(
+    websocket: WebSocket,
+    container: Container,
+    credential: str,
+    session: TailSession,
+    *loops: Coroutine[Any, Any, None],
+) -> None:
+    """Run a WebSocket's send/receive loops beside the credential guard until the first ends, then
+    stop the rest, give the session back and close with the code of why it ended (if it did).
+    Shared by every live-tail WebSocket (ours and Loki's), so a close rule is changed in one place."""
+    tasks = [asyncio.create_task(loop) for loop in loops]
+    tasks.append(asyncio.create_task(_guard(container, credential, session)))
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
+        await session.close()
+    if session.ended is not None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may be gone already
+            await websocket.close(code=_close_code(session.ended), reason=_close_reason(session.ended))
+
+
 @router.websocket("/api/v1/logs/stream")
 async def stream(websocket: WebSocket) -> None:
     container: Container = websocket.app.state.container
@@ -171,23 +197,7 @@ async def stream(websocket: WebSocket) -> None:
                 detail = e.message if isinstance(e, DomainError) else "messages are JSON objects"
                 await websocket.send_text(orjson.dumps({"type": "error", "message": detail}).decode())
 
-    tasks = [
-        asyncio.create_task(send()),
-        asyncio.create_task(receive()),
-        asyncio.create_task(_guard(container, credential, session)),
-    ]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
-        await session.close()
-    if session.ended is not None:
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may be gone already
-            await websocket.close(code=_close_code(session.ended), reason=_close_reason(session.ended))
+    await serve_session(websocket, container, credential, session, send(), receive())
 
 
 @router.get(
