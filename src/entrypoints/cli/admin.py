@@ -1,4 +1,4 @@
-"""CLI administration straight against the database: migrate, tenants, keys."""
+"""CLI administration straight against the database: migrate, provision, tenants, keys."""
 
 from __future__ import annotations
 
@@ -55,6 +55,30 @@ def migrate() -> int:
     except OSError as e:
         return _unreachable(e)
     print("migrations applied")
+    return 0
+
+
+def provision(args: argparse.Namespace, print_json: Printer) -> int:
+    """Idempotent: a rerun after a partial failure completes what is missing."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from opensearchpy.exceptions import OpenSearchException
+
+    from src.entrypoints.cli.provision import provision as run_provision
+
+    try:
+        report = run_provision(Settings(), migrate=not args.skip_migrations)
+    except OSError as e:
+        return _unreachable(e)
+    except (BotoCoreError, ClientError, OpenSearchException) as e:
+        # Which service failed matters to the operator; a traceback does not.
+        print(f"logplane: provisioning failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json({"steps": report.steps})
+    else:
+        for step in report.steps:
+            details = ", ".join(f"{k}={v}" for k, v in step.items() if k not in ("step", "seconds"))
+            print(f"{step['step']:<15} {details} ({step['seconds']} s)")
     return 0
 
 

@@ -126,28 +126,11 @@ def _start_services(
 
 async def _ensure_resources() -> None:
     """Queues, bucket and index template, idempotently: at start and whenever a service restarted
-    (moto and osmem come back empty)."""
-    import aioboto3
-
-    from src.adapters.opensearch.provision import ensure_index_template
-    from src.adapters.s3.provision import ensure_bucket
-    from src.adapters.sqs.provision import ensure_queues
+    (moto and osmem come back empty). The same steps as `logplane provision`."""
+    from src.entrypoints.cli.provision import ensure_resources
     from src.entrypoints.settings import Settings
 
-    settings = Settings()
-    session = aioboto3.Session()
-    await ensure_queues(
-        session,
-        endpoint_url=settings.aws.endpoint_url,
-        prefix=settings.aws.queue_prefix,
-        visibility_timeout=settings.aws.visibility_timeout,
-        max_receive_count=settings.aws.max_receive_count,
-    )
-    await ensure_bucket(
-        session, endpoint_url=settings.aws.s3_endpoint, bucket=settings.aws.bucket, region=settings.aws.region
-    )
-    assert settings.opensearch.url
-    await ensure_index_template(settings.opensearch.url)
+    await ensure_resources(Settings())
 
 
 async def _reprovision() -> None:

@@ -1,4 +1,4 @@
-"""`logplane` console script: dev, api, worker, migrate, tenants, keys, tasks.
+"""`logplane` console script: dev, api, worker, migrate, provision, tenants, keys, tasks.
 
 Every command that creates or lists something takes `--json` and then prints one JSON object.
 `tenants`, `keys` and `migrate` reach a running `logplane dev` by themselves (its `.logplane/dev.json`)
@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     redrive.add_argument("--json", action="store_true")
 
     sub.add_parser("migrate", help="apply database migrations")
+    provision = sub.add_parser(
+        "provision",
+        help="create what the platform needs, idempotently: migrations, queues and dead-letter queues,"
+        " archive bucket, search index template",
+    )
+    provision.add_argument("--skip-migrations", action="store_true", help="only the queues, bucket and template")
+    provision.add_argument("--json", action="store_true")
 
     tenants = sub.add_parser("tenants", help="manage tenants").add_subparsers(dest="action", required=True)
     create = tenants.add_parser("create", help="create a tenant and its first admin key")
@@ -151,6 +158,8 @@ def _run(argv: Sequence[str] | None) -> int:
 
     if args.command == "migrate":
         return admin.migrate()
+    if args.command == "provision":
+        return admin.provision(args, _print_json)
     if args.command == "tenants":
         return admin.run(admin.tenants(args, _print_json))
     if args.command == "keys":
