@@ -137,4 +137,5 @@ def pytest_report_header() -> str:
     from tests.integration.search_engine import search_engine
 
     engine, why = search_engine()
-    return f"search engine for integration tests: {engine} ({why})"
+    aws = "localstack (LOGPLANE_TEST_AWS)" if os.environ.get("LOGPLANE_TEST_AWS") == "localstack" else "moto"
+    return f"search engine for integration tests: {engine} ({why}); S3/SQS: {aws}"

@@ -31,15 +31,24 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+AWS_EMULATOR_ENV = "LOGPLANE_TEST_AWS"  # "localstack", or unset: moto
+
+
 @pytest.fixture(scope="session")
-def aws_url() -> Iterator[str]:
+def aws_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("AWS_ENDPOINT_URL")
     if external:
         yield external
         return
-    from src.adapters.embedded.moto import start_moto
+    if os.environ.get(AWS_EMULATOR_ENV) == "localstack":
+        # `make test` runs the S3/SQS suites a second time this way (the container deployment's emulator).
+        from src.adapters.embedded.localstack import start_localstack
 
-    service = start_moto()
+        service = start_localstack(data_dir=tmp_path_factory.mktemp("localstack"))
+    else:
+        from src.adapters.embedded.moto import start_moto
+
+        service = start_moto()
     try:
         yield service.url
     finally:

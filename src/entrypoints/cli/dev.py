@@ -59,7 +59,11 @@ def _port_of(url: str) -> int:
 
 
 def _start_services(
-    data_dir: Path, services: list[RunningService], search: str, restarts: dict[str, Restart] | None = None
+    data_dir: Path,
+    services: list[RunningService],
+    search: str,
+    restarts: dict[str, Restart] | None = None,
+    aws: str = "moto",
 ) -> tuple[dict[str, str], str]:
     """Each service from the environment if named there, else embedded. Runs in the main thread:
     children are tied to it so that they die with this process. `restarts` receives, for each
@@ -85,6 +89,18 @@ def _start_services(
         restarts["redis"] = lambda: start_redis(redis_port, log_path=data_dir / "redis.log")
     if url := os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("LOGPLANE_AWS_ENDPOINT_URL"):
         env["LOGPLANE_AWS_ENDPOINT_URL"] = url
+    elif aws == "localstack":
+        from src.adapters.embedded.localstack import start_localstack
+
+        # S3 and SQS both in LocalStack, as in the container deployment. Its community edition keeps
+        # nothing across restarts: archives made here are gone with it (moto, the default, keeps them).
+        print("logplane dev: starting LocalStack (installs itself on first use, a few minutes)", file=sys.stderr)
+        services.append(start_localstack(data_dir=data_dir / "localstack", log_path=data_dir / "localstack.log"))
+        env["LOGPLANE_AWS_ENDPOINT_URL"] = services[-1].url
+        localstack_port = _port_of(services[-1].url)
+        restarts["localstack"] = lambda: start_localstack(
+            localstack_port, data_dir=data_dir / "localstack", log_path=data_dir / "localstack.log"
+        )
     else:
         from src.adapters.embedded.moto import start_moto
 
@@ -302,7 +318,7 @@ def _supervise(
                 children[i] = subprocess.Popen(commands[name], env=env)
 
 
-def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str | None = None) -> int:
+def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str | None = None, aws: str = "moto") -> int:
     check_port_free(host, port)
     root = Path(data_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -320,7 +336,7 @@ def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str |
     children: list[subprocess.Popen[bytes]] = []
     try:
         restarts: dict[str, Restart] = {}
-        env, search_note = _start_services(root, services, chosen(search), restarts)
+        env, search_note = _start_services(root, services, chosen(search), restarts, aws=aws)
         env.update(
             LOGPLANE_ENV="dev",
             LOGPLANE_ADMIN_TOKEN=state["admin_token"],

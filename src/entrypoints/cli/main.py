@@ -51,6 +51,15 @@ def _parser() -> argparse.ArgumentParser:
         " also LOGPLANE_DEV_SEARCH; OPENSEARCH_URL wins over both",
     )
 
+    dev.add_argument(
+        "--aws",
+        choices=("moto", "localstack"),
+        default=None,
+        help="S3/SQS emulator: moto (default; archives kept across restarts) or LocalStack, as the container"
+        " deployment uses (needs a Python >= 3.13, installs itself on first use); also LOGPLANE_DEV_AWS;"
+        " AWS_ENDPOINT_URL wins over both",
+    )
+
     api = sub.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default=None)
     api.add_argument("--port", type=int, default=None)
@@ -136,7 +145,15 @@ def _run(argv: Sequence[str] | None) -> int:
         api = ApiSettings()  # the environment, then the built-in defaults; an option beats both
         host = args.host or api.host
         port = args.port if args.port is not None else api.port
-        return run_dev(data_dir=args.data_dir, host=host, port=port, workers=not args.no_workers, search=args.search)
+        import os
+
+        aws = args.aws or os.environ.get("LOGPLANE_DEV_AWS", "moto")
+        if aws not in ("moto", "localstack"):
+            print(f"logplane: LOGPLANE_DEV_AWS must be moto or localstack, not {aws!r}", file=sys.stderr)
+            return 2
+        return run_dev(
+            data_dir=args.data_dir, host=host, port=port, workers=not args.no_workers, search=args.search, aws=aws
+        )
     if args.command == "api":
         from src.entrypoints.cli.serve import serve_api
 
