@@ -7,8 +7,10 @@ import logging
 from datetime import timedelta
 
 from src.adapters.postgres.leader_lock import PostgresLeaderLock
+from src.domain.archive import ArchiveFormat
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.tasks import TaskType
+from src.entrypoints.bootstrap import make_archive_codecs
 from src.entrypoints.settings import Settings
 from src.usecases.archive_logs import QUEUE, ArchiveLogs
 from src.usecases.restore_logs import RestoreLogs
@@ -25,18 +27,20 @@ RETENTION_LOCK_KEY = 0x6C70_7274  # "lprt": one retention scheduler across all p
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     async with worker_context("archive", settings, stop) as ctx:
         cfg = settings.worker
-        store, index = ctx.archive_store(), ctx.search_index()
+        store, index, codecs = ctx.archive_store(), ctx.search_index(), make_archive_codecs()
         archive = ArchiveLogs(
             ctx.uow,
             store,
             ctx.queue,
             ctx.publish,
+            codecs=codecs,
+            default_format=ArchiveFormat(cfg.archive_format),
             max_receive_count=settings.aws.max_receive_count,
             part_rows=cfg.archive_part_rows,
             settle=timedelta(seconds=cfg.archive_settle_seconds),
             visibility_seconds=settings.aws.visibility_timeout,
         )
-        restore = RestoreLogs(ctx.uow, store, index, max_receive_count=settings.aws.max_receive_count)
+        restore = RestoreLogs(ctx.uow, store, index, codecs=codecs, max_receive_count=settings.aws.max_receive_count)
         lock = PostgresLeaderLock(ctx.owner_engine, key=RETENTION_LOCK_KEY)
         retention = ScheduleRetention(ctx.uow, lock, ctx.publish)
 

@@ -1,15 +1,17 @@
 """Archives: what an archived event looks like on disk, where objects go, and the manifest.
 
 Layout in the bucket (per tenant, per UTC day of the events, per task):
-    tenant=<tenant_id>/date=<YYYY-MM-DD>/<task_id>-<part>.ndjson.gz
+    tenant=<tenant_id>/date=<YYYY-MM-DD>/<task_id>-<part>.<format>   (.parquet, .ndjson.zst, .ndjson.gz)
     tenant=<tenant_id>/manifests/<task_id>.json
-The manifest is the truth: an object not listed in a manifest is not part of any archive.
+The manifest is the truth: an object not listed in a manifest is not part of any archive. It names
+the format of its objects (manifests of schema version 1, before formats existed, are gzip NDJSON).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -18,11 +20,29 @@ import orjson
 from src.domain.logs import LogEvent
 from src.domain.severity import Severity
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
-def object_key(tenant_id: UUID, day: date, task_id: UUID, part: int) -> str:
-    return f"tenant={tenant_id}/date={day.isoformat()}/{task_id}-{part:04d}.ndjson.gz"
+class ArchiveFormat(StrEnum):
+    """How archive objects are encoded; the value is the objects' file extension.
+
+    Parquet (columns, dictionary and delta encodings, zstd) is the default: it measured at least 10x on
+    the benchmark's events against ~6.4x for gzip NDJSON (docs/benchmarks.md); gzip NDJSON stays
+    for tools that need plain `zcat | jq`, zstd NDJSON in between.
+    """
+
+    PARQUET = "parquet"
+    NDJSON_ZSTD = "ndjson.zst"
+    NDJSON_GZIP = "ndjson.gz"
+
+
+DEFAULT_FORMAT = ArchiveFormat.PARQUET
+
+
+def object_key(
+    tenant_id: UUID, day: date, task_id: UUID, part: int, archive_format: ArchiveFormat = ArchiveFormat.NDJSON_GZIP
+) -> str:
+    return f"tenant={tenant_id}/date={day.isoformat()}/{task_id}-{part:04d}.{archive_format.value}"
 
 
 def manifest_key(tenant_id: UUID, task_id: UUID) -> str:
@@ -98,6 +118,7 @@ class Manifest:
     objects: list[ArchivedObject] = field(default_factory=list)
     created_at: datetime | None = None
     schema_version: int = SCHEMA_VERSION
+    archive_format: ArchiveFormat = ArchiveFormat.NDJSON_GZIP
 
     @property
     def rows(self) -> int:
@@ -107,6 +128,7 @@ class Manifest:
         return orjson.dumps(
             {
                 "schema_version": self.schema_version,
+                "format": self.archive_format.value,
                 "task_id": str(self.task_id),
                 "tenant_id": str(self.tenant_id),
                 "before": self.before.isoformat(),
@@ -140,6 +162,7 @@ class Manifest:
             received_before=datetime.fromisoformat(data["received_before"]),
             created_at=datetime.fromisoformat(data["created_at"]) if data.get("created_at") else None,
             schema_version=int(data["schema_version"]),
+            archive_format=ArchiveFormat(data.get("format", ArchiveFormat.NDJSON_GZIP.value)),
             objects=[
                 ArchivedObject(
                     key=o["key"],

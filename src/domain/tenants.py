@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from src.domain.archive import ArchiveFormat
+
 
 class TenantStatus(StrEnum):
     ACTIVE = "active"
@@ -36,6 +38,8 @@ class Tenant:
     status: TenantStatus
     retention_days: int
     limits: TenantLimits = field(default_factory=TenantLimits)
+    # None: the platform default (LOGPLANE_WORKER_ARCHIVE_FORMAT).
+    archive_format: ArchiveFormat | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -23,7 +23,9 @@ from src.adapters.postgres.outbox import PostgresOutboxStore
 from src.adapters.postgres.partitions import PostgresPartitionMaintainer
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
+from src.domain.archive import ArchiveFormat
 from src.domain.event_limits import EventLimits
+from src.domain.ports.archive_codec import ArchiveCodec
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.event_bus import EventBus
 from src.domain.ports.partition_maintainer import PartitionMaintainer
@@ -196,6 +198,15 @@ def make_archive_store(settings: Settings) -> ArchiveStore:
     from src.adapters.s3.archive_store import S3ArchiveStore
 
     return S3ArchiveStore(aioboto3.Session(), endpoint_url=settings.aws.s3_endpoint, bucket=settings.aws.bucket)
+
+
+def make_archive_codecs() -> dict[ArchiveFormat, ArchiveCodec]:
+    """Every archive format: restore reads old archives in theirs whatever the tenant uses now."""
+    from src.adapters.arrow.archive_parquet import ParquetArchiveCodec
+    from src.adapters.ndjson.archive_codecs import GzipNdjsonCodec, ZstdNdjsonCodec
+
+    codecs: list[ArchiveCodec] = [ParquetArchiveCodec(), ZstdNdjsonCodec(), GzipNdjsonCodec()]
+    return {c.archive_format: c for c in codecs}
 
 
 def build_ingest(

@@ -7,6 +7,7 @@ ecosystem uses (`DATABASE_URL`, `REDIS_URL`, `OPENSEARCH_URL`, `AWS_ENDPOINT_URL
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -135,6 +136,8 @@ class AwsSettings(BaseSettings):
 class WorkerSettings(BaseSettings):
     model_config = _cfg("WORKER_")
     archive_part_rows: int = 200_000
+    # Archive objects' format when the tenant chose none: parquet (best measured), ndjson.zst, ndjson.gz.
+    archive_format: Literal["parquet", "ndjson.zst", "ndjson.gz"] = "parquet"
     archive_settle_seconds: float = 5.0
     cleanup_batch: int = 10_000
     retention_interval_seconds: float = 3600.0

@@ -4,18 +4,25 @@ then hand the range to cleanup."""
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
 import logging
-import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from src.domain.archive import ArchivedObject, Manifest, event_line, manifest_key, object_key
+from src.domain.archive import (
+    DEFAULT_FORMAT,
+    ArchivedObject,
+    ArchiveFormat,
+    Manifest,
+    event_line,
+    manifest_key,
+    object_key,
+)
 from src.domain.errors import DomainError
 from src.domain.ids import new_id
 from src.domain.logs import LogEvent
+from src.domain.ports.archive_codec import ArchiveCodec, ArchivePartWriter
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
@@ -41,26 +48,22 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
 class _Part:
     day: date
     number: int
-    compressor: zlib._Compress = field(default_factory=lambda: zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS))
-    chunks: list[bytes] = field(default_factory=list)
+    writer: ArchivePartWriter
     rows: int = 0
+    # The events' size as NDJSON, whatever the format: the manifest's measure of compression.
     raw_bytes: int = 0
     min_ts: datetime | None = None
     max_ts: datetime | None = None
 
     def add(self, event: LogEvent) -> None:
-        line = event_line(event)
-        self.raw_bytes += len(line)
+        self.raw_bytes += len(event_line(event))
         self.rows += 1
         self.min_ts = self.min_ts or event.timestamp
         self.max_ts = event.timestamp  # rows arrive in timestamp order
-        out = self.compressor.compress(line)
-        if out:
-            self.chunks.append(out)
+        self.writer.add(event)
 
     def finish(self) -> bytes:
-        self.chunks.append(self.compressor.flush())
-        return b"".join(self.chunks)
+        return self.writer.finish()
 
 
 class ArchiveLogs:
@@ -69,7 +72,8 @@ class ArchiveLogs:
       `received_before`: the time of the request, so everything acknowledged before it is in;
       the worker reads the range only once the settle window has passed after that moment (no
       transaction still in flight can then add rows to it); cleanup deletes exactly it;
-    - objects are gzip NDJSON, one series of parts per UTC day, cut at `part_rows`; names are
+    - objects are in the tenant's archive format (else the platform default; chosen once per task
+      and recorded in it), one series of parts per UTC day, cut at `part_rows`; names are
       deterministic, so a restarted task overwrites rather than duplicates;
     - every object is read back and checked (size, SHA-256, row count), and the total against
       PostgreSQL, before the manifest is written; the manifest is the truth;
@@ -83,6 +87,8 @@ class ArchiveLogs:
         queue: TaskQueue,
         publish: PublishTasks,
         *,
+        codecs: Mapping[ArchiveFormat, ArchiveCodec],
+        default_format: ArchiveFormat = DEFAULT_FORMAT,
         max_receive_count: int = 5,
         part_rows: int = 200_000,
         settle: timedelta = timedelta(seconds=5),
@@ -95,6 +101,8 @@ class ArchiveLogs:
         self._store = store
         self._queue = queue
         self._publish = publish
+        self._codecs = codecs
+        self._default_format = default_format
         self._part_rows = part_rows
         self._settle = settle
         self._visibility = visibility_seconds
@@ -160,6 +168,7 @@ class ArchiveLogs:
             received_before = self._range_end(task)
             await self._life.progress(task, {"received_before": rfc3339(received_before)})
         await self._settle_after(received_before, message)
+        codec = self._codecs[await self._format(task)]
         objects: list[ArchivedObject] = []
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(task.tenant_id)
@@ -169,14 +178,14 @@ class ArchiveLogs:
             ):
                 day = event.timestamp.astimezone(UTC).date()
                 if part is not None and (part.day != day or part.rows >= self._part_rows):
-                    objects.append(await self._upload(task, part, message, objects))
+                    objects.append(await self._upload(task, codec, part, message, objects))
                     part = None
                 if part is None:
                     number = 1 + sum(1 for o in objects if o.day == day)
-                    part = _Part(day=day, number=number)
+                    part = _Part(day=day, number=number, writer=codec.writer(tenant_id=task.tenant_id))
                 part.add(event)
             if part is not None:
-                objects.append(await self._upload(task, part, message, objects))
+                objects.append(await self._upload(task, codec, part, message, objects))
             expected = await uow.reader.count_archivable(
                 tenant_id=task.tenant_id, before=before, received_before=received_before
             )
@@ -187,6 +196,7 @@ class ArchiveLogs:
             received_before=received_before,
             objects=objects,
             created_at=self._clock(),
+            archive_format=codec.archive_format,
         )
         if manifest.rows != expected:
             raise ArchiveMismatch(f"archived {manifest.rows} rows but PostgreSQL holds {expected} in the range")
@@ -197,6 +207,16 @@ class ArchiveLogs:
             content_type="application/json",
         )
         return manifest
+
+    async def _format(self, task: AsyncTask) -> ArchiveFormat:
+        """The tenant's format, else the default; kept in the task so a retry writes the same objects."""
+        if chosen := task.result.get("format"):
+            return ArchiveFormat(chosen)
+        async with self._uow_factory() as uow:
+            tenant = await uow.tenants.get(tenant_id=task.tenant_id)
+        archive_format = (tenant.archive_format if tenant else None) or self._default_format
+        await self._life.progress(task, {"format": archive_format.value})
+        return archive_format
 
     def _range_end(self, task: AsyncTask) -> datetime:
         """Everything acknowledged before the request belongs to the range: the request's own time
@@ -215,11 +235,11 @@ class ArchiveLogs:
             await self._sleep(wait)
 
     async def _upload(
-        self, task: AsyncTask, part: _Part, message: QueueMessage, done: list[ArchivedObject]
+        self, task: AsyncTask, codec: ArchiveCodec, part: _Part, message: QueueMessage, done: list[ArchivedObject]
     ) -> ArchivedObject:
         data = part.finish()
-        key = object_key(task.tenant_id, part.day, task.task_id, part.number)
-        size = await self._store.put(key=key, chunks=_once(data), content_type="application/x-ndjson")
+        key = object_key(task.tenant_id, part.day, task.task_id, part.number, codec.archive_format)
+        size = await self._store.put(key=key, chunks=_once(data), content_type=codec.content_type)
         assert part.min_ts is not None and part.max_ts is not None
         archived = ArchivedObject(
             key=key,
@@ -237,12 +257,13 @@ class ArchiveLogs:
         return archived
 
     async def _verify(self, manifest: Manifest) -> None:
+        codec = self._codecs[manifest.archive_format]
         for obj in manifest.objects:
             data = await self._store.get(key=obj.key)
             if data is None:
                 raise ArchiveMismatch(f"archive object {obj.key} is missing")
             if len(data) != obj.bytes or hashlib.sha256(data).hexdigest() != obj.sha256:
                 raise ArchiveMismatch(f"archive object {obj.key} does not match its checksum")
-            rows = gzip.decompress(data).count(b"\n")
+            rows = codec.count_rows(data)
             if rows != obj.rows:
                 raise ArchiveMismatch(f"archive object {obj.key} holds {rows} rows, not {obj.rows}")

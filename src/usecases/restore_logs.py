@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from src.domain.archive import Manifest, event_from_line, manifest_prefix
+from src.domain.archive import ArchiveFormat, Manifest, manifest_prefix
 from src.domain.logs import LogEvent
+from src.domain.ports.archive_codec import ArchiveCodec
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.task_queue import QueueMessage
@@ -20,7 +21,8 @@ from src.usecases.task_lifecycle import TaskLifecycle, TaskRefused
 
 
 class RestoreLogs:
-    """Rules: only the tenant's own manifests are read; objects are checked against their SHA-256;
+    """Rules: only the tenant's own manifests are read; objects are checked against their SHA-256 and
+    read in the format their manifest names (archives keep their format when the tenant's changes);
     rows already present (same id) are not inserted again, so a restore can be repeated; restored
     rows are indexed at once."""
 
@@ -30,10 +32,12 @@ class RestoreLogs:
         store: ArchiveStore,
         index: SearchIndex,
         *,
+        codecs: Mapping[ArchiveFormat, ArchiveCodec],
         max_receive_count: int = 5,
         batch_size: int = 5000,
     ) -> None:
         self._uow_factory = uow_factory
+        self._codecs = codecs
         self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count)
         self._store = store
         self._index = index
@@ -60,6 +64,7 @@ class RestoreLogs:
             if raw is None:
                 continue
             manifest = Manifest.from_json(raw)
+            codec = self._codecs[manifest.archive_format]
             for obj in manifest.objects:
                 if obj.max_timestamp < start or obj.min_timestamp > end:
                     continue
@@ -68,7 +73,7 @@ class RestoreLogs:
                     raise ArchiveMismatch(f"archive object {obj.key} is missing or damaged")
                 events = [
                     e
-                    for e in (event_from_line(line) for line in gzip.decompress(data).splitlines() if line)
+                    for e in codec.read(data, tenant_id=task.tenant_id)
                     if start <= e.timestamp <= end and e.tenant_id == task.tenant_id
                 ]
                 for i in range(0, len(events), self._batch_size):

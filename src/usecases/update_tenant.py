@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from uuid import UUID
 
+from src.domain.archive import ArchiveFormat
 from src.domain.errors import InvalidInput, NotFound
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tenants import Tenant, TenantLimits, TenantStatus
@@ -20,13 +21,17 @@ class UpdateTenantRequest:
     limits: TenantLimits | None = None  # replaces all limits
     # Changes only the limits named (None: back to the platform default), as a JSON merge patch does.
     limit_changes: Mapping[str, int | None] | None = None
+    # When set, the tenant's archive format becomes `archive_format` (None: the platform default).
+    change_archive_format: bool = False
+    archive_format: ArchiveFormat | None = None
 
 
 _LIMIT_NAMES = frozenset(f.name for f in fields(TenantLimits))
 
 
 class UpdateTenant:
-    """Rules: only the fields given change, limits included (a change to one limit keeps the others);
+    """Rules: only the fields given change (archive format included: new archives use it, old ones
+    keep theirs), limits included (a change to one limit keeps the others);
     a suspension takes effect in this process at once."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, *, tenant_cache: TtlCache[UUID, Tenant | None]) -> None:
@@ -51,6 +56,7 @@ class UpdateTenant:
                 retention_days=request.retention_days or tenant.retention_days,
                 status=request.status or tenant.status,
                 limits=limits,
+                archive_format=request.archive_format if request.change_archive_format else tenant.archive_format,
             )
             await uow.tenants.update(tenant=updated)
             await uow.commit()

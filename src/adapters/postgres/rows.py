@@ -8,6 +8,7 @@ from uuid import UUID
 import orjson
 from sqlalchemy import RowMapping
 
+from src.domain.archive import ArchiveFormat
 from src.domain.credentials import ApiKey, parse_scopes
 from src.domain.logs import LogEvent
 from src.domain.severity import Severity
@@ -33,6 +34,7 @@ def tenant_from_row(row: RowMapping) -> Tenant:
         status=TenantStatus(row["status"]),
         retention_days=row["retention_days"],
         limits=TenantLimits(**limits),
+        archive_format=ArchiveFormat(row["archive_format"]) if row["archive_format"] else None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

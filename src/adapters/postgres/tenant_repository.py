@@ -14,7 +14,7 @@ from src.domain.errors import Conflict
 from src.domain.ports.tenant_repository import TenantRepository
 from src.domain.tenants import Tenant
 
-_COLUMNS = "id, name, status, retention_days, limits, created_at, updated_at"
+_COLUMNS = "id, name, status, retention_days, limits, archive_format, created_at, updated_at"
 
 
 class PostgresTenantRepository(TenantRepository):
@@ -26,8 +26,8 @@ class PostgresTenantRepository(TenantRepository):
             async with self._conn.begin_nested():
                 await self._conn.execute(
                     text(
-                        "INSERT INTO tenants (id, name, status, retention_days, limits, created_at, updated_at) "
-                        "VALUES (:id, :name, :status, :retention_days, CAST(:limits AS jsonb), "
+                        "INSERT INTO tenants (id, name, status, retention_days, limits, archive_format, created_at, updated_at) "
+                        "VALUES (:id, :name, :status, :retention_days, CAST(:limits AS jsonb), :archive_format, "
                         "COALESCE(:created_at, now()), COALESCE(:updated_at, now()))"
                     ),
                     {
@@ -36,6 +36,7 @@ class PostgresTenantRepository(TenantRepository):
                         "status": tenant.status.value,
                         "retention_days": tenant.retention_days,
                         "limits": orjson.dumps(tenant.limits.as_dict()).decode(),
+                        "archive_format": tenant.archive_format.value if tenant.archive_format else None,
                         "created_at": tenant.created_at,
                         "updated_at": tenant.updated_at,
                     },
@@ -67,12 +68,13 @@ class PostgresTenantRepository(TenantRepository):
         await self._conn.execute(
             text(
                 "UPDATE tenants SET status = :status, retention_days = :retention_days, "
-                "limits = CAST(:limits AS jsonb), updated_at = now() WHERE id = :id"
+                "limits = CAST(:limits AS jsonb), archive_format = :archive_format, updated_at = now() WHERE id = :id"
             ),
             {
                 "id": tenant.id,
                 "status": tenant.status.value,
                 "retention_days": tenant.retention_days,
                 "limits": orjson.dumps(tenant.limits.as_dict()).decode(),
+                "archive_format": tenant.archive_format.value if tenant.archive_format else None,
             },
         )

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from src.domain.archive import ArchiveFormat
 from src.domain.credentials import Scope
 from src.domain.errors import InvalidEvent
 from src.domain.logs import LogDraft
@@ -154,6 +155,8 @@ class TenantPatchIn(BaseModel):
     retention_days: int | None = Field(default=None, gt=0, le=3650)
     status: TenantStatus | None = None
     limits: TenantLimitsIn | None = None
+    # null: back to the platform default (LOGPLANE_WORKER_ARCHIVE_FORMAT).
+    archive_format: ArchiveFormat | None = None
 
 
 class TenantOut(BaseModel):
@@ -162,6 +165,7 @@ class TenantOut(BaseModel):
     status: TenantStatus
     retention_days: int
     limits: dict[str, int | None]
+    archive_format: ArchiveFormat | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -173,6 +177,7 @@ class TenantOut(BaseModel):
             status=tenant.status,
             retention_days=tenant.retention_days,
             limits=tenant.limits.as_dict(),
+            archive_format=tenant.archive_format,
             created_at=tenant.created_at,
             updated_at=tenant.updated_at,
         )

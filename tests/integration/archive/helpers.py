@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import asyncpg
 import httpx
 import orjson
+import pyarrow.parquet as pq
+import zstandard
 
 from tests.integration.conftest import Stack
 from tests.polling import until
@@ -74,6 +77,29 @@ async def pg_rows(postgres_url: str, tenant_id: str, before: datetime | None = N
     }
 
 
+def decode_archive(key: str, data: bytes) -> list[dict[str, Any]]:
+    """An archive object as a tool would read it (zcat, zstdcat, any Parquet reader), as NDJSON-like dicts."""
+    if key.endswith(".ndjson.gz"):
+        return [orjson.loads(line) for line in gzip.decompress(data).splitlines() if line]
+    if key.endswith(".ndjson.zst"):
+        text = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+        return [orjson.loads(line) for line in text.splitlines() if line]
+    assert key.endswith(".parquet"), key
+    table = pq.read_table(io.BytesIO(data))
+    tenant = (table.schema.metadata or {})[b"logplane.tenant_id"].decode()
+    return [
+        {
+            "id": str(uuid.UUID(bytes=r["id"])),
+            "tenant_id": tenant,
+            "timestamp": r["timestamp"].isoformat(),
+            "message": r["message"],
+            "attributes": orjson.loads(r["attributes"]) if r["attributes"] else {},
+            "trace_id": r["trace_id_bytes"].hex() if r["trace_id_bytes"] else r["trace_id"],
+        }
+        for r in table.to_pylist()
+    ]
+
+
 async def archived_rows(stack: Stack, headers: dict[str, str]) -> list[dict[str, Any]]:
     """Every archived event, downloaded through the presigned URLs the API hands out."""
     listing = (await stack.client.get("/api/v1/archives", headers=headers)).json()
@@ -82,5 +108,5 @@ async def archived_rows(stack: Stack, headers: dict[str, str]) -> list[dict[str,
         for item in listing["items"]:
             body = await plain.get(item["url"])
             assert body.status_code == 200, body.text
-            rows += [orjson.loads(line) for line in gzip.decompress(body.content).splitlines() if line]
+            rows += decode_archive(item["key"], body.content)
     return rows

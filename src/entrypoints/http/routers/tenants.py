@@ -61,6 +61,8 @@ def tenants_router(limiter: Limiter, admin_limit: str) -> APIRouter:
                 retention_days=body.retention_days,
                 status=body.status,
                 limit_changes=body.limits.model_dump(exclude_unset=True) if body.limits else None,
+                change_archive_format="archive_format" in body.model_fields_set,
+                archive_format=body.archive_format,
             )
         )
         return JsonResponse(TenantOut.of(tenant).model_dump(mode="json"))
