@@ -460,8 +460,12 @@ class FakeAnomalyRepository(AnomalyRepository):
         for w in windows:
             self._s.store.anomaly_windows[(tenant_id, w.service, w.start)] = w
 
-    async def windows(self, *, tenant_id: UUID, start: datetime, end: datetime) -> list[WindowFeatures]:
-        found = [w for (t, _, s), w in self._s.store.anomaly_windows.items() if t == tenant_id and start <= s < end]
+    async def windows(self, *, tenant_id: UUID, ranges: Sequence[tuple[datetime, datetime]]) -> list[WindowFeatures]:
+        found = [
+            w
+            for (t, _, s), w in self._s.store.anomaly_windows.items()
+            if t == tenant_id and any(lo <= s < hi for lo, hi in ranges)
+        ]
         return sorted(found, key=lambda w: (w.start, w.service))
 
     async def prune_windows(self, *, tenant_id: UUID, before: datetime) -> int:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from src.domain.anomalies.anomaly import anomaly_from
+from src.domain.anomalies.baseline import history_ranges
 from src.domain.anomalies.features import WINDOW, fill_silent_windows, floor_window
 from src.domain.anomalies.scoring import WindowScorer
 from src.domain.ids import new_id
@@ -91,7 +92,8 @@ class DetectAnomalies:
                     )  # fmt: skip
                 history_start = start - p.history
                 extract_from = start if watermark else history_start
-                stored = await uow.anomalies.windows(tenant_id=tenant_id, start=history_start, end=extract_from)
+                ranges = history_ranges(extract_from, end, self._scorer.config.baseline, history=p.history)
+                stored = await uow.anomalies.windows(tenant_id=tenant_id, ranges=ranges)
                 fresh = await uow.window_features.extract(
                     tenant_id=tenant_id, start=extract_from, end=end, window=p.window
                 )

@@ -93,14 +93,17 @@ class PostgresAnomalyRepository(AnomalyRepository):
             ],
         )
 
-    async def windows(self, *, tenant_id: UUID, start: datetime, end: datetime) -> list[WindowFeatures]:
+    async def windows(self, *, tenant_id: UUID, ranges: Sequence[tuple[datetime, datetime]]) -> list[WindowFeatures]:
+        if not ranges:
+            return []
         rows = await self._conn.execute(
             text(
-                "SELECT service, window_start, features FROM anomaly_windows "
-                "WHERE tenant_id = :t AND window_start >= :start AND window_start < :end "
-                "ORDER BY window_start, service"
+                "SELECT w.service, w.window_start, w.features FROM anomaly_windows w "
+                "JOIN unnest(CAST(:lows AS timestamptz[]), CAST(:highs AS timestamptz[])) AS r(lo, hi) "
+                "ON w.window_start >= r.lo AND w.window_start < r.hi "
+                "WHERE w.tenant_id = :t ORDER BY w.window_start, w.service"
             ),
-            {"t": tenant_id, "start": start, "end": end},
+            {"t": tenant_id, "lows": [lo for lo, _ in ranges], "highs": [hi for _, hi in ranges]},
         )
         return [WindowFeatures(service=r.service, start=r.window_start, values=_json(r.features)) for r in rows]
 

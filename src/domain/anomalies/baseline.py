@@ -112,3 +112,25 @@ def baselines_at(
         for name, values in recent.items()
         if len(values) >= cfg.min_recent_windows
     }
+
+
+def history_ranges(
+    start: datetime, end: datetime, cfg: BaselineConfig, *, history: timedelta
+) -> list[tuple[datetime, datetime]]:
+    """The stored windows that baselines for windows in `[start, end)` can look at, as merged
+    `[from, to)` ranges before `start`: the recent windows, and the same minutes (± the spread) on
+    each earlier day within `history` (weeks are among the days). A run of a few minutes thus reads
+    a few hundred windows per service, not the whole history."""
+    spread = cfg.seasonal_spread * cfg.window
+    ranges = [(start - cfg.recent_windows * cfg.window, start)]
+    k = 1
+    while k * DAY <= history:
+        ranges.append((start - k * DAY - spread, min(end - k * DAY + spread + cfg.window, start)))
+        k += 1
+    merged: list[tuple[datetime, datetime]] = []
+    for lo, hi in sorted(r for r in ranges if r[0] < r[1]):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged

@@ -73,6 +73,10 @@ class WindowScorer:
         self._model = model
         self._cfg = config or ScoringConfig()
 
+    @property
+    def config(self) -> ScoringConfig:
+        return self._cfg
+
     def score(self, *, history: Sequence[WindowFeatures], windows: Sequence[WindowFeatures]) -> list[ScoredWindow]:
         by_service: dict[str, list[WindowFeatures]] = defaultdict(list)
         for w in history:

@@ -26,8 +26,8 @@ class AnomalyRepository(Protocol):
         """Insert or replace these windows' features (re-running a range is idempotent)."""
 
     @abstractmethod
-    async def windows(self, *, tenant_id: UUID, start: datetime, end: datetime) -> list[WindowFeatures]:
-        """Stored windows with `start <= window start < end`."""
+    async def windows(self, *, tenant_id: UUID, ranges: Sequence[tuple[datetime, datetime]]) -> list[WindowFeatures]:
+        """Stored windows starting in any of these `[from, to)` ranges, by start."""
 
     @abstractmethod
     async def prune_windows(self, *, tenant_id: UUID, before: datetime) -> int: ...

@@ -140,3 +140,19 @@ def test_silence_of_a_known_service_becomes_zero_windows() -> None:
     # A service whose known windows are all silent is forgotten.
     gone = [w(T0 + i * MIN, 0) for i in range(10)]
     assert fill_silent_windows([], known=gone, start=start, end=start + 3 * MIN) == []
+
+
+def test_a_short_run_reads_only_recent_and_same_minute_windows() -> None:
+    from src.domain.anomalies.baseline import BaselineConfig, history_ranges
+
+    start = T0 + timedelta(days=20, hours=12)
+    ranges = history_ranges(start, start + 2 * MIN, BaselineConfig(), history=timedelta(days=3))
+    assert ranges == [
+        (start - timedelta(days=3) - 2 * MIN, start - timedelta(days=3) + 5 * MIN),
+        (start - timedelta(days=2) - 2 * MIN, start - timedelta(days=2) + 5 * MIN),
+        (start - timedelta(days=1) - 2 * MIN, start - timedelta(days=1) + 5 * MIN),
+        (start - 60 * MIN, start),
+    ]
+    # A long range (a first run, or catching up) merges into one.
+    long = history_ranges(start, start + timedelta(days=2), BaselineConfig(), history=timedelta(days=3))
+    assert long == [(start - timedelta(days=3) - 2 * MIN, start)]
