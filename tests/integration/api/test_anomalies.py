@@ -150,3 +150,29 @@ async def test_bad_parameters_are_422_and_running_needs_admin(
     reader = bearer((await create_key(app_client, tenant.api_key, ["read"]))["api_key"])
     assert (await app_client.get(BASE, headers=reader)).status_code == 200
     assert_error(await app_client.post(f"{BASE}/runs", headers=reader), 403)
+
+
+async def test_only_the_leader_schedules_runs_and_another_takes_over(
+    app_client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    from src.adapters.postgres.leader_lock import PostgresLeaderLock
+    from src.usecases.schedule_anomaly_detection import ScheduleAnomalyDetection
+    from workers.anomalies import ANOMALY_LOCK_KEY
+
+    container = app_client.app.state.container  # type: ignore[attr-defined]
+    detect = container.run_anomaly_detection._detect
+    key = ANOMALY_LOCK_KEY + 1  # not the key a running worker would hold
+    leader, follower = (PostgresLeaderLock(container.owner_engine, key=key) for _ in range(2))
+    try:
+        events, _ = workload(datetime.now(UTC))
+        await _ingest(app_client, tenant, events)
+        assert await leader.try_acquire()
+        # The follower does nothing while the leader holds the lock (the leader's own run over every
+        # tenant of this shared database is the unit tests' and the run-now route's business).
+        assert await ScheduleAnomalyDetection(container.uow, follower, detect).execute() == []
+        assert (await app_client.get(BASE, headers=tenant.headers)).json()["items"] == []
+        await leader.release()
+        assert await follower.try_acquire()
+    finally:
+        await leader.release()
+        await follower.release()
