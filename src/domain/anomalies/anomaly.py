@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,7 +24,6 @@ class Anomaly:
     sentence: str
     run_id: UUID | None = None
     detected_at: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def anomaly_from(tenant_id: UUID, scored: ScoredWindow, *, run_id: UUID) -> Anomaly:

@@ -156,3 +156,18 @@ def test_a_short_run_reads_only_recent_and_same_minute_windows() -> None:
     # A long range (a first run, or catching up) merges into one.
     long = history_ranges(start, start + timedelta(days=2), BaselineConfig(), history=timedelta(days=3))
     assert long == [(start - timedelta(days=3) - 2 * MIN, start)]
+
+
+def test_sentences_read_as_a_person_would_say_them() -> None:
+    from src.domain.anomalies.scoring import Driver
+    from src.domain.anomalies.sentence import describe, phrase
+
+    def d(feature: str, value: float, usual: float, score: float = 0.9) -> Driver:
+        return Driver(feature=feature, value=value, usual=usual, z=9.0, score=score, basis=Basis.RECENT, samples=60)
+
+    assert phrase(d("error_ratio", 0.18, 0.004), MIN) == "error ratio 18% vs 0.4% usual"
+    assert phrase(d("volume", 12, 340), MIN) == "volume 12/min vs 340/min usual"
+    assert phrase(d("errors", 2.5, 0.5), timedelta(hours=1)) == "errors 2.5/h vs 0.5/h usual"
+    both = describe([d("error_ratio", 0.18, 0.004), d("volume", 12, 340), d("errors", 3, 2, score=0.1)], window=MIN,
+                    model_score=0.4)  # fmt: skip
+    assert both == "error ratio 18% vs 0.4% usual; volume 12/min vs 340/min usual"
