@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -177,3 +178,24 @@ async def test_only_the_leader_schedules_runs_and_another_takes_over(
     finally:
         await leader.release()
         await follower.release()
+
+
+async def test_the_anomalies_worker_finds_the_burst_on_its_schedule(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, postgres_url: str, tmp_path: Path
+) -> None:
+    from tests.conftest import make_settings
+    from tests.integration.conftest import running_worker
+
+    events, burst = workload(datetime.now(UTC))
+    await _ingest(app_client, tenant, events)
+    settings = make_settings(postgres_url, None, anomaly__interval_seconds=0.5, worker__status_dir=str(tmp_path))
+
+    async def found() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = (await app_client.get(BASE, headers=tenant.headers)).json()["items"]
+        return items
+
+    async with running_worker(settings, "anomalies"):
+        [anomaly] = await eventually(found, within=120, what="the worker's anomaly")
+    assert datetime.fromisoformat(anomaly["window_start"]) == burst
+    tasks = (await app_client.get("/api/v1/tasks", headers=tenant.headers)).json()["items"]
+    assert [t["user_id"] for t in tasks if t["task_type"] == "anomaly_detection"][-1] == "scheduler"
