@@ -188,8 +188,9 @@ async def detect_anomalies(args: argparse.Namespace, print_json: Printer) -> int
     settings = Settings()
     container = build_container(settings)
     try:
+        tenant = await container.get_tenant.execute(UUID(args.tenant))  # NotFound: one JSON error line
         detect = build_anomaly_detection(settings, container.uow)
-        run = await detect.execute(DetectRequest(tenant_id=UUID(args.tenant), user_id="cli"))
+        run = await detect.execute(DetectRequest(tenant_id=tenant.id, user_id="cli"))
         out = {
             "tenant_id": str(run.tenant_id),
             "task_id": str(run.task_id) if run.task_id else None,
@@ -207,5 +208,10 @@ async def detect_anomalies(args: argparse.Namespace, print_json: Printer) -> int
                 f"{run.anomalies_found} anomalies, {run.duration_ms} ms"
             )
         return 0
+    except DependencyUnavailable:
+        raise  # run() says which address was tried
+    except DomainError as e:
+        print_json({"error": {"code": e.code, "message": e.message, "details": e.details}})
+        return 1
     finally:
         await container.close()
