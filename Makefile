@@ -43,7 +43,7 @@ test-localstack: install
 CLOCK_TESTS := tests/unit tests/integration/archive/test_archival.py tests/integration/api/test_wire_format.py \
 	tests/integration/search/test_indexing.py tests/integration/postgres/test_schema.py \
 	tests/integration/api/test_ingest.py tests/integration/export/test_export.py tests/integration/compat \
-	tests/integration/search/test_reindex.py tests/integration/parsing
+	tests/integration/search/test_reindex.py tests/integration/parsing tests/integration/api/test_anomalies.py
 test-clock: install
 	$(BIN)/python -m pytest -q -p tests.fake_clock --fake-clock=00:05 $(CLOCK_TESTS)
 	$(BIN)/python -m pytest -q -p tests.fake_clock --fake-clock=23:55 $(CLOCK_TESTS)

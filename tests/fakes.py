@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
+from src.domain.anomalies.anomaly import Anomaly, AnomalyFilter
+from src.domain.anomalies.features import ERROR_SEVERITY, WindowFeatures, floor_window, severity_features
 from src.domain.credentials import ApiKey
 from src.domain.errors import Conflict, DependencyUnavailable
 from src.domain.fields_catalogue import FieldCatalogue
 from src.domain.logs import LogEvent
+from src.domain.ports.anomaly_repository import AnomalyRepository
 from src.domain.ports.api_key_repository import ApiKeyRepository
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
@@ -25,6 +28,7 @@ from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from src.domain.ports.window_feature_source import WindowFeatureSource
 from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
 from src.domain.querylang.table import PipelineQuery, PipelineRows
 from src.domain.rejections import RejectionCount, RejectionSummary
@@ -44,6 +48,9 @@ class Store:
         self.parsers: dict[tuple[UUID, str], StoredParser] = {}
         self.rejections: dict[tuple[UUID, str, str], RejectionSummary] = {}
         self.saved_searches: dict[tuple[UUID, UUID], SavedSearch] = {}
+        self.anomaly_windows: dict[tuple[UUID, str, datetime], WindowFeatures] = {}
+        self.anomalies: dict[tuple[UUID, str, datetime], Anomaly] = {}
+        self.watermarks: dict[UUID, datetime] = {}
         self.commits = 0
         self.fail_next_commits = 0
         self.fail_when_message: str | None = None
@@ -437,6 +444,78 @@ class FakeSavedSearchRepository(SavedSearchRepository):
         return self._s.store.saved_searches.pop((tenant_id, search_id), None) is not None
 
 
+class FakeAnomalyRepository(AnomalyRepository):
+    """Writes go straight to the store (no staging): enough for the scorer's and runs' rules."""
+
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    async def lock_watermark(self, *, tenant_id: UUID) -> datetime | None:
+        return self._s.store.watermarks.get(tenant_id)
+
+    async def set_watermark(self, *, tenant_id: UUID, processed_until: datetime) -> None:
+        self._s.store.watermarks[tenant_id] = processed_until
+
+    async def save_windows(self, *, tenant_id: UUID, windows: Sequence[WindowFeatures]) -> None:
+        for w in windows:
+            self._s.store.anomaly_windows[(tenant_id, w.service, w.start)] = w
+
+    async def windows(self, *, tenant_id: UUID, ranges: Sequence[tuple[datetime, datetime]]) -> list[WindowFeatures]:
+        found = [
+            w
+            for (t, _, s), w in self._s.store.anomaly_windows.items()
+            if t == tenant_id and any(lo <= s < hi for lo, hi in ranges)
+        ]
+        return sorted(found, key=lambda w: (w.start, w.service))
+
+    async def prune_windows(self, *, tenant_id: UUID, before: datetime) -> int:
+        old = [k for k in self._s.store.anomaly_windows if k[0] == tenant_id and k[2] < before]
+        for k in old:
+            del self._s.store.anomaly_windows[k]
+        return len(old)
+
+    async def save_anomalies(
+        self, *, tenant_id: UUID, start: datetime, end: datetime, anomalies: Sequence[Anomaly]
+    ) -> None:
+        for k in [k for k in self._s.store.anomalies if k[0] == tenant_id and start <= k[2] < end]:
+            del self._s.store.anomalies[k]
+        for a in anomalies:
+            self._s.store.anomalies[(a.tenant_id, a.service, a.window_start)] = a
+
+    async def list(self, *, tenant_id: UUID, where: AnomalyFilter) -> list[Anomaly]:
+        found = [
+            a
+            for a in self._s.store.anomalies.values()
+            if a.tenant_id == tenant_id
+            and a.score >= where.min_score
+            and (where.start is None or a.window_end > where.start)
+            and (where.end is None or a.window_start <= where.end)
+            and (where.service is None or a.service == where.service)
+        ]
+        return sorted(found, key=lambda a: (a.window_start, a.score), reverse=True)[: where.limit]
+
+
+class FakeWindowFeatures(WindowFeatureSource):
+    """Counts the store's events per service and window, as the SQL does."""
+
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    async def extract(
+        self, *, tenant_id: UUID, start: datetime, end: datetime, window: timedelta
+    ) -> list[WindowFeatures]:
+        counts: dict[tuple[str, datetime], list[int]] = {}
+        for e in self._s.store.logs.values():
+            if e.tenant_id == tenant_id and start <= e.timestamp < end:
+                c = counts.setdefault((e.service or "", floor_window(e.timestamp, window)), [0, 0])
+                c[0] += 1
+                c[1] += e.severity >= ERROR_SEVERITY
+        return [
+            WindowFeatures(service=service, start=at, values=severity_features(n, errors))
+            for (service, at), (n, errors) in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+        ]
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -449,6 +528,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.parsers = FakeParserRepository(self._staged)
         self.rejections = FakeRejectionRepository(self._staged)
         self.saved_searches = FakeSavedSearchRepository(self._staged)
+        self.anomalies = FakeAnomalyRepository(self._staged)
+        self.window_features = FakeWindowFeatures(self._staged)
         self.acting_as: UUID | None = None
 
     async def __aenter__(self) -> Self:

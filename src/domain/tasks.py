@@ -16,6 +16,8 @@ class TaskType(StrEnum):
     EXPORT = "export"
     RESTORE = "restore"
     INGEST_FILE = "ingest_file"
+    # Runs in the scheduler itself (no queue): recorded for its duration and counts.
+    ANOMALY_DETECTION = "anomaly_detection"
 
 
 class TaskStatus(StrEnum):

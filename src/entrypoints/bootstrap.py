@@ -40,6 +40,7 @@ from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate
 from src.usecases.compat.loki_read import LokiRead
 from src.usecases.create_tenant import CreateTenant
+from src.usecases.detect_anomalies import DetectAnomalies, DetectionPolicy
 from src.usecases.discover_fields import DiscoverFields, FieldValues
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
 from src.usecases.group_commit import GroupCommitWriter
@@ -48,6 +49,7 @@ from src.usecases.ingest_logs import IngestLogs
 from src.usecases.ingest_rejections import IngestRejections
 from src.usecases.ingest_text import IngestText, ParseText
 from src.usecases.issue_token import IssueToken
+from src.usecases.list_anomalies import ListAnomalies
 from src.usecases.list_archives import ListArchives
 from src.usecases.live_tail import LiveTail
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
@@ -55,6 +57,7 @@ from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
 from src.usecases.request_reindex import RequestReindex
+from src.usecases.run_anomaly_detection import RunAnomalyDetection
 from src.usecases.run_query import RunQuery
 from src.usecases.saved_searches import SavedSearches
 from src.usecases.search_logs import SearchLogs, SummariseLogs
@@ -96,6 +99,8 @@ class Container:
     summarise: SummariseLogs
     run_query: RunQuery
     saved_searches: SavedSearches
+    list_anomalies: ListAnomalies
+    run_anomaly_detection: RunAnomalyDetection
     discover_fields: DiscoverFields
     field_values: FieldValues
     loki_read: LokiRead
@@ -208,6 +213,20 @@ def make_archive_codecs() -> dict[ArchiveFormat, ArchiveCodec]:
     codecs: list[ArchiveCodec] = [ParquetArchiveCodec(), ZstdNdjsonCodec(), GzipNdjsonCodec()]
     return {c.archive_format: c for c in codecs}
 
+def build_anomaly_detection(settings: Settings, uow: UnitOfWorkFactory) -> DetectAnomalies:
+    """The anomaly run as the scheduler (`logplane worker anomalies`) and the run-now route use it."""
+    from src.adapters.sklearn.isolation_forest import SklearnIsolationForest
+    from src.domain.anomalies.scoring import WindowScorer
+
+    cfg = settings.anomaly
+    policy = DetectionPolicy(
+        threshold=cfg.threshold,
+        settle=timedelta(seconds=cfg.settle_seconds),
+        history=timedelta(days=cfg.history_days),
+        backfill=timedelta(hours=cfg.backfill_hours),
+    )
+    return DetectAnomalies(uow, WindowScorer(SklearnIsolationForest()), policy=policy)
+
 
 def build_ingest(
     settings: Settings, uow: UnitOfWorkFactory, partitions: PartitionMaintainer, publish: PublishTasks, bus: EventBus
@@ -290,6 +309,10 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         summarise=SummariseLogs(search_index, uow),
         run_query=RunQuery(search_index, uow),
         saved_searches=SavedSearches(uow),
+        list_anomalies=ListAnomalies(uow),
+        run_anomaly_detection=RunAnomalyDetection(
+            overrides.get("detect_anomalies") or build_anomaly_detection(settings, uow)
+        ),
         discover_fields=DiscoverFields(uow),
         field_values=FieldValues(RunQuery(search_index, uow)),
         loki_read=LokiRead(RunQuery(search_index, uow)),

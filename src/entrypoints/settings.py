@@ -168,6 +168,21 @@ class WorkerSettings(BaseSettings):
     reindex_batch: int = 2000
 
 
+class AnomalySettings(BaseSettings):
+    """The scheduled anomaly run (`logplane worker anomalies`) and what it flags."""
+
+    model_config = _cfg("ANOMALY_")
+    interval_seconds: float = Field(default=60.0, gt=0)
+    # A window is scored once it is this old, so late events still count in it.
+    settle_seconds: float = Field(default=60.0, ge=0)
+    # Windows scoring at least this are stored as anomalies (score in [0, 1]).
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    # History the baselines read (15 days: two earlier weeks for minute-of-week baselines).
+    history_days: int = Field(default=15, ge=1)
+    # How far back a tenant's first run scores.
+    backfill_hours: int = Field(default=24, ge=1)
+
+
 class OpenSearchSettings(BaseSettings):
     model_config = _cfg("")
     url: str | None = Field(default=None, validation_alias=AliasChoices("LOGPLANE_OPENSEARCH_URL", "OPENSEARCH_URL"))
@@ -222,4 +237,5 @@ class Settings:
         self.opensearch = OpenSearchSettings()
         self.api = ApiSettings()
         self.worker = WorkerSettings()
+        self.anomaly = AnomalySettings()
         self.metrics = MetricsSettings()

@@ -172,3 +172,20 @@ def test_make_dev_passes_options_through() -> None:
         ["make", "-n", "-C", str(REPO), "dev", "ARGS=--port 9000 --no-workers"], capture_output=True, text=True
     )
     assert "logplane dev --port 9000 --no-workers" in dry.stdout, dry
+
+
+def test_anomalies_run_scores_a_tenant_now_and_refuses_an_unknown_one(postgres_url: str) -> None:
+    import uuid
+
+    tenant = json.loads(
+        _cli(postgres_url, "tenants", "create", "--name", f"anomalies-{uuid.uuid4().hex[:8]}", "--json").stdout
+    )
+    ran = _cli(postgres_url, "anomalies", "run", "--tenant", tenant["tenant_id"], "--json")
+    assert ran.returncode == 0, ran.stderr
+    out = json.loads(ran.stdout)
+    assert out["tenant_id"] == tenant["tenant_id"] and out["windows_scored"] == 0 and out["task_id"] is None
+    unknown = _cli(postgres_url, "anomalies", "run", "--tenant", str(uuid.uuid4()), "--json")
+    assert unknown.returncode == 1 and json.loads(unknown.stdout)["error"]["code"] == "not_found"
+    assert "Traceback" not in unknown.stderr
+    bad = _cli(postgres_url, "anomalies", "run", "--tenant", "nope")
+    assert bad.returncode == 2 and "not a tenant id" in bad.stderr

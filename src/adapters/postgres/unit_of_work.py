@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from src.adapters.postgres.anomaly_repository import PostgresAnomalyRepository
 from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
 from src.adapters.postgres.errors import lost_database, translate_db_errors
 from src.adapters.postgres.log_reader import PostgresLogReader
@@ -19,6 +20,7 @@ from src.adapters.postgres.rejection_repository import PostgresRejectionReposito
 from src.adapters.postgres.saved_search_repository import PostgresSavedSearchRepository
 from src.adapters.postgres.task_repository import PostgresTaskRepository
 from src.adapters.postgres.tenant_repository import PostgresTenantRepository
+from src.adapters.postgres.window_features import PostgresWindowFeatures
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 _ACT_AS = text("SELECT set_config('logplane.tenant_id', :tenant_id, true)")
@@ -42,6 +44,8 @@ class PostgresUnitOfWork(UnitOfWork):
         self.parsers = PostgresParserRepository(self._conn)
         self.rejections = PostgresRejectionRepository(self._conn)
         self.saved_searches = PostgresSavedSearchRepository(self._conn)
+        self.anomalies = PostgresAnomalyRepository(self._conn)
+        self.window_features = PostgresWindowFeatures(self._conn)
         return self
 
     async def __aexit__(

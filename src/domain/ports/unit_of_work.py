@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from src.domain.ports.anomaly_repository import AnomalyRepository
 from src.domain.ports.api_key_repository import ApiKeyRepository
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
@@ -18,6 +19,7 @@ from src.domain.ports.rejection_repository import RejectionRepository
 from src.domain.ports.saved_search_repository import SavedSearchRepository
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
+from src.domain.ports.window_feature_source import WindowFeatureSource
 
 
 class UnitOfWork(Protocol):
@@ -29,6 +31,8 @@ class UnitOfWork(Protocol):
     parsers: ParserRepository
     rejections: RejectionRepository
     saved_searches: SavedSearchRepository
+    anomalies: AnomalyRepository
+    window_features: WindowFeatureSource
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

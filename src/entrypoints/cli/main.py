@@ -18,11 +18,20 @@ import orjson
 
 # workers.registry.WORKERS, spelled out so that `--help` need not import every worker (a second and
 # a half); tests/e2e/test_cli.py keeps the two in step.
-WORKER_NAMES = ("archive", "cleanup", "export", "index", "ingest", "maintenance")
+WORKER_NAMES = ("anomalies", "archive", "cleanup", "export", "index", "ingest", "maintenance")
 
 
 def _print_json(value: object) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _tenant_id(value: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a tenant id: {value!r}") from e
 
 
 def _version() -> str:
@@ -86,6 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     provision.add_argument("--skip-migrations", action="store_true", help="only the queues, bucket and template")
     provision.add_argument("--json", action="store_true")
+
+    anomalies = sub.add_parser("anomalies", help="anomaly detection").add_subparsers(dest="action", required=True)
+    run_now = anomalies.add_parser("run", help="score a tenant's windows since its last run, now")
+    run_now.add_argument("--tenant", required=True, type=_tenant_id, help="the tenant's id")
+    run_now.add_argument("--json", action="store_true")
 
     tenants = sub.add_parser("tenants", help="manage tenants").add_subparsers(dest="action", required=True)
     create = tenants.add_parser("create", help="create a tenant and its first admin key")
@@ -183,6 +197,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return admin.run(admin.keys(args, _print_json))
     if args.command == "tasks":
         return admin.run(admin.redrive(args, _print_json))
+    if args.command == "anomalies":
+        return admin.run(admin.detect_anomalies(args, _print_json))
     return 2
 
 

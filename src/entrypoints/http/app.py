@@ -32,6 +32,7 @@ from src.entrypoints.http.routers import (
     stream,
     tenants,
 )
+from src.entrypoints.http.routers.anomalies import anomalies_router
 from src.entrypoints.http.routers.compat_elasticsearch import elasticsearch_router
 from src.entrypoints.http.routers.compat_loki import loki_router
 from src.entrypoints.http.routers.compat_loki_read import loki_read_router
@@ -136,6 +137,7 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(search.search_router(limiter, rates, admin_limit))
     app.include_router(query_router(limiter, rates))
     app.include_router(saved_searches_router(limiter, rates))
+    app.include_router(anomalies_router(limiter, rates))
     app.include_router(fields_router(limiter, rates))
     app.include_router(loki_read_router(limiter, rates))
     app.include_router(loki_tail_router)

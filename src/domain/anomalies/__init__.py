@@ -1,0 +1,1 @@
+"""Anomaly detection over per-service 1-minute windows: features, baselines, scores, sentences."""
