@@ -1,4 +1,4 @@
-"""`logplane` console script: dev, api, worker, migrate, tenants, keys, tasks.
+"""`logplane` console script: dev, api, worker, syslog, migrate, tenants, keys, tasks.
 
 Every command that creates or lists something takes `--json` and then prints one JSON object.
 `tenants`, `keys` and `migrate` reach a running `logplane dev` by themselves (its `.logplane/dev.json`)
@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default=None)
     api.add_argument("--port", type=int, default=None)
     api.add_argument("--workers", type=int, default=None, help="uvicorn worker processes")
+
+    sub.add_parser(
+        "syslog",
+        help="run the syslog listener (TCP, TLS, UDP; RFC 5424 and 3164)",
+        description="Ports, TLS and tenant mapping from LOGPLANE_SYSLOG_* (see docs/syslog.md).",
+    )
 
     names = ", ".join(WORKER_NAMES)
     worker = sub.add_parser(
@@ -134,6 +140,10 @@ def _run(argv: Sequence[str] | None) -> int:
         from src.entrypoints.cli.serve import serve_api
 
         return serve_api(host=args.host, port=args.port, workers=args.workers)
+    if args.command == "syslog":
+        from src.entrypoints.syslog.run import run_syslog
+
+        return run_syslog()
     if args.command == "worker" and args.name == "status":
         from src.entrypoints.cli.serve import worker_status
 
