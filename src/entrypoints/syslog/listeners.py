@@ -93,9 +93,8 @@ class SyslogListener:
                 self._connections.discard(task)
                 writer.close()
 
-        server = await asyncio.start_server(
-            handle, self._settings.host, port, ssl=context, limit=READ_CHUNK, ssl_handshake_timeout=30
-        )
+        tls: dict[str, Any] = {"ssl": context, "ssl_handshake_timeout": 30} if context is not None else {}
+        server = await asyncio.start_server(handle, self._settings.host, port, limit=READ_CHUNK, **tls)
         self._servers.append(server)
         bound: int = server.sockets[0].getsockname()[1]
         return bound
