@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=None, help="default: LOGPLANE_API_PORT, else 8080")
     dev.add_argument("--no-workers", action="store_true", help="start the API only")
     dev.add_argument(
+        "--no-syslog",
+        action="store_true",
+        help="do not start the syslog listener (default: TCP/UDP 5514, TLS 6514 on 127.0.0.1; LOGPLANE_SYSLOG_*)",
+    )
+    dev.add_argument(
         "--search",
         choices=("osmem", "opensearch"),
         default=None,
@@ -135,7 +140,14 @@ def _run(argv: Sequence[str] | None) -> int:
         api = ApiSettings()  # the environment, then the built-in defaults; an option beats both
         host = args.host or api.host
         port = args.port if args.port is not None else api.port
-        return run_dev(data_dir=args.data_dir, host=host, port=port, workers=not args.no_workers, search=args.search)
+        return run_dev(
+            data_dir=args.data_dir,
+            host=host,
+            port=port,
+            workers=not args.no_workers,
+            search=args.search,
+            syslog=not args.no_syslog,
+        )
     if args.command == "api":
         from src.entrypoints.cli.serve import serve_api
 

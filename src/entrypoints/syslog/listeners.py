@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,8 +75,8 @@ class SyslogListener:
             for port in s.tls_ports:
                 listening.tls.append(await self._stream(port, "tls", context))
         for port in s.udp_ports:
-            protocol = _Datagrams(self, self._port_key(port))
-            transport, _ = await loop.create_datagram_endpoint(lambda: protocol, local_addr=(s.host, port))
+            protocol = functools.partial(_Datagrams, self, self._port_key(port))
+            transport, _ = await loop.create_datagram_endpoint(protocol, local_addr=(s.host, port))
             self._transports.append(transport)
             listening.udp.append(transport.get_extra_info("sockname")[1])
         return listening

@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 
 from src.domain.ports.syslog_metrics import SyslogMetrics
-from src.usecases.ingest_syslog import IngestSyslog, SyslogMessage
+from src.usecases.ingest_syslog import SyslogMessage
+
+Ingest = Callable[[Sequence[SyslogMessage]], Awaitable[object]]
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ logger = logging.getLogger(__name__)
 class IngestPump:
     def __init__(
         self,
-        ingest: IngestSyslog,
+        ingest: Ingest,
         metrics: SyslogMetrics,
         *,
         queue_size: int,
@@ -89,7 +92,7 @@ class IngestPump:
         delay = 0.1
         while True:
             try:
-                await self._ingest.execute(batch)
+                await self._ingest(batch)
                 return
             except Exception as e:
                 if self._stopping:

@@ -29,7 +29,7 @@ def build_listener(container: Container) -> SyslogListener:
         refusal_ttl=container.settings.auth.credential_cache_seconds,
     )
     pump = IngestPump(
-        ingest,
+        ingest.execute,
         metrics,
         queue_size=settings.queue_size,
         batch_messages=settings.batch_messages,

@@ -27,9 +27,7 @@ def _write(directory: Path, stem: str, cert: x509.Certificate, key: ec.EllipticC
     pair = Pair(directory / f"{stem}.pem", directory / f"{stem}.key")
     pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     pair.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     pair.key.chmod(0o600)
     return pair
@@ -86,7 +84,9 @@ class ThrowawayCa:
         )
         if server:
             builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
                 critical=False,
             )
         return _write(self.directory, stem, builder.sign(self._key, hashes.SHA256()), key)

@@ -29,7 +29,9 @@ def _missing(what: str) -> None:
 
 
 def _find(name: str) -> str | None:
-    return shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None)
+    return shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
+    )
 
 
 def logger_binary() -> str:
@@ -112,6 +114,8 @@ def start_syslog_ng(work: Path, config: str) -> Daemon:
         f"--control={work / 'syslog-ng.ctl'}",
         "--no-caps",
     ]
-    check = subprocess.run([binary, *common, "--syntax-only"], capture_output=True, text=True, env={**os.environ, **env})
+    check = subprocess.run(
+        [binary, *common, "--syntax-only"], capture_output=True, text=True, env={**os.environ, **env}
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     return _start([binary, *common, "--foreground", "--stderr"], work, env)

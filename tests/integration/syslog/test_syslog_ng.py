@@ -70,7 +70,11 @@ log {{ source(s_app); destination(d_udp); }};
             daemon.stop()
 
     expected = {f"syslog-ng line {i} {tag}" for i in range(3)}
-    for events, transport, syntax in ((by_cert, "tls", "rfc5424"), (by_token, "tcp", "rfc5424"), (by_port, "udp", "rfc3164")):
+    for events, transport, syntax in (
+        (by_cert, "tls", "rfc5424"),
+        (by_token, "tcp", "rfc5424"),
+        (by_port, "udp", "rfc3164"),
+    ):
         assert set(by_message(events)) == expected, daemon.output()
         for event in events:
             assert (event["service"], event["severity"]) == ("inventory", "ERROR"), event
