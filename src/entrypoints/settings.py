@@ -238,15 +238,17 @@ class SyslogSettings(BaseSettings):
     # Prometheus metrics of the `logplane syslog` process (received, dropped, refused); off when unset.
     metrics_port: int | None = None
 
-    @model_validator(mode="after")
-    def _tls_needs_a_certificate(self) -> SyslogSettings:
+    def problems(self) -> list[str]:
+        """What stops the listener from starting. Checked by `logplane syslog`, not at load: every
+        process reads these settings, and only the listener needs them right."""
+        found = []
         if self.tls_ports and not (self.tls_cert_file and self.tls_key_file):
-            raise ValueError(
+            found.append(
                 "LOGPLANE_SYSLOG_TLS_PORTS needs LOGPLANE_SYSLOG_TLS_CERT_FILE and LOGPLANE_SYSLOG_TLS_KEY_FILE"
             )
         if self.tls_require_client_cert and not self.tls_client_ca_file:
-            raise ValueError("LOGPLANE_SYSLOG_TLS_REQUIRE_CLIENT_CERT needs LOGPLANE_SYSLOG_TLS_CLIENT_CA_FILE")
-        return self
+            found.append("LOGPLANE_SYSLOG_TLS_REQUIRE_CLIENT_CERT needs LOGPLANE_SYSLOG_TLS_CLIENT_CA_FILE")
+        return found
 
 
 class Settings:

@@ -377,6 +377,10 @@ def run_dev(
         for argv in commands.values():
             children.append(subprocess.Popen(argv, env=child_env))
         _wait_ready(base, children[0], admin_token=state["admin_token"], tenant_id=state["demo"]["tenant_id"])
+        if syslog_env:
+            from src.entrypoints.cli.dev_syslog import wait_listening
+
+            syslog_note = wait_listening(children[list(commands).index("syslog")], syslog_note)
         print(
             _banner(base, state["demo"], state["admin_token"], state_path, f"{search_note}\n{syslog_note}"), flush=True
         )

@@ -11,6 +11,8 @@ import errno
 import json
 import os
 import socket
+import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -109,3 +111,22 @@ def prepare_syslog(data_dir: Path, demo_key: str) -> tuple[dict[str, str], str]:
             f"\n  logger --tcp -n {settings.host} -P {settings.tcp_ports[0]} --rfc5424 -t demo 'hello from syslog'"
         )
     return env, f"Syslog listens on {where} (the demo tenant's ports), e.g.:{example}"
+
+
+def wait_listening(child: subprocess.Popen[bytes], note: str, timeout: float = 30.0) -> str:
+    """Wait for the syslog child's listeners (its first stream port accepting), so that the banner
+    is true when printed; the note to print (an explanation when the child failed instead)."""
+    from src.entrypoints.settings import SyslogSettings
+
+    settings = SyslogSettings()
+    ports = [*settings.tcp_ports, *settings.tls_ports]
+    deadline = time.monotonic() + timeout
+    while ports and time.monotonic() < deadline:
+        if child.poll() is not None:
+            return f"syslog: the listener exited with {child.returncode} at start; see the lines above."
+        try:
+            with socket.create_connection((settings.host, ports[0]), timeout=1):
+                return note
+        except OSError:
+            time.sleep(0.2)  # polling a child's start-up: nothing to wait on but its port
+    return note

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 
 from src.adapters.prometheus.syslog_metrics import PrometheusSyslogMetrics
 from src.entrypoints.bootstrap import Container, build_container
@@ -40,6 +41,10 @@ def build_listener(container: Container) -> SyslogListener:
 
 def run_syslog() -> int:
     settings = Settings()
+    for problem in settings.syslog.problems():
+        print(f"logplane syslog: configuration error: {problem}", file=sys.stderr)
+    if settings.syslog.problems():
+        return 2
     if settings.syslog.metrics_port is not None:
         from prometheus_client import start_http_server
 
