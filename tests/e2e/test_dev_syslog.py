@@ -88,7 +88,6 @@ async def test_dev_listens_for_syslog_and_maps_its_ports_to_the_demo_tenant(tmp_
 
 
 def test_dev_without_syslog_says_so(tmp_path: Path) -> None:
-    pytest.importorskip("httpx")
     data_dir, port = tmp_path / ".logplane", free_port()
     import os
     import sys
