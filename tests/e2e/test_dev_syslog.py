@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 
 from src.adapters.embedded.service import free_port
 from tests.e2e.test_dev_stack import SERVICE_ENV, _stop, _wait_for_banner

@@ -3,6 +3,7 @@ tenant by port or by token; a wrong token refused and counted; another tenant se
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -143,3 +144,34 @@ async def test_a_tenant_created_elsewhere_sees_nothing_of_another_tenants_syslog
     assert await stored(app_client, stranger) == []
     response = await app_client.get("/api/v1/logs", params={"q": "private"}, headers=stranger.headers)
     assert response.status_code == 200 and response.json()["items"] == []
+
+
+async def test_the_tenant_rate_applies_and_what_passes_it_is_in_the_rejection_tally(
+    app_client: httpx.AsyncClient, tenant: TenantHandle, syslog_listener: ListenerFactory, tcp_port: int
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    lines = "".join(f"<14>1 - host app - - - burst {i} {tag}\n" for i in range(5))
+    async with syslog_listener(
+        tcp_ports=[tcp_port],
+        port_keys=keys({tcp_port: tenant.api_key}),
+        tenant_events_per_second=0.001,
+        tenant_burst=2.0,
+        batch_messages=5,
+    ):
+        _, writer = await asyncio.open_connection("127.0.0.1", tcp_port)
+        writer.write(lines.encode())
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        await wait_for(app_client, tenant, 2)
+
+        async def tallied() -> bool:
+            response = await app_client.get("/api/v1/ingest/rejections", headers=tenant.headers)
+            assert response.status_code == 200, response.text
+            return any(
+                r["route"] == "syslog" and r["reason"] == "rate_limited" and r["count"] >= 3
+                for r in response.json()["rejections"]
+            )
+
+        await until(tallied, within=30, what="the rate-limited messages in the rejection tally")
+    assert len(await stored(app_client, tenant)) == 2
