@@ -10,7 +10,7 @@ from datetime import datetime
 from uuid import UUID
 
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import DomainError, RateLimited
+from src.domain.errors import DependencyUnavailable, DomainError, RateLimited
 from src.domain.logs import LogDraft
 from src.domain.parsing.registry import ParserRegistry
 from src.domain.parsing.syslog_token import take_token
@@ -49,7 +49,8 @@ class IngestSyslog:
     - a credential is checked exactly as a Bearer credential (Authenticate, its key and tenant
       caches); it needs the `ingest` scope. A message with none, or a refused one, is counted per
       reason and not stored; a refused credential is remembered for the cache TTL so a flood of
-      them does not reach the database;
+      them does not reach the database; a database outage refuses nothing (it is raised, and the
+      caller retries);
     - each tenant may store `events_per_second` (burst: `burst`); messages past it are refused as
       `rate_limited` in the tenant's rejection tally, like events over the event limits;
     - events go through IngestLogs (group commit: stored durably before this returns).
@@ -105,6 +106,8 @@ class IngestSyslog:
         try:
             principal = await self._authenticate.execute(AuthenticateRequest(credential=credential))
             principal.require(Scope.INGEST)
+        except DependencyUnavailable:
+            raise  # not the credential's fault: the caller retries the batch, nothing is refused
         except DomainError as e:
             self._refused.put(digest, e.code)
             return e.code
