@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install dev test test-localstack test-clock lint bench clean
+.PHONY: install dev test test-localstack test-clock lint bench clean syslog-senders
 
 $(BIN)/logplane: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,7 +23,12 @@ lint: install
 	$(BIN)/mypy src workers
 	$(BIN)/lint-imports
 
-test: install lint
+# rsyslog, syslog-ng and logger for tests/integration/syslog, installed from Debian's packages
+# when missing (root or sudo only; see the script for why syslog-ng-core is unpacked, not installed).
+syslog-senders: install
+	.ci/syslog-senders.sh
+
+test: install lint syslog-senders
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-localstack
 

@@ -224,6 +224,51 @@ class MetricsSettings(BaseSettings):
         return value
 
 
+class SyslogSettings(BaseSettings):
+    """The syslog listener (`logplane syslog`, and `logplane dev`). Empty port lists listen on nothing.
+
+    Tenant mapping: a message's `[logplane@32473 token="…"]` wins; else the TLS client
+    certificate's subject CN looked up in `tls_client_keys`; else the listening port's API key in
+    `port_keys`. A message with none of these is refused (counted, not stored)."""
+
+    model_config = _cfg("SYSLOG_")
+    host: str = "127.0.0.1"
+    tcp_ports: list[int] = Field(default_factory=lambda: [5514])
+    udp_ports: list[int] = Field(default_factory=lambda: [5514])
+    tls_ports: list[int] = Field(default_factory=list)
+    # {"5514": "lp_…"}: messages without a token on this port (TCP, TLS or UDP) belong to that key's tenant.
+    port_keys: dict[int, SecretStr] = Field(default_factory=dict)
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    # Client certificates are asked for and verified against this CA when set (required when
+    # `tls_require_client_cert`); {"subject CN": "lp_…"} maps a verified certificate to a tenant.
+    tls_client_ca_file: str | None = None
+    tls_require_client_cert: bool = False
+    tls_client_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    # Messages read but not yet handed to ingest. Full: TCP/TLS connections stop being read
+    # (the senders' buffers fill and they slow down); UDP datagrams are dropped and counted.
+    queue_size: int = Field(default=10_000, gt=0)
+    batch_messages: int = Field(default=1000, gt=0)
+    consumers: int = Field(default=4, gt=0)
+    max_message_bytes: int = Field(default=64 * 1024, gt=0)
+    tenant_events_per_second: float = Field(default=5000.0, gt=0)
+    tenant_burst: float = Field(default=20_000.0, gt=0)
+    # Prometheus metrics of the `logplane syslog` process (received, dropped, refused); off when unset.
+    metrics_port: int | None = None
+
+    def problems(self) -> list[str]:
+        """What stops the listener from starting. Checked by `logplane syslog`, not at load: every
+        process reads these settings, and only the listener needs them right."""
+        found = []
+        if self.tls_ports and not (self.tls_cert_file and self.tls_key_file):
+            found.append(
+                "LOGPLANE_SYSLOG_TLS_PORTS needs LOGPLANE_SYSLOG_TLS_CERT_FILE and LOGPLANE_SYSLOG_TLS_KEY_FILE"
+            )
+        if self.tls_require_client_cert and not self.tls_client_ca_file:
+            found.append("LOGPLANE_SYSLOG_TLS_REQUIRE_CLIENT_CERT needs LOGPLANE_SYSLOG_TLS_CLIENT_CA_FILE")
+        return found
+
+
 class Settings:
     """All concerns together; built once by the composition root."""
 
@@ -239,3 +284,4 @@ class Settings:
         self.worker = WorkerSettings()
         self.anomaly = AnomalySettings()
         self.metrics = MetricsSettings()
+        self.syslog = SyslogSettings()

@@ -318,7 +318,16 @@ def _supervise(
                 children[i] = subprocess.Popen(commands[name], env=env)
 
 
-def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str | None = None, aws: str = "moto") -> int:
+def run_dev(
+    *,
+    data_dir: str,
+    host: str,
+    port: int,
+    workers: bool,
+    search: str | None = None,
+    syslog: bool = True,
+    aws: str = "moto",
+) -> int:
     check_port_free(host, port)
     root = Path(data_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -351,6 +360,14 @@ def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str |
 
         migrate()
         state["demo"] = asyncio.run(_provision(state))
+        syslog_env: dict[str, str] = {}
+        syslog_note = "syslog: off (--no-syslog)."
+        if syslog:
+            from src.entrypoints.cli.dev_syslog import prepare_syslog
+
+            syslog_env, syslog_note = prepare_syslog(root, state["demo"]["api_key"])
+        env.update(syslog_env)
+        os.environ.update(syslog_env)
         base = f"http://{host}:{port}"
         # What `logplane tenants|keys|migrate` need to reach this stack (src.entrypoints.cli.dev_state).
         state["services"] = {name: env[name] for name in SERVICE_VARIABLES if name in env}
@@ -361,10 +378,18 @@ def run_dev(*, data_dir: str, host: str, port: int, workers: bool, search: str |
         commands = {"api": [*cmd, "api", "--host", host, "--port", str(port)]}
         if workers:
             commands["workers"] = [*cmd, "worker", "all"]
+        if syslog_env:
+            commands["syslog"] = [*cmd, "syslog"]
         for argv in commands.values():
             children.append(subprocess.Popen(argv, env=child_env))
         _wait_ready(base, children[0], admin_token=state["admin_token"], tenant_id=state["demo"]["tenant_id"])
-        print(_banner(base, state["demo"], state["admin_token"], state_path, search_note), flush=True)
+        if syslog_env:
+            from src.entrypoints.cli.dev_syslog import wait_listening
+
+            syslog_note = wait_listening(children[list(commands).index("syslog")], syslog_note)
+        print(
+            _banner(base, state["demo"], state["admin_token"], state_path, f"{search_note}\n{syslog_note}"), flush=True
+        )
         _supervise(services, restarts, children, commands, child_env)
         return 1
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""`logplane` console script: dev, api, worker, migrate, provision, tenants, keys, tasks.
+"""`logplane` console script: dev, api, worker, syslog, migrate, provision, tenants, keys, tasks.
 
 Every command that creates or lists something takes `--json` and then prints one JSON object.
 `tenants`, `keys` and `migrate` reach a running `logplane dev` by themselves (its `.logplane/dev.json`)
@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=None, help="default: LOGPLANE_API_PORT, else 8080")
     dev.add_argument("--no-workers", action="store_true", help="start the API only")
     dev.add_argument(
+        "--no-syslog",
+        action="store_true",
+        help="do not start the syslog listener (default: TCP/UDP 5514, TLS 6514 on 127.0.0.1; LOGPLANE_SYSLOG_*)",
+    )
+    dev.add_argument(
         "--search",
         choices=("osmem", "opensearch"),
         default=None,
@@ -73,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default=None)
     api.add_argument("--port", type=int, default=None)
     api.add_argument("--workers", type=int, default=None, help="uvicorn worker processes")
+
+    sub.add_parser(
+        "syslog",
+        help="run the syslog listener (TCP, TLS, UDP; RFC 5424 and 3164)",
+        description="Ports, TLS and tenant mapping from LOGPLANE_SYSLOG_* (see docs/syslog.md).",
+    )
 
     names = ", ".join(WORKER_NAMES)
     worker = sub.add_parser(
@@ -166,12 +177,22 @@ def _run(argv: Sequence[str] | None) -> int:
             print(f"logplane: LOGPLANE_DEV_AWS must be moto or localstack, not {aws!r}", file=sys.stderr)
             return 2
         return run_dev(
-            data_dir=args.data_dir, host=host, port=port, workers=not args.no_workers, search=args.search, aws=aws
+            data_dir=args.data_dir,
+            host=host,
+            port=port,
+            workers=not args.no_workers,
+            search=args.search,
+            syslog=not args.no_syslog,
+            aws=aws,
         )
     if args.command == "api":
         from src.entrypoints.cli.serve import serve_api
 
         return serve_api(host=args.host, port=args.port, workers=args.workers)
+    if args.command == "syslog":
+        from src.entrypoints.syslog.run import run_syslog
+
+        return run_syslog()
     if args.command == "worker" and args.name == "status":
         from src.entrypoints.cli.serve import worker_status
 

@@ -1,0 +1,1 @@
+"""The syslog listener: TCP (RFC 6587), TLS (RFC 5425) and UDP (RFC 5426) into the ingest path."""
