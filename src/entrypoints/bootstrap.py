@@ -213,6 +213,7 @@ def make_archive_codecs() -> dict[ArchiveFormat, ArchiveCodec]:
     codecs: list[ArchiveCodec] = [ParquetArchiveCodec(), ZstdNdjsonCodec(), GzipNdjsonCodec()]
     return {c.archive_format: c for c in codecs}
 
+
 def build_anomaly_detection(settings: Settings, uow: UnitOfWorkFactory) -> DetectAnomalies:
     """The anomaly run as the scheduler (`logplane worker anomalies`) and the run-now route use it."""
     from src.adapters.sklearn.isolation_forest import SklearnIsolationForest
