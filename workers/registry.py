@@ -6,11 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from src.entrypoints.settings import Settings
-from workers import archive, cleanup, export, index, ingest, maintenance
+from workers import alerts, archive, cleanup, export, index, ingest, maintenance
 
 WorkerMain = Callable[[Settings, asyncio.Event], Awaitable[None]]
 
 WORKERS: dict[str, WorkerMain] = {
+    "alerts": alerts.main,
     "archive": archive.main,
     "cleanup": cleanup.main,
     "export": export.main,
