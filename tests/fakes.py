@@ -30,6 +30,14 @@ from src.domain.querylang.table import PipelineQuery, PipelineRows
 from src.domain.rejections import RejectionCount, RejectionSummary
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.domain.tenants import Tenant
+from tests.alert_fakes import (
+    AlertData,
+    FakeAlertChannelRepository,
+    FakeAlertHistoryRepository,
+    FakeAlertRuleRepository,
+    FakeAlertSilenceRepository,
+)
+from tests.alert_fakes import _Work as _AlertWork
 
 
 class Store:
@@ -44,6 +52,7 @@ class Store:
         self.parsers: dict[tuple[UUID, str], StoredParser] = {}
         self.rejections: dict[tuple[UUID, str, str], RejectionSummary] = {}
         self.saved_searches: dict[tuple[UUID, UUID], SavedSearch] = {}
+        self.alerting = AlertData()
         self.commits = 0
         self.fail_next_commits = 0
         self.fail_when_message: str | None = None
@@ -449,6 +458,11 @@ class FakeUnitOfWork(UnitOfWork):
         self.parsers = FakeParserRepository(self._staged)
         self.rejections = FakeRejectionRepository(self._staged)
         self.saved_searches = FakeSavedSearchRepository(self._staged)
+        self._alert_work = _AlertWork(store.alerting.copy())
+        self.alert_rules = FakeAlertRuleRepository(self._alert_work)
+        self.alert_channels = FakeAlertChannelRepository(self._alert_work)
+        self.alert_silences = FakeAlertSilenceRepository(self._alert_work)
+        self.alert_history = FakeAlertHistoryRepository(self._alert_work)
         self.acting_as: UUID | None = None
 
     async def __aenter__(self) -> Self:
@@ -472,11 +486,14 @@ class FakeUnitOfWork(UnitOfWork):
         s.tasks.update(st.tasks)
         s.tenants.update(st.tenants)
         s.keys.update(st.keys)
+        s.alerting = self._alert_work.data
+        self._alert_work.data = s.alerting.copy()
         s.commits += 1
         st.clear()
 
     async def rollback(self) -> None:
         self._staged.clear()
+        self._alert_work.data = self._store.alerting.copy()
 
 
 class FakeUnitOfWorkFactory(UnitOfWorkFactory):
