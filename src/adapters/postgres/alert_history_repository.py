@@ -147,8 +147,10 @@ class PostgresAlertHistoryRepository(AlertHistoryRepository):
         return [_delivery(r) for r in result]
 
     async def tenants_with_due(self, *, now: datetime) -> list[UUID]:
-        result = await self._conn.execute(text("SELECT alert_tenants_with_due_deliveries(:now) AS t"), {"now": now})
-        return [as_uuid(r.t) for r in result]
+        result = await self._conn.execute(
+            text("SELECT tenant_id FROM alert_tenants_with_due_deliveries(:now) AS tenant_id"), {"now": now}
+        )
+        return [as_uuid(r[0]) for r in result]
 
     async def claim_due(self, *, tenant_id: UUID, now: datetime, limit: int) -> list[Delivery]:
         result = await self._conn.execute(

@@ -86,8 +86,8 @@ class PostgresAlertRuleRepository(AlertRuleRepository):
         return result.first() is not None
 
     async def tenants_with_rules(self) -> list[UUID]:
-        result = await self._conn.execute(text("SELECT alert_tenants_with_rules() AS t"))
-        return [as_uuid(r.t) for r in result]
+        result = await self._conn.execute(text("SELECT tenant_id FROM alert_tenants_with_rules() AS tenant_id"))
+        return [as_uuid(r[0]) for r in result]
 
     async def get(self, *, tenant_id: UUID, rule_id: UUID) -> AlertRule | None:
         result = await self._conn.execute(
