@@ -110,14 +110,23 @@ class UnconfiguredSecretCipher(SecretCipher):
 
 
 class UnconfiguredAlertSignals(AlertSignals):
-    """No analytics tables to read yet: rules on new patterns, new error groups and anomaly scores
-    are stored and evaluated, and each evaluation records this error on the rule instead of a value."""
+    """No analytics tables wired to alerting yet: rules on new patterns, new error groups and anomaly
+    scores are stored and evaluated, and each evaluation records this error on the rule instead of
+    a value (its state does not change)."""
+
+    @staticmethod
+    def _unavailable(what: str) -> DependencyUnavailable:
+        return DependencyUnavailable(
+            f"{what} are not available to alert rules on this deployment yet", code="alert_signals_unavailable"
+        )
 
     async def new_patterns(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> int:
-        raise _off("pattern signals", "the analytics worker")
+        raise self._unavailable("new-pattern signals")
 
     async def new_error_groups(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> int:
-        raise _off("error group signals", "the analytics worker")
+        raise self._unavailable("new-error-group signals")
 
-    async def max_anomaly_score(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> float:
-        raise _off("anomaly signals", "the analytics worker")
+    async def max_anomaly_score(
+        self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime
+    ) -> float:
+        raise self._unavailable("anomaly scores")

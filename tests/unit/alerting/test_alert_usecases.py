@@ -224,7 +224,7 @@ async def test_an_unmeasurable_rule_keeps_its_state_and_shows_why(world: World) 
     report = await world.evaluate.execute()
     assert report.errors == 1
     rule = await world.rules.get(principal=world.principal, rule_id=rule_id)
-    assert rule.state.state is AlertState.OK and "not configured" in (rule.state.error or "")
+    assert rule.state.state is AlertState.OK and "not available" in (rule.state.error or "")
 
 
 async def test_only_the_leader_evaluates(world: World) -> None:
