@@ -126,7 +126,5 @@ class UnconfiguredAlertSignals(AlertSignals):
     async def new_error_groups(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> int:
         raise self._unavailable("new-error-group signals")
 
-    async def max_anomaly_score(
-        self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime
-    ) -> float:
+    async def max_anomaly_score(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> float:
         raise self._unavailable("anomaly scores")

@@ -21,7 +21,9 @@ MAX_COMMENT = 1000
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SilenceIn:
     rule_id: UUID
-    ends_at: datetime
+    # One of the two: an end, or a duration from the start.
+    ends_at: datetime | None = None
+    duration: timedelta | None = None
     starts_at: datetime | None = None  # now when not given
     comment: str = ""
 
@@ -44,16 +46,19 @@ class AlertSilences:
         starts = body.starts_at or now
         if len(body.comment) > MAX_COMMENT:
             raise InvalidInput(f"comment is at most {MAX_COMMENT} characters", details={"field": "comment"})
-        if body.ends_at <= max(starts, now):
+        if (body.ends_at is None) == (body.duration is None):
+            raise InvalidInput("give either ends_at or duration_seconds", details={"field": "ends_at"})
+        ends = body.ends_at or starts + (body.duration or timedelta())
+        if ends <= max(starts, now):
             raise InvalidInput("ends_at must be after starts_at and after now", details={"field": "ends_at"})
-        if body.ends_at - starts > MAX_DURATION:
+        if ends - starts > MAX_DURATION:
             raise InvalidInput("a silence lasts at most 90 days", details={"field": "ends_at"})
         silence = Silence(
             tenant_id=principal.tenant_id,
             id=new_id(),
             rule_id=body.rule_id,
             starts_at=starts,
-            ends_at=body.ends_at,
+            ends_at=ends,
             comment=body.comment,
             created_by=principal.subject,
             created_at=now,

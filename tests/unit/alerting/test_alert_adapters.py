@@ -57,6 +57,16 @@ def test_settings_refuse_sample_and_malformed_keys(monkeypatch: pytest.MonkeyPat
         AlertSettings()
 
 
+def test_the_container_env_file_sample_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.unit.test_settings import _infra_values
+
+    values = _infra_values()
+    monkeypatch.setenv("LOGPLANE_ENV", values["LOGPLANE_ENV"])
+    monkeypatch.setenv("LOGPLANE_ALERTS_SECRET_KEY", values["LOGPLANE_ALERTS_SECRET_KEY"])
+    with pytest.raises(ValueError, match="sample value"):
+        AlertSettings()
+
+
 def test_settings_take_one_or_more_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     first, second = new_key(), new_key()
     monkeypatch.setenv("LOGPLANE_ALERTS_SECRET_KEY", f"{first}, {second}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,7 +11,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from slowapi import Limiter
 
 from src.domain.alerting.model import Delivery, Silence
-from src.domain.errors import InvalidInput
 from src.entrypoints.http.deps import ContainerDep, ReadScope
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.responses import JsonResponse
@@ -149,12 +148,16 @@ def alerts_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     async def create_silence(
         request: Request, principal: ReadScope, c: ContainerDep, body: SilenceBody
     ) -> JsonResponse:
-        if (body.ends_at is None) == (body.duration_seconds is None):
-            raise InvalidInput("give either ends_at or duration_seconds", details={"field": "ends_at"})
-        ends_at = body.ends_at or (body.starts_at or datetime.now(UTC)) + timedelta(seconds=body.duration_seconds or 0)
+        duration = timedelta(seconds=body.duration_seconds) if body.duration_seconds is not None else None
         silence = await c.alert_silences.create(
             principal=principal,
-            body=SilenceIn(rule_id=body.rule_id, starts_at=body.starts_at, ends_at=ends_at, comment=body.comment),
+            body=SilenceIn(
+                rule_id=body.rule_id,
+                starts_at=body.starts_at,
+                ends_at=body.ends_at,
+                duration=duration,
+                comment=body.comment,
+            ),
         )
         return JsonResponse(_silence(silence), status_code=201)
 
