@@ -64,7 +64,7 @@ class PostgresAlertHistoryRepository(AlertHistoryRepository):
     async def add_alert(self, *, alert: Alert) -> None:
         await self._conn.execute(
             text(
-                f"INSERT INTO alerts ({_ALERT}) VALUES (:t, :id, :rule_id, :rule_name, :kind, :condition, :query, "
+                f"INSERT INTO alert_history ({_ALERT}) VALUES (:t, :id, :rule_id, :rule_name, :kind, :condition, :query, "
                 ":value, :at, :notice, :firing_id)"
             ),
             {
@@ -84,14 +84,15 @@ class PostgresAlertHistoryRepository(AlertHistoryRepository):
 
     async def get_alert(self, *, tenant_id: UUID, alert_id: UUID) -> Alert | None:
         result = await self._conn.execute(
-            text(f"SELECT {_ALERT} FROM alerts WHERE tenant_id = :t AND id = :id"), {"t": tenant_id, "id": alert_id}
+            text(f"SELECT {_ALERT} FROM alert_history WHERE tenant_id = :t AND id = :id"),
+            {"t": tenant_id, "id": alert_id},
         )
         row = result.first()
         return _alert(row) if row else None
 
     async def set_notice(self, *, tenant_id: UUID, alert_id: UUID, notice: Notice) -> None:
         await self._conn.execute(
-            text("UPDATE alerts SET notice = :notice WHERE tenant_id = :t AND id = :id"),
+            text("UPDATE alert_history SET notice = :notice WHERE tenant_id = :t AND id = :id"),
             {"t": tenant_id, "id": alert_id, "notice": notice.value},
         )
 
@@ -104,7 +105,9 @@ class PostgresAlertHistoryRepository(AlertHistoryRepository):
         if before is not None:
             where += " AND at < :before"
         result = await self._conn.execute(
-            text(f"SELECT {_ALERT} FROM alerts WHERE tenant_id = :t{where} ORDER BY at DESC, id DESC LIMIT :limit"),
+            text(
+                f"SELECT {_ALERT} FROM alert_history WHERE tenant_id = :t{where} ORDER BY at DESC, id DESC LIMIT :limit"
+            ),
             params,
         )
         return [_alert(r) for r in result]

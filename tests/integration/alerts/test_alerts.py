@@ -323,7 +323,7 @@ async def test_a_second_tenant_sees_and_touches_nothing(
     ).status_code == 422
     # Row-level security underneath: acting as the other tenant, no row of any alerting table shows.
     await as_app.execute("SELECT set_config('logplane.tenant_id', $1, false)", other_tenant.id)
-    for table in ("alert_rules", "alert_channels", "alert_silences", "alerts", "alert_deliveries"):
+    for table in ("alert_rules", "alert_channels", "alert_silences", "alert_history", "alert_deliveries"):
         assert await as_app.fetchval(f"SELECT count(*) FROM {table} WHERE tenant_id = $1", uuid.UUID(tenant.id)) == 0
     with pytest.raises(asyncpg.PostgresError):
         await as_app.execute(

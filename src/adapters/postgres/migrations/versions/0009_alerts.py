@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 TENANT_SETTING = "NULLIF(current_setting('logplane.tenant_id', true), '')::uuid"
-TABLES = ("alert_deliveries", "alerts", "alert_silences", "alert_rules", "alert_channels")
+TABLES = ("alert_deliveries", "alert_history", "alert_silences", "alert_rules", "alert_channels")
 
 
 def upgrade() -> None:
@@ -87,7 +87,7 @@ def upgrade() -> None:
     # The history outlives its rule (no foreign key): an alert names the rule it came from.
     op.execute(
         """
-        CREATE TABLE alerts (
+        CREATE TABLE alert_history (
             tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
             id uuid NOT NULL,
             rule_id uuid NOT NULL,
@@ -103,8 +103,8 @@ def upgrade() -> None:
         )
         """
     )
-    op.execute("CREATE INDEX alerts_by_time ON alerts (tenant_id, at DESC, id DESC)")
-    op.execute("CREATE INDEX alerts_by_rule ON alerts (tenant_id, rule_id, at DESC)")
+    op.execute("CREATE INDEX alert_history_by_time ON alert_history (tenant_id, at DESC, id DESC)")
+    op.execute("CREATE INDEX alert_history_by_rule ON alert_history (tenant_id, rule_id, at DESC)")
     op.execute(
         """
         CREATE TABLE alert_deliveries (
@@ -122,7 +122,7 @@ def upgrade() -> None:
             created_at timestamptz NOT NULL DEFAULT now(),
             delivered_at timestamptz,
             PRIMARY KEY (tenant_id, id),
-            FOREIGN KEY (tenant_id, alert_id) REFERENCES alerts (tenant_id, id) ON DELETE CASCADE
+            FOREIGN KEY (tenant_id, alert_id) REFERENCES alert_history (tenant_id, id) ON DELETE CASCADE
         )
         """
     )
