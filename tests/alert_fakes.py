@@ -197,7 +197,17 @@ class FakeAlertHistoryRepository(AlertHistoryRepository):
         return sorted({d.tenant_id for d in self._due(now)})
 
     async def claim_due(self, *, tenant_id: UUID, now: datetime, limit: int) -> list[Delivery]:
-        due = sorted((d for d in self._due(now) if d.tenant_id == tenant_id), key=lambda d: (d.next_attempt_at, d.id))
+        def waits(d: Delivery) -> bool:
+            alert = self._w.data.alerts.get((d.tenant_id, d.alert_id))
+            return alert is not None and any(
+                f.alert_id == alert.firing_id and f.channel_id == d.channel_id and f.status is DeliveryStatus.PENDING
+                for f in self._w.data.deliveries.values()
+            )
+
+        due = sorted(
+            (d for d in self._due(now) if d.tenant_id == tenant_id and not waits(d)),
+            key=lambda d: (d.next_attempt_at, d.id),
+        )
         return due[:limit]
 
     async def save_delivery(self, *, delivery: Delivery) -> None:

@@ -158,8 +158,13 @@ class PostgresAlertHistoryRepository(AlertHistoryRepository):
     async def claim_due(self, *, tenant_id: UUID, now: datetime, limit: int) -> list[Delivery]:
         result = await self._conn.execute(
             text(
-                f"SELECT {_DELIVERY} FROM alert_deliveries WHERE tenant_id = :t AND status = 'pending' "
-                "AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT :limit FOR UPDATE SKIP LOCKED"
+                f"SELECT {_DELIVERY} FROM alert_deliveries d WHERE tenant_id = :t AND status = 'pending' "
+                "AND next_attempt_at <= :now AND NOT EXISTS ("
+                # A resolve waits while its firing is still pending on the same channel.
+                "SELECT 1 FROM alert_history h JOIN alert_deliveries f ON f.tenant_id = h.tenant_id "
+                "AND f.alert_id = h.firing_id AND f.channel_id = d.channel_id AND f.status = 'pending' "
+                "WHERE h.tenant_id = d.tenant_id AND h.id = d.alert_id) "
+                "ORDER BY next_attempt_at, id LIMIT :limit FOR UPDATE OF d SKIP LOCKED"
             ),
             {"t": tenant_id, "now": now, "limit": limit},
         )

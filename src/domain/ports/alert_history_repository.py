@@ -39,7 +39,9 @@ class AlertHistoryRepository(Protocol):
 
     @abstractmethod
     async def claim_due(self, *, tenant_id: UUID, now: datetime, limit: int) -> list[Delivery]:
-        """Pending deliveries whose next attempt is due, locked for this transaction (others skip them)."""
+        """Pending deliveries whose next attempt is due, locked for this transaction (others skip them).
+        A resolve's delivery waits while its firing's delivery to the same channel is pending, so a
+        receiver never hears of the resolve first."""
 
     @abstractmethod
     async def save_delivery(self, *, delivery: Delivery) -> None:

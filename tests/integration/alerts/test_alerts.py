@@ -349,3 +349,19 @@ async def test_a_deleted_rule_leaves_its_history(
     (alert,) = await eventually(lambda: history(alert_client, tenant), within=5, what="the alert history")
     assert alert["rule_name"] == "gone"
     assert (await alert_client.delete(f"{CHANNELS}/{hook}", headers=tenant.headers)).status_code == 204
+
+
+async def test_a_resolve_is_not_sent_before_its_firing(
+    alert_client: httpx.AsyncClient, tenant: TenantHandle, webhook: WebhookReceiver, alerting: Alerting
+) -> None:
+    hook = await webhook_channel(alert_client, tenant, webhook)
+    await post(alert_client, RULES, tenant, {"name": "order", "condition": "count > 0 in 5m", "channel_ids": [hook]})
+    webhook.statuses = [500, 500]
+    await ingest(alert_client, tenant, 1, before=alerting.now)
+    await alerting.evaluate.execute()  # the firing's first attempt fails
+    alerting.advance(minutes=10)
+    await alerting.evaluate.execute()  # resolved; the firing's second attempt fails, the resolve waits
+    assert [r.json["status"] for r in webhook.requests] == ["firing", "firing"]
+    alerting.advance(seconds=10)
+    await alerting.deliver.execute()
+    assert [r.json["status"] for r in webhook.requests] == ["firing", "firing", "firing", "resolved"]

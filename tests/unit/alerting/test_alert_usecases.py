@@ -178,6 +178,19 @@ async def test_retries_with_backoff_then_gives_up(world: World) -> None:
     assert latest.deliveries[0].status is DeliveryStatus.FAILED and latest.deliveries[0].attempts == 3
 
 
+async def test_a_resolve_waits_for_its_firing_to_be_delivered(world: World) -> None:
+    await world.rule("count > 0 in 5m")
+    world.log(1)
+    world.sender.fail_next = 2
+    await world.evaluate.execute()  # the firing's first attempt fails
+    world.now += timedelta(minutes=6)
+    await world.evaluate.execute()  # resolves; the firing's second attempt fails: the resolve must wait
+    assert world.sender.sent == []
+    world.now += timedelta(seconds=10)
+    await world.deliver.execute()
+    assert [n.status for _, _, n in world.sender.sent] == ["firing", "resolved"]
+
+
 async def test_silence_suppresses_and_cooldown_delays(world: World) -> None:
     rule_id = await world.rule("count > 0 in 5m", cooldown_seconds=600)
     await world.silences.create(
