@@ -73,6 +73,8 @@ METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 # under those rules with real-length secrets, here and in every process they start.
 os.environ.setdefault("LOGPLANE_ADMIN_TOKEN", ADMIN_TOKEN)
 os.environ.setdefault("LOGPLANE_JWT_SECRET", "test-jwt-secret-" + "y" * 40)
+# A Fernet key for alert channel secrets (generated once for the tests; a deployment makes its own).
+os.environ.setdefault("LOGPLANE_ALERTS_SECRET_KEY", "qDqVkb3oltiO1FV4Ee01pcjSVwF01gBM0CBpgqFQp24=")
 
 
 def make_settings(postgres_url: str, redis_url: str | None, **changes: Any) -> Any:

@@ -34,6 +34,14 @@ from src.domain.querylang.table import PipelineQuery, PipelineRows
 from src.domain.rejections import RejectionCount, RejectionSummary
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.domain.tenants import Tenant
+from tests.alert_fakes import (
+    AlertData,
+    FakeAlertChannelRepository,
+    FakeAlertHistoryRepository,
+    FakeAlertRuleRepository,
+    FakeAlertSilenceRepository,
+)
+from tests.alert_fakes import _Work as _AlertWork
 
 
 class Store:
@@ -51,6 +59,7 @@ class Store:
         self.anomaly_windows: dict[tuple[UUID, str, datetime], WindowFeatures] = {}
         self.anomalies: dict[tuple[UUID, str, datetime], Anomaly] = {}
         self.watermarks: dict[UUID, datetime] = {}
+        self.alerting = AlertData()
         self.commits = 0
         self.fail_next_commits = 0
         self.fail_when_message: str | None = None
@@ -530,6 +539,11 @@ class FakeUnitOfWork(UnitOfWork):
         self.saved_searches = FakeSavedSearchRepository(self._staged)
         self.anomalies = FakeAnomalyRepository(self._staged)
         self.window_features = FakeWindowFeatures(self._staged)
+        self._alert_work = _AlertWork(store.alerting.copy())
+        self.alert_rules = FakeAlertRuleRepository(self._alert_work)
+        self.alert_channels = FakeAlertChannelRepository(self._alert_work)
+        self.alert_silences = FakeAlertSilenceRepository(self._alert_work)
+        self.alert_history = FakeAlertHistoryRepository(self._alert_work)
         self.acting_as: UUID | None = None
 
     async def __aenter__(self) -> Self:
@@ -553,11 +567,14 @@ class FakeUnitOfWork(UnitOfWork):
         s.tasks.update(st.tasks)
         s.tenants.update(st.tenants)
         s.keys.update(st.keys)
+        s.alerting = self._alert_work.data
+        self._alert_work.data = s.alerting.copy()
         s.commits += 1
         st.clear()
 
     async def rollback(self) -> None:
         self._staged.clear()
+        self._alert_work.data = self._store.alerting.copy()
 
 
 class FakeUnitOfWorkFactory(UnitOfWorkFactory):

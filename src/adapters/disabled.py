@@ -10,8 +10,10 @@ from uuid import UUID
 
 from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
+from src.domain.ports.alert_signals import AlertSignals
 from src.domain.ports.archive_store import ArchiveStore, StoredObject
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
+from src.domain.ports.secret_cipher import SecretCipher
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.query import LogQuery, LogStats, StatsQuery
 from src.domain.querylang.table import PipelineQuery, PipelineRows
@@ -95,3 +97,34 @@ class UnconfiguredArchiveStore(ArchiveStore):
 
     async def ping(self) -> None:
         raise _off("archive store", "AWS_ENDPOINT_URL or LOGPLANE_SQS_ENABLED=true")
+
+
+class UnconfiguredSecretCipher(SecretCipher):
+    """No LOGPLANE_ALERTS_SECRET_KEY: a channel secret can be neither stored nor read."""
+
+    def encrypt(self, plaintext: str) -> bytes:
+        raise _off("alert secret encryption", "LOGPLANE_ALERTS_SECRET_KEY")
+
+    def decrypt(self, ciphertext: bytes) -> str:
+        raise _off("alert secret encryption", "LOGPLANE_ALERTS_SECRET_KEY")
+
+
+class UnconfiguredAlertSignals(AlertSignals):
+    """No analytics tables wired to alerting yet: rules on new patterns, new error groups and anomaly
+    scores are stored and evaluated, and each evaluation records this error on the rule instead of
+    a value (its state does not change)."""
+
+    @staticmethod
+    def _unavailable(what: str) -> DependencyUnavailable:
+        return DependencyUnavailable(
+            f"{what} are not available to alert rules on this deployment yet", code="alert_signals_unavailable"
+        )
+
+    async def new_patterns(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> int:
+        raise self._unavailable("new-pattern signals")
+
+    async def new_error_groups(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> int:
+        raise self._unavailable("new-error-group signals")
+
+    async def max_anomaly_score(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> float:
+        raise self._unavailable("anomaly scores")

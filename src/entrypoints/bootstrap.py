@@ -8,40 +8,61 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.auth.jose_token_codec import JoseTokenCodec
-from src.adapters.disabled import UnconfiguredArchiveStore, UnconfiguredSearchIndex, UnconfiguredTaskQueue
+from src.adapters.crypto.fernet_cipher import FernetSecretCipher
+from src.adapters.disabled import (
+    UnconfiguredAlertSignals,
+    UnconfiguredArchiveStore,
+    UnconfiguredSearchIndex,
+    UnconfiguredSecretCipher,
+    UnconfiguredTaskQueue,
+)
+from src.adapters.notify.channel_sender import ChannelNotificationSender
+from src.adapters.notify.http_sender import HttpNotificationSender
 from src.adapters.opensearch.search_index import OpenSearchIndex
 from src.adapters.postgres.engine import make_app_engine, make_owner_engine
 from src.adapters.postgres.outbox import PostgresOutboxStore
 from src.adapters.postgres.partitions import PostgresPartitionMaintainer
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
+from src.adapters.smtp.email_sender import SmtpEmailSender
 from src.domain.archive import ArchiveFormat
 from src.domain.event_limits import EventLimits
+from src.domain.ports.alert_signals import AlertSignals
 from src.domain.ports.archive_codec import ArchiveCodec
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.event_bus import EventBus
+from src.domain.ports.leader_lock import LeaderLock
+from src.domain.ports.notification_sender import NotificationSender
 from src.domain.ports.partition_maintainer import PartitionMaintainer
 from src.domain.ports.search_index import SearchIndex
+from src.domain.ports.secret_cipher import SecretCipher
 from src.domain.ports.stream_slots import StreamSlots
 from src.domain.ports.task_queue import TaskQueue
 from src.domain.ports.token_codec import TokenCodec
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tenants import Tenant
 from src.entrypoints.settings import Settings
+from src.usecases.alert_channels import AlertChannels
+from src.usecases.alert_history import ListAlerts
+from src.usecases.alert_rules import AlertRules
+from src.usecases.alert_silences import AlertSilences
 from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate
 from src.usecases.compat.loki_read import LokiRead
 from src.usecases.create_tenant import CreateTenant
+from src.usecases.deliver_notifications import DeliverNotifications
 from src.usecases.detect_anomalies import DetectAnomalies, DetectionPolicy
 from src.usecases.discover_fields import DiscoverFields, FieldValues
+from src.usecases.evaluate_alerts import EvaluateAlerts
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_file import RequestFileIngest
@@ -120,11 +141,23 @@ class Container:
     parse_text: ParseText
     ingest_text: IngestText
     request_file_ingest: RequestFileIngest
+    notification_sender: NotificationSender
+    alert_rules: AlertRules
+    alert_channels: AlertChannels
+    alert_silences: AlertSilences
+    list_alerts: ListAlerts
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.writer.close()
-        for resource in (self.search_index, self.queue, self.archive_store, self.bus, self.stream_slots):
+        for resource in (
+            self.search_index,
+            self.queue,
+            self.archive_store,
+            self.bus,
+            self.stream_slots,
+            self.notification_sender,
+        ):
             closer = getattr(resource, "close", None)
             if closer is not None:
                 await closer()
@@ -229,6 +262,61 @@ def build_anomaly_detection(settings: Settings, uow: UnitOfWorkFactory) -> Detec
     return DetectAnomalies(uow, WindowScorer(SklearnIsolationForest()), policy=policy)
 
 
+def make_secret_cipher(settings: Settings) -> SecretCipher:
+    cfg = settings.alerts
+    if cfg.secret_keys:
+        return FernetSecretCipher(cfg.secret_keys)
+    if cfg.env == "dev":
+        logger.warning("LOGPLANE_ALERTS_SECRET_KEY is not set; alert channel secrets saved now die with this process")
+        return FernetSecretCipher.ephemeral()
+    return UnconfiguredSecretCipher()
+
+
+def make_notification_sender(settings: Settings) -> NotificationSender:
+    cfg = settings.alerts
+    return ChannelNotificationSender(
+        http=HttpNotificationSender(
+            timeout=cfg.request_timeout_seconds, allow_private_targets=cfg.allow_private_targets
+        ),
+        email=SmtpEmailSender(
+            timeout=cfg.request_timeout_seconds,
+            allow_private_targets=cfg.allow_private_targets,
+            ca_file=cfg.smtp_ca_file,
+        ),
+    )
+
+
+def make_alert_signals(settings: Settings) -> AlertSignals:
+    # The analytics tables (patterns, error groups, anomalies) get their PostgreSQL adapter here.
+    return UnconfiguredAlertSignals()
+
+
+def build_alert_evaluation(
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    index: SearchIndex,
+    lock: LeaderLock,
+    *,
+    cipher: SecretCipher,
+    sender: NotificationSender,
+    signals: AlertSignals | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> tuple[EvaluateAlerts, DeliverNotifications]:
+    """The alerts worker's two use cases (tests build them the same way, with their own clock)."""
+    cfg = settings.alerts
+    deliver = DeliverNotifications(
+        uow,
+        cipher,
+        sender,
+        max_attempts=cfg.max_attempts,
+        backoff=timedelta(seconds=cfg.retry_backoff_seconds),
+        max_backoff=timedelta(seconds=cfg.retry_max_backoff_seconds),
+        clock=clock,
+    )
+    evaluate = EvaluateAlerts(uow, index, signals or make_alert_signals(settings), lock, deliver, clock=clock)
+    return evaluate, deliver
+
+
 def build_ingest(
     settings: Settings, uow: UnitOfWorkFactory, partitions: PartitionMaintainer, publish: PublishTasks, bus: EventBus
 ) -> tuple[IngestLogs, GroupCommitWriter, IngestRejections]:
@@ -274,6 +362,8 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     tenant_cache: TtlCache[UUID, Tenant | None] = TtlCache(ttl=cache_ttl)
     authenticate = Authenticate(uow, codec, keys=key_cache, tenants=tenant_cache)
     tenant_parsers = TenantParsers(uow, cache_seconds=cache_ttl)
+    notification_sender: NotificationSender = overrides.get("notification_sender") or make_notification_sender(settings)
+    cipher: SecretCipher = overrides.get("secret_cipher") or make_secret_cipher(settings)
     return Container(
         settings=settings,
         app_engine=app_engine,
@@ -340,4 +430,9 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         parse_text=ParseText(tenant_parsers),
         ingest_text=IngestText(tenant_parsers, ingest, max_events=ingest_cfg.max_batch_events),
         request_file_ingest=RequestFileIngest(uow, archive_store, publish),
+        notification_sender=notification_sender,
+        alert_rules=AlertRules(uow),
+        alert_channels=AlertChannels(uow, cipher, notification_sender),
+        alert_silences=AlertSilences(uow),
+        list_alerts=ListAlerts(uow),
     )

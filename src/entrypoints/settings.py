@@ -269,6 +269,49 @@ class SyslogSettings(BaseSettings):
         return found
 
 
+class AlertSettings(BaseSettings):
+    """Alert evaluation and notifications. `secret_key` encrypts channel secrets at rest: one or more
+    Fernet keys, comma-separated, the first encrypting (rotation: prepend the new key). Unset, channels
+    that need a secret cannot be saved (in dev an ephemeral key is used); a sample or malformed key
+    is refused outside dev."""
+
+    model_config = _cfg("ALERTS_")
+    env: str = Field(default="production", validation_alias="LOGPLANE_ENV")
+    secret_key: SecretStr = SecretStr("")
+    evaluation_interval_seconds: float = Field(default=60.0, gt=0)
+    delivery_interval_seconds: float = Field(default=2.0, gt=0)
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    retry_backoff_seconds: float = Field(default=5.0, gt=0)
+    retry_max_backoff_seconds: float = Field(default=600.0, gt=0)
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Webhooks and SMTP servers on loopback or private networks (off: a tenant must not reach inside).
+    allow_private_targets: bool = False
+    # CA bundle to check SMTP servers' certificates with, when not the system's.
+    smtp_ca_file: str | None = None
+
+    @property
+    def secret_keys(self) -> list[str]:
+        return [k.strip() for k in self.secret_key.get_secret_value().split(",") if k.strip()]
+
+    @model_validator(mode="after")
+    def _real_keys(self) -> AlertSettings:
+        from src.adapters.crypto.fernet_cipher import check_key
+
+        for key in self.secret_keys:
+            if self.env != "dev" and (key.lower() in _PLACEHOLDERS or _PLACEHOLDER_WORDING.search(key)):
+                raise ValueError(
+                    "LOGPLANE_ALERTS_SECRET_KEY is a sample value; generate a key (see docs/operations.md)"
+                )
+            try:
+                check_key(key)
+            except ValueError as e:
+                raise ValueError(
+                    f"LOGPLANE_ALERTS_SECRET_KEY: {e}; generate one with: python3 -c "
+                    "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+                ) from None
+        return self
+
+
 class Settings:
     """All concerns together; built once by the composition root."""
 
@@ -285,3 +328,4 @@ class Settings:
         self.anomaly = AnomalySettings()
         self.metrics = MetricsSettings()
         self.syslog = SyslogSettings()
+        self.alerts = AlertSettings()

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
@@ -131,6 +132,8 @@ def test_required_settings_are_set_and_production_rules_pass_once_samples_are_re
             monkeypatch.setenv(variable, secrets.token_urlsafe(48))
         if "LOGPLANE_METRICS_TOKEN" in env:
             monkeypatch.setenv("LOGPLANE_METRICS_TOKEN", secrets.token_urlsafe(24))
+        if "LOGPLANE_ALERTS_SECRET_KEY" in env:
+            monkeypatch.setenv("LOGPLANE_ALERTS_SECRET_KEY", Fernet.generate_key().decode())
         Settings()
 
 

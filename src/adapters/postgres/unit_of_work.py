@@ -10,6 +10,10 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from src.adapters.postgres.alert_channel_repository import PostgresAlertChannelRepository
+from src.adapters.postgres.alert_history_repository import PostgresAlertHistoryRepository
+from src.adapters.postgres.alert_rule_repository import PostgresAlertRuleRepository
+from src.adapters.postgres.alert_silence_repository import PostgresAlertSilenceRepository
 from src.adapters.postgres.anomaly_repository import PostgresAnomalyRepository
 from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
 from src.adapters.postgres.errors import lost_database, translate_db_errors
@@ -46,6 +50,10 @@ class PostgresUnitOfWork(UnitOfWork):
         self.saved_searches = PostgresSavedSearchRepository(self._conn)
         self.anomalies = PostgresAnomalyRepository(self._conn)
         self.window_features = PostgresWindowFeatures(self._conn)
+        self.alert_rules = PostgresAlertRuleRepository(self._conn)
+        self.alert_channels = PostgresAlertChannelRepository(self._conn)
+        self.alert_silences = PostgresAlertSilenceRepository(self._conn)
+        self.alert_history = PostgresAlertHistoryRepository(self._conn)
         return self
 
     async def __aexit__(

@@ -10,6 +10,10 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from src.domain.ports.alert_channel_repository import AlertChannelRepository
+from src.domain.ports.alert_history_repository import AlertHistoryRepository
+from src.domain.ports.alert_rule_repository import AlertRuleRepository
+from src.domain.ports.alert_silence_repository import AlertSilenceRepository
 from src.domain.ports.anomaly_repository import AnomalyRepository
 from src.domain.ports.api_key_repository import ApiKeyRepository
 from src.domain.ports.log_reader import LogReader
@@ -33,6 +37,10 @@ class UnitOfWork(Protocol):
     saved_searches: SavedSearchRepository
     anomalies: AnomalyRepository
     window_features: WindowFeatureSource
+    alert_rules: AlertRuleRepository
+    alert_channels: AlertChannelRepository
+    alert_silences: AlertSilenceRepository
+    alert_history: AlertHistoryRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from src.adapters.crypto.fernet_cipher import new_key as new_fernet_key
 from src.adapters.embedded.service import RunningService
 from src.entrypoints.cli.dev_search import chosen, start_search
 from src.entrypoints.cli.dev_state import SERVICE_VARIABLES, STATE_FILE
@@ -335,6 +336,8 @@ def run_dev(
     state = _load(state_path)
     state.setdefault("admin_token", secrets.token_urlsafe(32))
     state.setdefault("jwt_secret", secrets.token_urlsafe(48))
+    # Kept with the stack, so alert channel secrets saved in dev still decrypt after a restart.
+    state.setdefault("alerts_secret_key", new_fernet_key())
 
     def _exit_on_term(signum: int, frame: FrameType | None) -> None:
         # Turn SIGTERM into a normal exit so every `finally` below (and atexit) runs.
@@ -350,6 +353,9 @@ def run_dev(
             LOGPLANE_ENV="dev",
             LOGPLANE_ADMIN_TOKEN=state["admin_token"],
             LOGPLANE_JWT_SECRET=state["jwt_secret"],
+            LOGPLANE_ALERTS_SECRET_KEY=state["alerts_secret_key"],
+            # Local webhook receivers and SMTP servers are what one tries alerting with in dev.
+            LOGPLANE_ALERTS_ALLOW_PRIVATE_TARGETS=os.environ.get("LOGPLANE_ALERTS_ALLOW_PRIVATE_TARGETS", "true"),
             LOGPLANE_API_HOST=host,
             LOGPLANE_API_PORT=str(port),
             # Where the workers report their heartbeats (`logplane worker status` reads them).

@@ -73,4 +73,6 @@ def adopt_running_stack(data_dir: str | None = None) -> Path | None:
         os.environ.setdefault("LOGPLANE_ADMIN_TOKEN", state["admin_token"])
     if state.get("jwt_secret"):
         os.environ.setdefault("LOGPLANE_JWT_SECRET", state["jwt_secret"])
+    if state.get("alerts_secret_key"):
+        os.environ.setdefault("LOGPLANE_ALERTS_SECRET_KEY", state["alerts_secret_key"])
     return path

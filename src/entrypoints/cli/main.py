@@ -18,7 +18,7 @@ import orjson
 
 # workers.registry.WORKERS, spelled out so that `--help` need not import every worker (a second and
 # a half); tests/e2e/test_cli.py keeps the two in step.
-WORKER_NAMES = ("anomalies", "archive", "cleanup", "export", "index", "ingest", "maintenance")
+WORKER_NAMES = ("alerts", "anomalies", "archive", "cleanup", "export", "index", "ingest", "maintenance")
 
 
 def _print_json(value: object) -> None:

@@ -32,6 +32,9 @@ from src.entrypoints.http.routers import (
     stream,
     tenants,
 )
+from src.entrypoints.http.routers.alert_channels import alert_channels_router
+from src.entrypoints.http.routers.alert_rules import alert_rules_router
+from src.entrypoints.http.routers.alerts import alerts_router
 from src.entrypoints.http.routers.anomalies import anomalies_router
 from src.entrypoints.http.routers.compat_elasticsearch import elasticsearch_router
 from src.entrypoints.http.routers.compat_loki import loki_router
@@ -139,6 +142,9 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(saved_searches_router(limiter, rates))
     app.include_router(anomalies_router(limiter, rates))
     app.include_router(fields_router(limiter, rates))
+    app.include_router(alert_rules_router(limiter, rates))
+    app.include_router(alert_channels_router(limiter, rates))
+    app.include_router(alerts_router(limiter, rates))
     app.include_router(loki_read_router(limiter, rates))
     app.include_router(loki_tail_router)
     app.include_router(archives.archives_router(limiter, rates))

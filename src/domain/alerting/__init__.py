@@ -1,0 +1,1 @@
+"""Alerting: rules with a condition over a window, their state, silences, channels and messages."""
