@@ -39,6 +39,7 @@ from src.usecases.authenticate import Authenticate
 from src.usecases.compat.loki_read import LokiRead
 from src.usecases.create_tenant import CreateTenant
 from src.usecases.discover_fields import DiscoverFields, FieldValues
+from src.usecases.error_groups import ErrorGroupQueries
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_file import RequestFileIngest
@@ -49,6 +50,7 @@ from src.usecases.issue_token import IssueToken
 from src.usecases.list_archives import ListArchives
 from src.usecases.live_tail import LiveTail
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from src.usecases.patterns import PatternQueries
 from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
@@ -94,6 +96,8 @@ class Container:
     summarise: SummariseLogs
     run_query: RunQuery
     saved_searches: SavedSearches
+    pattern_queries: PatternQueries
+    error_groups: ErrorGroupQueries
     discover_fields: DiscoverFields
     field_values: FieldValues
     loki_read: LokiRead
@@ -279,6 +283,8 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         summarise=SummariseLogs(search_index, uow),
         run_query=RunQuery(search_index, uow),
         saved_searches=SavedSearches(uow),
+        pattern_queries=PatternQueries(uow),
+        error_groups=ErrorGroupQueries(uow),
         discover_fields=DiscoverFields(uow),
         field_values=FieldValues(RunQuery(search_index, uow)),
         loki_read=LokiRead(RunQuery(search_index, uow)),

@@ -11,9 +11,11 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.error_group_repository import ErrorGroupRepository
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
 from src.domain.ports.parser_repository import ParserRepository
+from src.domain.ports.pattern_repository import PatternRepository
 from src.domain.ports.rejection_repository import RejectionRepository
 from src.domain.ports.saved_search_repository import SavedSearchRepository
 from src.domain.ports.task_repository import TaskRepository
@@ -29,6 +31,8 @@ class UnitOfWork(Protocol):
     parsers: ParserRepository
     rejections: RejectionRepository
     saved_searches: SavedSearchRepository
+    patterns: PatternRepository
+    error_groups: ErrorGroupRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
