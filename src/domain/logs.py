@@ -50,6 +50,8 @@ class LogEvent:
     span_id: str | None
     attributes: dict[str, Any]
     client_id: str | None = None
+    # The mined template (src/domain/patterns); None until the index worker has mined the event.
+    pattern_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,4 +78,5 @@ def public_view(event: LogEvent) -> dict[str, Any]:
         "trace_id": event.trace_id,
         "span_id": event.span_id,
         "attributes": event.attributes,
+        "pattern_id": event.pattern_id,
     }

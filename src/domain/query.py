@@ -75,6 +75,8 @@ class LogQuery:
     action: str | None = None
     trace_id: str | None = None
     attributes: tuple[tuple[str, str], ...] = ()
+    # Any of these pattern ids (a pattern and its aliases: src/domain/patterns/expand.py).
+    pattern_ids: tuple[str, ...] = ()
     text: Expr | None = None
     descending: bool = True
     page: int = 1

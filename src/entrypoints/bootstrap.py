@@ -62,6 +62,7 @@ from src.usecases.create_tenant import CreateTenant
 from src.usecases.deliver_notifications import DeliverNotifications
 from src.usecases.detect_anomalies import DetectAnomalies, DetectionPolicy
 from src.usecases.discover_fields import DiscoverFields, FieldValues
+from src.usecases.error_groups import ErrorGroupQueries
 from src.usecases.evaluate_alerts import EvaluateAlerts
 from src.usecases.export_logs import GetExport, RequestExport, StreamExport
 from src.usecases.group_commit import GroupCommitWriter
@@ -74,6 +75,7 @@ from src.usecases.list_anomalies import ListAnomalies
 from src.usecases.list_archives import ListArchives
 from src.usecases.live_tail import LiveTail
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from src.usecases.patterns import PatternQueries
 from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
@@ -122,6 +124,8 @@ class Container:
     saved_searches: SavedSearches
     list_anomalies: ListAnomalies
     run_anomaly_detection: RunAnomalyDetection
+    pattern_queries: PatternQueries
+    error_groups: ErrorGroupQueries
     discover_fields: DiscoverFields
     field_values: FieldValues
     loki_read: LokiRead
@@ -404,6 +408,8 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         run_anomaly_detection=RunAnomalyDetection(
             overrides.get("detect_anomalies") or build_anomaly_detection(settings, uow)
         ),
+        pattern_queries=PatternQueries(uow),
+        error_groups=ErrorGroupQueries(uow),
         discover_fields=DiscoverFields(uow),
         field_values=FieldValues(RunQuery(search_index, uow)),
         loki_read=LokiRead(RunQuery(search_index, uow)),

@@ -166,6 +166,10 @@ class WorkerSettings(BaseSettings):
     metrics_port: int | None = None
     index_consumers: int = 3
     reindex_batch: int = 2000
+    # Mine pattern ids and error groups in the index worker before events are indexed (issue 13).
+    mine_patterns: bool = True
+    # In-process miners kept per worker (one per tenant/service); others are reloaded from PostgreSQL.
+    miner_cache_size: int = 1000
 
 
 class AnomalySettings(BaseSettings):

@@ -16,6 +16,7 @@ from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import Cursor
 from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskStatus, TaskType
+from src.usecases.mine_patterns import MinePatterns
 from src.usecases.task_lifecycle import TaskLifecycle, failure_text
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ class IndexTasks:
       last delivery SQS allows (`max_receive_count`) the task is marked `failed` (the message then
       goes to the dead-letter queue);
     - a range task (admin reindex) walks PostgreSQL in bounded batches, saving its position, so a
-      retry resumes where it stopped.
+      retry resumes where it stopped;
+    - with `mine` set, events are mined (pattern ids, error groups) before they are indexed, so the
+      search document carries the `pattern_id` PostgreSQL has; events mined before are not mined again.
     """
 
     def __init__(
@@ -59,7 +62,9 @@ class IndexTasks:
         max_receive_count: int = 5,
         range_batch: int = 2000,
         visibility_seconds: int = 120,
+        mine: MinePatterns | None = None,
     ) -> None:
+        self._mine = mine
         self._uow_factory = uow_factory
         self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count)
         self._index = index
@@ -126,6 +131,8 @@ class IndexTasks:
             events += found
             loaded.append((work, len(found), len(ids) - len(found)))
         try:
+            if self._mine is not None:
+                events = await self._mine.execute(events)
             report = await self._index.index(events)
             if report.failed:
                 raise RuntimeError(f"{report.failed} documents were refused: {'; '.join(report.errors[:3])}")
@@ -159,6 +166,8 @@ class IndexTasks:
                     )
                 if not batch:
                     break
+                if self._mine is not None:
+                    batch = await self._mine.execute(batch)
                 report = await self._index.index(batch)
                 if report.failed:
                     raise RuntimeError(f"{report.failed} documents were refused: {'; '.join(report.errors[:3])}")

@@ -42,6 +42,7 @@ def to_document(event: LogEvent) -> dict[str, Any]:
         "trace_id": event.trace_id,
         "span_id": event.span_id,
         "message": event.message,
+        "pattern_id": event.pattern_id,
     }
     searchable, clipped = _clip(event.attributes)
     document["attributes"] = searchable
@@ -92,6 +93,7 @@ def from_document(source: dict[str, Any]) -> LogEvent:
         span_id=source.get("span_id"),
         message=source["message"],
         attributes=source.get("attributes_full") or source.get("attributes") or {},
+        pattern_id=source.get("pattern_id"),
     )
 
 
@@ -123,6 +125,8 @@ def filters(tenant_id: UUID, query: LogQuery) -> dict[str, Any]:
         value = getattr(query, name)
         if value is not None:
             flt.append({"term": {name: value}})
+    if query.pattern_ids:
+        flt.append({"terms": {"pattern_id": list(query.pattern_ids)}})
     flt += [{"term": {f"attributes.{k}": v}} for k, v in query.attributes]
     if query.text is not None:
         flt.append(to_dsl(query.text))

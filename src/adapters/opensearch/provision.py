@@ -10,7 +10,9 @@ from opensearchpy.exceptions import NotFoundError
 TEMPLATE_NAME = "logplane-logs"
 INDEX_PATTERN = "logplane-logs-*"
 
-_KEYWORDS = ("tenant_id", "severity", "service", "host", "user_id", "action", "trace_id", "span_id")
+_KEYWORDS = ("tenant_id", "severity", "service", "host", "user_id", "action", "trace_id", "span_id", "pattern_id")
+# Fields added to the template after daily indices existed: `put_mapping` adds them to old indices.
+ADDED_FIELDS = ("attributes_full", "pattern_id")
 
 TEMPLATE: dict[str, Any] = {
     "index_patterns": [INDEX_PATTERN],
@@ -35,6 +37,11 @@ TEMPLATE: dict[str, Any] = {
 }
 
 
+def added_properties() -> dict[str, Any]:
+    properties: dict[str, Any] = TEMPLATE["template"]["mappings"]["properties"]
+    return {name: properties[name] for name in ADDED_FIELDS}
+
+
 async def ensure_index_template(url: str) -> None:
     client = AsyncOpenSearch(hosts=[url])
     try:
@@ -42,7 +49,7 @@ async def ensure_index_template(url: str) -> None:
         # Daily indices made from an older template get the fields added since (additions only).
         await client.indices.put_mapping(
             index=INDEX_PATTERN,
-            body={"properties": {"attributes_full": TEMPLATE["template"]["mappings"]["properties"]["attributes_full"]}},
+            body={"properties": added_properties()},
             params={"allow_no_indices": "true", "ignore_unavailable": "true"},
         )
     finally:

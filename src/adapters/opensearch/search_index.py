@@ -26,7 +26,7 @@ from src.adapters.opensearch.documents import (
     to_document,
 )
 from src.adapters.opensearch.pipeline_dsl import PAGE, base_query, events_body, group_row, metrics, sources
-from src.adapters.opensearch.provision import TEMPLATE, TEMPLATE_NAME
+from src.adapters.opensearch.provision import ADDED_FIELDS, TEMPLATE, TEMPLATE_NAME, added_properties
 from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
@@ -91,6 +91,10 @@ class OpenSearchIndex(SearchIndex):
         kind = index.get("mappings", {}).get("properties", {}).get("tenant_id", {}).get("type")
         if kind != "keyword":
             raise _mismapped(name, f"tenant_id is {kind or 'unmapped'}, not keyword")
+        properties = index.get("mappings", {}).get("properties", {})
+        if any(field not in properties for field in ADDED_FIELDS):
+            # A daily index made from an older template: its strict mapping would refuse new fields.
+            await self._client.indices.put_mapping(index=name, body={"properties": added_properties()})
 
     async def index(self, events: Sequence[LogEvent]) -> IndexReport:
         if not events:

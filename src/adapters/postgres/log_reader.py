@@ -34,7 +34,7 @@ from src.domain.severity import Severity
 
 _COLUMNS = (
     'id, tenant_id, "timestamp", received_at, severity, service, message, host, user_id, action, '
-    "trace_id, span_id, attributes, client_id"
+    "trace_id, span_id, attributes, client_id, pattern_id"
 )
 
 
@@ -59,6 +59,9 @@ def _where(tenant_id: UUID, query: LogQuery) -> tuple[str, dict[str, Any]]:
         if value is not None:
             clauses.append(f"{name} = :{name}")
             params[name] = value
+    if query.pattern_ids:
+        clauses.append("pattern_id = ANY(CAST(:pattern_ids AS text[]))")
+        params["pattern_ids"] = list(query.pattern_ids)
     for i, (key, value) in enumerate(query.attributes):
         # attr.a.b=v matches {"a": {"b": v}} whatever v's JSON type, as the flat_object field does.
         clauses.append(f"attributes #>> CAST(:attr_path_{i} AS text[]) = :attr_value_{i}")

@@ -49,7 +49,7 @@ _EARLIER = text(
 
 _LOG_COLUMNS = (
     'id, tenant_id, "timestamp", received_at, severity, service, message, host, user_id, action, '
-    "trace_id, span_id, attributes, client_id"
+    "trace_id, span_id, attributes, client_id, pattern_id"
 )
 
 

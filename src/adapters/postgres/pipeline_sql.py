@@ -10,7 +10,7 @@ from src.domain.querylang.pipeline import Aggregate
 from src.domain.querylang.table import MAX_GROUPS, PipelineQuery
 
 _PERCENTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
-_TEXT_COLUMNS = frozenset({"service", "host", "user_id", "action", "trace_id", "span_id", "message"})
+_TEXT_COLUMNS = frozenset({"service", "host", "user_id", "action", "trace_id", "span_id", "message", "pattern_id"})
 
 
 def where(tenant_id: UUID, query: PipelineQuery, p: SqlParams) -> str:

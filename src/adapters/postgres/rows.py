@@ -84,4 +84,5 @@ def log_from_row(row: RowMapping) -> LogEvent:
         span_id=row["span_id"],
         attributes=_json(row["attributes"]),
         client_id=row["client_id"],
+        pattern_id=row.get("pattern_id"),
     )

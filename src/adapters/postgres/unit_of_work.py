@@ -16,10 +16,12 @@ from src.adapters.postgres.alert_rule_repository import PostgresAlertRuleReposit
 from src.adapters.postgres.alert_silence_repository import PostgresAlertSilenceRepository
 from src.adapters.postgres.anomaly_repository import PostgresAnomalyRepository
 from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
+from src.adapters.postgres.error_group_repository import PostgresErrorGroupRepository
 from src.adapters.postgres.errors import lost_database, translate_db_errors
 from src.adapters.postgres.log_reader import PostgresLogReader
 from src.adapters.postgres.log_repository import PostgresLogRepository
 from src.adapters.postgres.parser_repository import PostgresParserRepository
+from src.adapters.postgres.pattern_repository import PostgresPatternRepository
 from src.adapters.postgres.rejection_repository import PostgresRejectionRepository
 from src.adapters.postgres.saved_search_repository import PostgresSavedSearchRepository
 from src.adapters.postgres.task_repository import PostgresTaskRepository
@@ -54,6 +56,8 @@ class PostgresUnitOfWork(UnitOfWork):
         self.alert_channels = PostgresAlertChannelRepository(self._conn)
         self.alert_silences = PostgresAlertSilenceRepository(self._conn)
         self.alert_history = PostgresAlertHistoryRepository(self._conn)
+        self.patterns = PostgresPatternRepository(self._conn)
+        self.error_groups = PostgresErrorGroupRepository(self._conn)
         return self
 
     async def __aexit__(

@@ -16,9 +16,11 @@ from src.domain.ports.alert_rule_repository import AlertRuleRepository
 from src.domain.ports.alert_silence_repository import AlertSilenceRepository
 from src.domain.ports.anomaly_repository import AnomalyRepository
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.error_group_repository import ErrorGroupRepository
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
 from src.domain.ports.parser_repository import ParserRepository
+from src.domain.ports.pattern_repository import PatternRepository
 from src.domain.ports.rejection_repository import RejectionRepository
 from src.domain.ports.saved_search_repository import SavedSearchRepository
 from src.domain.ports.task_repository import TaskRepository
@@ -41,6 +43,8 @@ class UnitOfWork(Protocol):
     alert_channels: AlertChannelRepository
     alert_silences: AlertSilenceRepository
     alert_history: AlertHistoryRepository
+    patterns: PatternRepository
+    error_groups: ErrorGroupRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -30,6 +30,7 @@ TOP_LEVEL: dict[str, Kind] = {
     "trace_id": Kind.KEYWORD,
     "span_id": Kind.KEYWORD,
     "id": Kind.KEYWORD,
+    "pattern_id": Kind.KEYWORD,
 }
 
 _ATTR = re.compile(r"attr\.[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*")

@@ -41,7 +41,9 @@ from src.entrypoints.http.routers.compat_loki import loki_router
 from src.entrypoints.http.routers.compat_loki_read import loki_read_router
 from src.entrypoints.http.routers.compat_loki_tail import router as loki_tail_router
 from src.entrypoints.http.routers.compat_otlp import otlp_router
+from src.entrypoints.http.routers.error_groups import error_groups_router
 from src.entrypoints.http.routers.fields import fields_router
+from src.entrypoints.http.routers.patterns import patterns_router
 from src.entrypoints.http.routers.query import query_router
 from src.entrypoints.http.routers.saved_searches import saved_searches_router
 from src.entrypoints.http.url_check import UrlCheckMiddleware
@@ -141,6 +143,8 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(query_router(limiter, rates))
     app.include_router(saved_searches_router(limiter, rates))
     app.include_router(anomalies_router(limiter, rates))
+    app.include_router(patterns_router(limiter, rates))
+    app.include_router(error_groups_router(limiter, rates))
     app.include_router(fields_router(limiter, rates))
     app.include_router(alert_rules_router(limiter, rates))
     app.include_router(alert_channels_router(limiter, rates))

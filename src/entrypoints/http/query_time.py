@@ -36,3 +36,4 @@ def _parser(name: str) -> Callable[[Any], Any]:
 FromTime = Annotated[datetime, BeforeValidator(_parser("from")), _SCHEMA]
 ToTime = Annotated[datetime, BeforeValidator(_parser("to")), _SCHEMA]
 BeforeTime = Annotated[datetime, BeforeValidator(_parser("before")), _SCHEMA]
+SinceTime = Annotated[datetime, BeforeValidator(_parser("new_since")), _SCHEMA]

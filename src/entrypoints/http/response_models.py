@@ -87,6 +87,9 @@ class LogEventOut(_Out):
     trace_id: str | None = None
     span_id: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    pattern_id: str | None = Field(
+        default=None, description="The mined pattern (GET /api/v1/patterns/{id}); null until mined"
+    )
 
 
 class SearchOut(_Out):

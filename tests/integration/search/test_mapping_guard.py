@@ -83,3 +83,35 @@ async def test_a_wrongly_mapped_index_is_refused_not_written(search_node: Search
         await client.indices.delete(index=name, ignore_unavailable=True)
         await client.close()
         await index.close()
+
+
+async def test_a_daily_index_from_before_pattern_ids_gets_the_field_before_it_is_written(
+    search_node: SearchNode,
+) -> None:
+    from dataclasses import replace
+
+    from src.adapters.opensearch.provision import TEMPLATE
+
+    client = AsyncOpenSearch(hosts=[search_node.url])
+    index = OpenSearchIndex.from_url(search_node.url)
+    at = datetime.now(UTC) - timedelta(days=3100)  # a day no other test writes
+    name = index_name(at)
+    # The strict mapping as it was before issue 13: no `pattern_id`, so a document with one is refused.
+    old = {k: v for k, v in TEMPLATE["template"]["mappings"]["properties"].items() if k != "pattern_id"}
+    try:
+        await client.indices.create(
+            index=name, body={"mappings": {"dynamic": "strict", "properties": old}, "settings": {"number_of_shards": 1}}
+        )
+        event = replace(_event(at), pattern_id="0123456789abcdef")
+        report = await index.index([event])
+        assert (report.indexed, report.failed) == (1, 0), report.errors
+        await client.indices.refresh(index=name)
+        query = LogQuery(
+            start=at - timedelta(minutes=1), end=at + timedelta(minutes=1), pattern_ids=("0123456789abcdef",)
+        )
+        page = await index.search(tenant_id=event.tenant_id, query=query)
+        assert [e.pattern_id for e in page.items] == ["0123456789abcdef"]
+    finally:
+        await client.indices.delete(index=name, params={"ignore_unavailable": "true"})
+        await client.close()
+        await index.close()

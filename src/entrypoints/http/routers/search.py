@@ -77,6 +77,9 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
         user_id: str | None = None,
         action: str | None = None,
         trace_id: str | None = None,
+        pattern_id: Annotated[
+            str | None, Query(max_length=64, description="A mined pattern (GET /api/v1/patterns)")
+        ] = None,
         q: str | None = None,
         sort: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
         page: Annotated[int, Query(ge=1)] = 1,
@@ -94,6 +97,7 @@ def search_router(limiter: Limiter, rates: TenantRates, admin_limit: str) -> API
             action=action,
             trace_id=trace_id,
             attributes=_attributes(request),
+            pattern_ids=(pattern_id,) if pattern_id else (),
             text=parse_text_query(q) if q and q.strip() else None,
             descending=sort == "desc",
             page=page,

@@ -1,0 +1,1 @@
+"""Error groups: fingerprinting errors and exceptions into groups per tenant and service."""
