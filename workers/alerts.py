@@ -6,7 +6,12 @@ from __future__ import annotations
 import asyncio
 
 from src.adapters.postgres.leader_lock import PostgresLeaderLock
-from src.entrypoints.bootstrap import build_alert_evaluation, make_notification_sender, make_secret_cipher
+from src.entrypoints.bootstrap import (
+    build_alert_evaluation,
+    make_alert_signals,
+    make_notification_sender,
+    make_secret_cipher,
+)
 from src.entrypoints.settings import Settings
 from workers.bootstrap import worker_context
 from workers.runner import Loop, run_loops, run_periodic
@@ -21,7 +26,13 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         ctx.closing(sender)
         lock = PostgresLeaderLock(ctx.owner_engine, key=ALERTS_LOCK_KEY)
         evaluate, deliver = build_alert_evaluation(
-            settings, ctx.uow, ctx.search_index(), lock, cipher=make_secret_cipher(settings), sender=sender
+            settings,
+            ctx.uow,
+            ctx.search_index(),
+            lock,
+            cipher=make_secret_cipher(settings),
+            sender=sender,
+            signals=make_alert_signals(ctx.app_engine),
         )
         loops: dict[str, Loop] = {
             "alert evaluation": lambda: run_periodic(

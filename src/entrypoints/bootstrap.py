@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from src.adapters.auth.jose_token_codec import JoseTokenCodec
 from src.adapters.crypto.fernet_cipher import FernetSecretCipher
 from src.adapters.disabled import (
-    UnconfiguredAlertSignals,
     UnconfiguredArchiveStore,
     UnconfiguredSearchIndex,
     UnconfiguredSecretCipher,
@@ -290,9 +289,11 @@ def make_notification_sender(settings: Settings) -> NotificationSender:
     )
 
 
-def make_alert_signals(settings: Settings) -> AlertSignals:
-    # The analytics tables (patterns, error groups, anomalies) get their PostgreSQL adapter here.
-    return UnconfiguredAlertSignals()
+def make_alert_signals(engine: AsyncEngine) -> AlertSignals:
+    """Rules on new patterns, new error groups and anomaly scores read the analytics tables."""
+    from src.adapters.postgres.alert_signals import PostgresAlertSignals
+
+    return PostgresAlertSignals(engine)
 
 
 def build_alert_evaluation(
@@ -303,7 +304,7 @@ def build_alert_evaluation(
     *,
     cipher: SecretCipher,
     sender: NotificationSender,
-    signals: AlertSignals | None = None,
+    signals: AlertSignals,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> tuple[EvaluateAlerts, DeliverNotifications]:
     """The alerts worker's two use cases (tests build them the same way, with their own clock)."""
@@ -317,7 +318,7 @@ def build_alert_evaluation(
         max_backoff=timedelta(seconds=cfg.retry_max_backoff_seconds),
         clock=clock,
     )
-    evaluate = EvaluateAlerts(uow, index, signals or make_alert_signals(settings), lock, deliver, clock=clock)
+    evaluate = EvaluateAlerts(uow, index, signals, lock, deliver, clock=clock)
     return evaluate, deliver
 
 

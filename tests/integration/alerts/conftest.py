@@ -13,7 +13,12 @@ import pytest
 
 from src.adapters.disabled import UnconfiguredSearchIndex
 from src.adapters.postgres.leader_lock import PostgresLeaderLock
-from src.entrypoints.bootstrap import build_alert_evaluation, make_notification_sender, make_secret_cipher
+from src.entrypoints.bootstrap import (
+    build_alert_evaluation,
+    make_alert_signals,
+    make_notification_sender,
+    make_secret_cipher,
+)
 from src.usecases.deliver_notifications import DeliverNotifications
 from src.usecases.evaluate_alerts import EvaluateAlerts
 from tests.conftest import TenantHandle, create_tenant, make_settings
@@ -94,6 +99,7 @@ class Alerting:
             self._lock,
             cipher=make_secret_cipher(self._settings),
             sender=self._sender,
+            signals=make_alert_signals(self._container.app_engine),
             clock=lambda: self.now,
         )
         return self
