@@ -1,8 +1,8 @@
 """Window features from `logs`, one GROUP BY per feature family, merged per (service, window).
 
-To add per-pattern counts or "new patterns", add a query to `_FAMILIES` that returns
-`service, window_start, name, value` rows (e.g. from `logs.pattern_id` or `pattern_counts`,
-naming features `pattern:<id>` / `new_patterns`); nothing else changes.
+Families: event volume and errors (from `logs`), and new patterns (from `patterns`: templates first
+seen, in event time, in the window — a new kind of line is often the first sign of an incident).
+To add another family, add a query returning `service, window_start` and its values.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from uuid import UUID
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from src.domain.anomalies.features import ERROR_SEVERITY, WindowFeatures, severity_features
+from src.domain.anomalies.features import ERROR_SEVERITY, NEW_PATTERNS, WindowFeatures, severity_features
 from src.domain.ports.window_feature_source import WindowFeatureSource
 
 # Windows aligned on the epoch: floor(epoch / width) * width.
@@ -34,11 +34,28 @@ _SEVERITY_COUNTS = text(
 )
 
 
+_NEW_PATTERNS = text(
+    f"""
+    SELECT service, {_WINDOW_START.replace('"timestamp"', "first_seen")} AS window_start, count(*) AS new_patterns
+    FROM patterns
+    WHERE tenant_id = :tenant_id AND first_seen >= :start AND first_seen < :end AND merged_into IS NULL
+    GROUP BY 1, 2
+    """
+)
+
+
 def _severity_family(row: Any) -> dict[str, float]:
     return severity_features(int(row.volume), int(row.errors))
 
 
-_FAMILIES: tuple[tuple[TextClause, Callable[[Any], dict[str, float]]], ...] = ((_SEVERITY_COUNTS, _severity_family),)
+def _new_pattern_family(row: Any) -> dict[str, float]:
+    return {NEW_PATTERNS: float(row.new_patterns)}
+
+
+_FAMILIES: tuple[tuple[TextClause, Callable[[Any], dict[str, float]]], ...] = (
+    (_SEVERITY_COUNTS, _severity_family),
+    (_NEW_PATTERNS, _new_pattern_family),
+)
 
 
 class PostgresWindowFeatures(WindowFeatureSource):

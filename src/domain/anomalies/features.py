@@ -19,6 +19,7 @@ WINDOW = timedelta(minutes=1)
 VOLUME = "volume"
 ERRORS = "errors"
 ERROR_RATIO = "error_ratio"
+NEW_PATTERNS = "new_patterns"
 
 # ERROR and FATAL (CRITICAL, ALERT, EMERG and PANIC normalise to FATAL at ingest).
 ERROR_SEVERITY = Severity.ERROR
@@ -50,6 +51,7 @@ SPECS: dict[str, FeatureSpec] = {
     ERROR_RATIO: FeatureSpec(
         name=ERROR_RATIO, label="error ratio", kind=Kind.RATIO, direction=Direction.UP, min_volume=10.0
     ),
+    NEW_PATTERNS: FeatureSpec(name=NEW_PATTERNS, label="new patterns", kind=Kind.COUNT, direction=Direction.UP),
 }
 
 
