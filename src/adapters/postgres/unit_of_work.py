@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
+from src.adapters.postgres.commit_order_repository import PostgresCommitOrder
 from src.adapters.postgres.errors import lost_database, translate_db_errors
 from src.adapters.postgres.log_reader import PostgresLogReader
 from src.adapters.postgres.log_repository import PostgresLogRepository
@@ -42,6 +43,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.parsers = PostgresParserRepository(self._conn)
         self.rejections = PostgresRejectionRepository(self._conn)
         self.saved_searches = PostgresSavedSearchRepository(self._conn)
+        self.commit_order = PostgresCommitOrder(self._conn)
         return self
 
     async def __aexit__(

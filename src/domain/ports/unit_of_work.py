@@ -11,6 +11,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.commit_order import CommitOrder
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
 from src.domain.ports.parser_repository import ParserRepository
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     parsers: ParserRepository
     rejections: RejectionRepository
     saved_searches: SavedSearchRepository
+    commit_order: CommitOrder
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
