@@ -145,6 +145,9 @@ async def test_relay_publishes_stale_pending_tasks(world: World) -> None:
         async def note_waiting(self, *, task_ids: Sequence[UUID], note: str) -> None:
             raise AssertionError("not expected")
 
+        async def unfinished(self, *, after: UUID | None, limit: int) -> list[AsyncTask]:
+            raise AssertionError("not expected")
+
     store = Store()
     relay = RelayOutbox(
         store,
