@@ -119,7 +119,8 @@ async def platform(
     for name in WORKERS:
         platform.start(name)
     try:
-        await platform.wait_ready()
+        # Six processes importing the stack at once on a busy 2-core machine: give the first start time.
+        await platform.wait_ready(within=180)
         yield platform
     finally:
         platform.stop_all()
