@@ -11,12 +11,14 @@ from uuid import UUID
 
 from src.domain.anomalies.anomaly import Anomaly, AnomalyFilter
 from src.domain.anomalies.features import ERROR_SEVERITY, WindowFeatures, floor_window, severity_features
+from src.domain.commit_order import CommitPosition, CommittedPage
 from src.domain.credentials import ApiKey
 from src.domain.errors import Conflict, DependencyUnavailable
 from src.domain.fields_catalogue import FieldCatalogue
 from src.domain.logs import LogEvent
 from src.domain.ports.anomaly_repository import AnomalyRepository
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.commit_order import CommitOrder
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 from src.domain.ports.parser_repository import ParserRepository, StoredParser
@@ -60,6 +62,8 @@ class Store:
         self.anomalies: dict[tuple[UUID, str, datetime], Anomaly] = {}
         self.watermarks: dict[UUID, datetime] = {}
         self.alerting = AlertData()
+        # Commit order: one (tenant, ids) entry per recorded group, appended at commit (index = seq - 1).
+        self.commit_order: list[tuple[UUID, list[UUID]]] = []
         self.commits = 0
         self.fail_next_commits = 0
         self.fail_when_message: str | None = None
@@ -76,6 +80,33 @@ class _Staged:
         self.tasks: dict[UUID, AsyncTask] = {}
         self.tenants: dict[UUID, Tenant] = {}
         self.keys: dict[UUID, ApiKey] = {}
+        self.commit_order: list[tuple[UUID, list[UUID]]] = []
+
+
+class FakeCommitOrder(CommitOrder):
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    async def record(self, *, tenant_id: UUID, log_ids: Sequence[UUID]) -> None:
+        if log_ids:
+            self._s.commit_order.append((tenant_id, list(log_ids)))
+
+    async def position(self, *, tenant_id: UUID, log_id: UUID) -> CommitPosition | None:
+        for seq, (tenant, ids) in enumerate(self._s.store.commit_order, start=1):
+            if tenant == tenant_id and log_id in ids:
+                return CommitPosition(seq=seq, index=ids.index(log_id) + 1)
+        return None
+
+    async def events_after(self, *, tenant_id: UUID, after: CommitPosition, limit: int) -> CommittedPage:
+        entries = [
+            (CommitPosition(seq=seq, index=i), log_id)
+            for seq, (tenant, ids) in enumerate(self._s.store.commit_order, start=1)
+            if tenant == tenant_id
+            for i, log_id in enumerate(ids, start=1)
+            if CommitPosition(seq=seq, index=i) > after
+        ][:limit]
+        events = [self._s.store.logs[log_id] for _, log_id in entries if log_id in self._s.store.logs]
+        return CommittedPage(events=events, last=entries[-1][0] if entries else None)
 
 
 class FakeLogRepository(LogRepository):
@@ -544,6 +575,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.alert_channels = FakeAlertChannelRepository(self._alert_work)
         self.alert_silences = FakeAlertSilenceRepository(self._alert_work)
         self.alert_history = FakeAlertHistoryRepository(self._alert_work)
+        self.commit_order = FakeCommitOrder(self._staged)
         self.acting_as: UUID | None = None
 
     async def __aenter__(self) -> Self:
@@ -569,6 +601,7 @@ class FakeUnitOfWork(UnitOfWork):
         s.keys.update(st.keys)
         s.alerting = self._alert_work.data
         self._alert_work.data = s.alerting.copy()
+        s.commit_order.extend(st.commit_order)
         s.commits += 1
         st.clear()
 

@@ -54,7 +54,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
                 len(outcome.retrying),
                 len(outcome.failed),
             )
-            return []  # IndexTasks acknowledges what it finished itself
+            return outcome.receipts  # acknowledged by the task runner
 
         gate = ctx.gate(opensearch=search_index.ping)
         runner = ctx.runner(QUEUE, handle, gate)

@@ -26,10 +26,10 @@ from src.domain.ports.archive_codec import ArchiveCodec, ArchivePartWriter
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
-from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskStatus, TaskType
+from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskType
 from src.domain.wire import rfc3339
 from src.usecases.publish_tasks import PublishTasks
-from src.usecases.task_lifecycle import TaskLifecycle, failure_text
+from src.usecases.task_lifecycle import Outcome, TaskLifecycle
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class ArchiveLogs:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._uow_factory = uow_factory
-        self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count)
+        self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count, announce=publish.after_commit)
         self._store = store
         self._queue = queue
         self._publish = publish
@@ -110,17 +110,12 @@ class ArchiveLogs:
         self._sleep = sleep
 
     async def execute(self, message: QueueMessage) -> bool:
-        """Handle one message; True when it should be acknowledged."""
-        started = await self._life.start(message, frozenset({TaskType.ARCHIVE}))
-        if started.task is None:
-            return started.ack
-        task = started.task
-        try:
-            manifest = await self._archive(task, message)
-        except Exception as e:
-            await self._life.fail(task, message, failure_text("archive", e), cause=e)
-            # Not acknowledged: SQS redelivers it, or after the last attempt moves it to the DLQ.
-            return False
+        """Handle one message on the task template; True when it should be acknowledged (a failure
+        leaves it for SQS to redeliver, or after the last attempt to move to the DLQ)."""
+        return await self._life.run(message, frozenset({TaskType.ARCHIVE}), self._archive_then_cleanup, what="archive")
+
+    async def _archive_then_cleanup(self, task: AsyncTask, message: QueueMessage) -> Outcome:
+        manifest = await self._archive(task, message)
         cleanup = AsyncTask(
             task_id=new_id(),
             tenant_id=task.tenant_id,
@@ -134,25 +129,18 @@ class ArchiveLogs:
                 "rows": manifest.rows,
             },
         )
-        async with self._uow_factory() as uow:
-            await uow.act_as_tenant(task.tenant_id)
-            await uow.tasks.finish(
-                tenant_id=task.tenant_id,
-                task_id=task.task_id,
-                status=TaskStatus.SUCCEEDED,
-                result={
-                    "rows_archived": manifest.rows,
-                    "objects": len(manifest.objects),
-                    "bytes": sum(o.bytes for o in manifest.objects),
-                    "raw_bytes": sum(o.raw_bytes for o in manifest.objects),
-                    "manifest_key": manifest_key(task.tenant_id, task.task_id),
-                    "cleanup_task_id": str(cleanup.task_id),
-                },
-            )
-            await uow.tasks.add_many(tasks=[cleanup])
-            await uow.commit()
-        await self._publish.after_commit([cleanup])
-        return True
+        # The archive's success and the cleanup task commit together (then the cleanup is announced).
+        return Outcome(
+            result={
+                "rows_archived": manifest.rows,
+                "objects": len(manifest.objects),
+                "bytes": sum(o.bytes for o in manifest.objects),
+                "raw_bytes": sum(o.raw_bytes for o in manifest.objects),
+                "manifest_key": manifest_key(task.tenant_id, task.task_id),
+                "cleanup_task_id": str(cleanup.task_id),
+            },
+            follow_up=(cleanup,),
+        )
 
     async def _archive(self, task: AsyncTask, message: QueueMessage) -> Manifest:
         existing = await self._store.get(key=manifest_key(task.tenant_id, task.task_id))

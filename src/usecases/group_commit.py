@@ -193,7 +193,9 @@ class GroupCommitWriter:
         outcomes: list[list[Outcome]] = [[] for _ in batch]
         tasks: list[Committed] = []
         async with self._uow_factory() as uow:
-            for tenant_id, indexes in by_tenant.items():
+            # Tenants in one order in every group: each holds its tenant's commit-order lock from its
+            # last statement to the commit, and a fixed order means two groups never wait on each other.
+            for tenant_id, indexes in sorted(by_tenant.items()):
                 await uow.act_as_tenant(tenant_id)
                 task = await self._write_tenant(
                     uow, tenant_id, [batch[i] for i in indexes], [outcomes[i] for i in indexes]
@@ -258,6 +260,9 @@ class GroupCommitWriter:
             },
         )
         await uow.tasks.add_many(tasks=[task])
+        # Last for this tenant: the events' place in commit order (a resuming live stream replays
+        # from it), taken under a lock held until commit so that order is the commit order.
+        await uow.commit_order.record(tenant_id=tenant_id, log_ids=[e.id for e in to_store])
         self._metrics.observe_stored(
             tenant_id=tenant_id, events=len(to_store), bytes_=sum(len(e.message) for e in to_store)
         )

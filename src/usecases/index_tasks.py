@@ -15,9 +15,9 @@ from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import Cursor
-from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskStatus, TaskType
+from src.domain.tasks import QUEUE_FOR, TaskType
 from src.usecases.mine_patterns import MinePatterns
-from src.usecases.task_lifecycle import TaskLifecycle, failure_text
+from src.usecases.task_lifecycle import Claimed, Failed, TaskLifecycle, failure_text
 
 logger = logging.getLogger(__name__)
 
@@ -26,17 +26,11 @@ QUEUE = QUEUE_FOR[TaskType.REINDEX]
 
 @dataclass(slots=True)
 class BatchOutcome:
-    acked: int = 0
+    receipts: list[str] = field(default_factory=list)  # to acknowledge (the task runner does)
     indexed: int = 0
     succeeded: list[UUID] = field(default_factory=list)
     retrying: list[UUID] = field(default_factory=list)
     failed: list[UUID] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Work:
-    message: QueueMessage
-    task: AsyncTask
 
 
 class IndexTasks:
@@ -73,63 +67,44 @@ class IndexTasks:
         self._visibility = visibility_seconds
 
     async def execute(self, messages: Sequence[QueueMessage]) -> BatchOutcome:
+        """A whole receive on the task template (claim each → index all → record each); the
+        receipts it answers are acknowledged by the task runner."""
         outcome = BatchOutcome()
-        to_ack: list[str] = []
-        by_ids: list[_Work] = []
-        try:
-            for message in messages:
-                work = await self._start(message, to_ack)
-                if work is None:
-                    continue
-                if work.task.payload.get("mode") == "range":
-                    await self._run_range(work, outcome, to_ack)
+
+        async def work(claimed: list[Claimed]) -> dict[UUID, dict[str, Any] | Failed]:
+            results: dict[UUID, dict[str, Any] | Failed] = {}
+            by_ids: list[Claimed] = []
+            for c in claimed:
+                if c.task.payload.get("mode") == "range":
+                    results[c.task.task_id] = await self._run_range(c)
                 else:
-                    by_ids.append(work)
+                    by_ids.append(c)
             if by_ids:
-                await self._run_by_ids(by_ids, outcome, to_ack)
-        finally:
-            # Even when a dependency outage cuts the batch short, what is done is acknowledged.
-            if to_ack:
-                try:
-                    await self._queue.ack(queue=QUEUE, receipts=to_ack)
-                except Exception as e:
-                    logger.warning(
-                        "acknowledging %d messages failed (they come back and are skipped): %s", len(to_ack), e
-                    )
-        outcome.acked = len(to_ack)
+                results.update(await self._run_by_ids(by_ids))
+            outcome.indexed = sum(int(r.get("indexed", 0)) for r in results.values() if isinstance(r, dict))
+            return results
+
+        record = await self._life.run_batch(messages, frozenset({TaskType.REINDEX}), work, what="indexing")
+        outcome.receipts = record.receipts
+        outcome.succeeded, outcome.retrying, outcome.failed = record.succeeded, record.retrying, record.failed
         return outcome
 
-    async def _start(self, message: QueueMessage, to_ack: list[str]) -> _Work | None:
-        started = await self._life.start(message, frozenset({TaskType.REINDEX}))
-        if started.ack:
-            to_ack.append(message.receipt)
-        return _Work(message, started.task) if started.task is not None else None
-
-    async def _finish(
-        self, task: AsyncTask, status: TaskStatus, *, result: dict[str, Any] | None = None, error: str | None = None
-    ) -> None:
-        await self._life.finish(task, status, result=result, error=error)
-
-    async def _fail(
-        self, work: _Work, error: str, outcome: BatchOutcome, *, cause: BaseException | None = None
-    ) -> None:
-        last = await self._life.record_failure(work.task, work.message, error, cause=cause)
-        (outcome.failed if last else outcome.retrying).append(work.task.task_id)
-
-    async def _run_by_ids(self, batch: list[_Work], outcome: BatchOutcome, to_ack: list[str]) -> None:
+    async def _run_by_ids(self, batch: list[Claimed]) -> dict[UUID, dict[str, Any] | Failed]:
+        """One bulk request for every task's events; a refusal or an outage fails all of them."""
+        results: dict[UUID, dict[str, Any] | Failed] = {}
         events: list[LogEvent] = []
-        loaded: list[tuple[_Work, int, int]] = []
-        for work in batch:
+        loaded: list[tuple[Claimed, int, int]] = []
+        for c in batch:
             try:
-                ids = [UUID(i) for i in work.task.payload.get("log_ids", [])]
+                ids = [UUID(i) for i in c.task.payload.get("log_ids", [])]
             except (TypeError, ValueError):
-                await self._fail(work, "invalid_payload: the task payload holds a bad log id", outcome)
+                results[c.task.task_id] = Failed("invalid_payload: the task payload holds a bad log id")
                 continue
             async with self._uow_factory() as uow:
-                await uow.act_as_tenant(work.task.tenant_id)
-                found = await uow.reader.get_many(tenant_id=work.task.tenant_id, ids=ids)
+                await uow.act_as_tenant(c.task.tenant_id)
+                found = await uow.reader.get_many(tenant_id=c.task.tenant_id, ids=ids)
             events += found
-            loaded.append((work, len(found), len(ids) - len(found)))
+            loaded.append((c, len(found), len(ids) - len(found)))
         try:
             if self._mine is not None:
                 events = await self._mine.execute(events)
@@ -137,20 +112,20 @@ class IndexTasks:
             if report.failed:
                 raise RuntimeError(f"{report.failed} documents were refused: {'; '.join(report.errors[:3])}")
         except Exception as e:
-            for work, _, _ in loaded:
-                await self._fail(work, failure_text("indexing", e), outcome, cause=e)
-            if isinstance(e, DependencyUnavailable):
-                raise
-            return
-        for work, indexed, missing in loaded:
+            # Every task of the bulk request shares its fate (an outage, too: the template then
+            # hands it up to the task runner once each is recorded as waiting).
+            for c, _, _ in loaded:
+                results[c.task.task_id] = Failed(failure_text("indexing", e), e)
+            return results
+        for c, indexed, missing in loaded:
             # Missing rows were deleted (cleanup) before indexing ran: nothing to index for them.
-            await self._finish(work.task, TaskStatus.SUCCEEDED, result={"indexed": indexed, "missing": missing})
-            to_ack.append(work.message.receipt)
-            outcome.succeeded.append(work.task.task_id)
-            outcome.indexed += indexed
+            results[c.task.task_id] = {"indexed": indexed, "missing": missing}
+        return results
 
-    async def _run_range(self, work: _Work, outcome: BatchOutcome, to_ack: list[str]) -> None:
-        task = work.task
+    async def _run_range(self, claimed: Claimed) -> dict[str, Any] | Failed:
+        """An admin reindex: PostgreSQL in bounded batches, its position saved after each, so a
+        retry resumes where it stopped. An outage raises (the whole receive waits for it)."""
+        task = claimed.task
         payload = task.payload
         start = datetime.fromisoformat(payload["from"]) if payload.get("from") else None
         end = datetime.fromisoformat(payload["to"]) if payload.get("to") else None
@@ -173,21 +148,10 @@ class IndexTasks:
                     raise RuntimeError(f"{report.failed} documents were refused: {'; '.join(report.errors[:3])}")
                 done += report.indexed
                 after = Cursor(batch[-1].timestamp, batch[-1].id)
-                async with self._uow_factory() as uow:
-                    await uow.act_as_tenant(task.tenant_id)
-                    await uow.tasks.record_progress(
-                        tenant_id=task.tenant_id,
-                        task_id=task.task_id,
-                        result={"indexed": done, "cursor": after.encode()},
-                    )
-                    await uow.commit()
-                await self._queue.extend(queue=QUEUE, receipt=work.message.receipt, seconds=self._visibility)
+                await self._life.progress(task, {"indexed": done, "cursor": after.encode()})
+                await self._queue.extend(queue=QUEUE, receipt=claimed.message.receipt, seconds=self._visibility)
+        except DependencyUnavailable:
+            raise
         except Exception as e:
-            await self._fail(work, failure_text(f"reindex (after {done} events)", e), outcome, cause=e)
-            if isinstance(e, DependencyUnavailable):
-                raise
-            return
-        await self._finish(task, TaskStatus.SUCCEEDED, result={"indexed": done, "cursor": None})
-        to_ack.append(work.message.receipt)
-        outcome.succeeded.append(task.task_id)
-        outcome.indexed += done
+            return Failed(failure_text(f"reindex (after {done} events)", e), e)
+        return {"indexed": done, "cursor": None}

@@ -22,7 +22,7 @@ from src.usecases.file_lines import FileLines
 from src.usecases.ingest_logs import IngestLogs, IngestRequest
 from src.usecases.ingest_text import parse_lines
 from src.usecases.publish_tasks import PublishTasks
-from src.usecases.task_lifecycle import TaskLifecycle, failure_text
+from src.usecases.task_lifecycle import Outcome, TaskLifecycle
 from src.usecases.tenant_parsers import TenantParsers
 
 logger = logging.getLogger(__name__)
@@ -121,68 +121,69 @@ class IngestFile:
         self._visibility = visibility_seconds
 
     async def execute(self, message: QueueMessage) -> bool:
-        started = await self._life.start(message, frozenset({TaskType.INGEST_FILE}))
-        if started.task is None:
-            return started.ack
-        task = started.task
+        """One upload on the task template (claim → read and ingest → record); True to acknowledge."""
+        counts = {"lines": 0, "events": 0, "stored": 0, "rejected": 0, "parse_error_count": 0, "truncated_lines": 0}
+
+        async def work(task: AsyncTask, message: QueueMessage) -> Outcome:
+            return await self._ingest_file(task, message, counts)
+
+        return await self._life.run(
+            message,
+            frozenset({TaskType.INGEST_FILE}),
+            work,
+            what=lambda: f"file ingest (after line {counts['lines']})",
+        )
+
+    async def _ingest_file(self, task: AsyncTask, message: QueueMessage, counts: dict[str, int]) -> Outcome:
         payload = task.payload
         principal = Principal(
             tenant_id=task.tenant_id, subject=task.user_id or "upload", scopes=frozenset({Scope.INGEST}), via="task"
         )
-        counts = {"lines": 0, "events": 0, "stored": 0, "rejected": 0, "parse_error_count": 0, "truncated_lines": 0}
         extra = {"environment": payload["environment"]} if payload.get("environment") else None
         lines = FileLines(max_bytes=self._max_bytes, max_line_bytes=self._max_line_bytes)
         pending: list[str] = []
+        registry = await self._parsers.registry(task.tenant_id)
+
+        async def flush(batch: list[str]) -> None:
+            counts["truncated_lines"] = lines.truncated
+            await self._ingest_batch(task, principal, registry, batch, counts, payload, extra, message)
+
+        pending_bytes = 0
+        extended = time.monotonic()
+
+        async def heartbeat() -> None:
+            # Reading may go on long between batches (a huge line is skipped without one):
+            # keep the message invisible meanwhile, or it would be delivered a second time.
+            nonlocal extended
+            if time.monotonic() - extended > self._visibility / 3:
+                extended = time.monotonic()
+                await self._queue.extend(queue=QUEUE, receipt=message.receipt, seconds=self._visibility)
+
         try:
-            registry = await self._parsers.registry(task.tenant_id)
-
-            async def flush(batch: list[str]) -> None:
-                counts["truncated_lines"] = lines.truncated
-                await self._ingest_batch(task, principal, registry, batch, counts, payload, extra, message)
-
-            pending_bytes = 0
-            extended = time.monotonic()
-
-            async def heartbeat() -> None:
-                # Reading may go on long between batches (a huge line is skipped without one):
-                # keep the message invisible meanwhile, or it would be delivered a second time.
-                nonlocal extended
-                if time.monotonic() - extended > self._visibility / 3:
-                    extended = time.monotonic()
-                    await self._queue.extend(queue=QUEUE, receipt=message.receipt, seconds=self._visibility)
-
-            try:
-                async for line in lines.read(self._store.read_chunks(key=payload["key"]), heartbeat=heartbeat):
-                    pending.append(line)
-                    pending_bytes += len(line)
-                    full = len(pending) >= self._batch_lines or pending_bytes >= self._batch_bytes
-                    # Cut before a line that starts an event, so a stack trace is never split;
-                    # past twice the batch, cut anyway (a file of indented lines must not pile up).
-                    overfull = len(pending) >= 2 * self._batch_lines or pending_bytes >= 2 * self._batch_bytes
-                    if (full and not line[:1].isspace()) or overfull:
-                        batch, pending = pending[:-1], pending[-1:]
-                        pending_bytes = len(line)
-                        await flush(batch)
-            except PayloadTooLarge as e:
-                if e.code != "decompressed_too_large":
-                    raise
-                # What was read before the cap is stored (its lines are complete; the line the cap
-                # fell in is not); a retry would only inflate the same bytes again, so none is made.
-                if pending:
-                    await flush(pending)
-                error = f"{e.code}: {e.message}; the {counts['lines']} lines before it were ingested"
-                await self._life.finish(task, TaskStatus.FAILED, result=counts, error=error)
-                return True
+            async for line in lines.read(self._store.read_chunks(key=payload["key"]), heartbeat=heartbeat):
+                pending.append(line)
+                pending_bytes += len(line)
+                full = len(pending) >= self._batch_lines or pending_bytes >= self._batch_bytes
+                # Cut before a line that starts an event, so a stack trace is never split;
+                # past twice the batch, cut anyway (a file of indented lines must not pile up).
+                overfull = len(pending) >= 2 * self._batch_lines or pending_bytes >= 2 * self._batch_bytes
+                if (full and not line[:1].isspace()) or overfull:
+                    batch, pending = pending[:-1], pending[-1:]
+                    pending_bytes = len(line)
+                    await flush(batch)
+        except PayloadTooLarge as e:
+            if e.code != "decompressed_too_large":
+                raise
+            # What was read before the cap is stored (its lines are complete; the line the cap
+            # fell in is not); a retry would only inflate the same bytes again, so none is made.
             if pending:
                 await flush(pending)
-        except Exception as e:
-            await self._life.fail(
-                task, message, failure_text(f"file ingest (after line {counts['lines']})", e), cause=e
-            )
-            return False
+            error = f"{e.code}: {e.message}; the {counts['lines']} lines before it were ingested"
+            return Outcome(result=dict(counts), status=TaskStatus.FAILED, error=error)
+        if pending:
+            await flush(pending)
         counts["truncated_lines"] = lines.truncated
-        await self._life.finish(task, TaskStatus.SUCCEEDED, result=counts)
-        return True
+        return Outcome(result=dict(counts))
 
     async def _ingest_batch(
         self,

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import orjson
 
+from src.domain.commit_order import CommitPosition
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import DependencyUnavailable, DomainError, RateLimited
 from src.domain.logs import public_view
@@ -143,8 +144,8 @@ class TailSession:
 class LiveTail:
     """Rules:
     - `read` scope; a client sees only its own tenant's events, and only after they are committed;
-    - with `since_id`, what was stored after that id is replayed from PostgreSQL first, then the
-      live stream continues with no gap (subscribed before the replay) and no duplicate (events
+    - with `since_id`, what was committed after that event (in commit order, not id order: ids are
+      drawn before commit) is replayed from PostgreSQL first, then the live stream continues with no gap (subscribed before the replay) and no duplicate (events
       seen in the replay are skipped);
     - a slow client loses events (and is told how many), never slows others or grows memory;
     - a tenant holds at most `max_streams` streams at once, across API processes (429 beyond);
@@ -201,18 +202,45 @@ class LiveTail:
         return session
 
     async def _replay(self, session: TailSession, tenant_id: UUID, since_id: UUID) -> None:
-        after, replayed = since_id, 0
         try:
-            while replayed < self._replay_limit:
-                async with self._uow_factory() as uow:
-                    await uow.act_as_tenant(tenant_id)
-                    page = await uow.reader.after_id(
-                        tenant_id=tenant_id, after=after, limit=min(REPLAY_PAGE, self._replay_limit - replayed)
-                    )
-                if not page:
-                    break
-                await session._replay([orjson.loads(to_json(public_view(e))) for e in page])
-                replayed += len(page)
-                after = page[-1].id
+            async with self._uow_factory() as uow:
+                await uow.act_as_tenant(tenant_id)
+                position = await uow.commit_order.position(tenant_id=tenant_id, log_id=since_id)
+            if position is None:
+                await self._replay_by_id(session, tenant_id, since_id)
+            else:
+                await self._replay_by_commit(session, tenant_id, position)
         finally:
             session._go_live()
+
+    async def _replay_by_commit(self, session: TailSession, tenant_id: UUID, after: CommitPosition) -> None:
+        """What committed after the group that held since_id (and what followed it in that group):
+        a lower id that committed later is replayed too, which id order would skip."""
+        replayed = 0
+        while replayed < self._replay_limit:
+            async with self._uow_factory() as uow:
+                await uow.act_as_tenant(tenant_id)
+                page = await uow.commit_order.events_after(
+                    tenant_id=tenant_id, after=after, limit=min(REPLAY_PAGE, self._replay_limit - replayed)
+                )
+            if page.last is None:
+                break
+            await session._replay([orjson.loads(to_json(public_view(e))) for e in page.events])
+            replayed += len(page.events)
+            after = page.last
+
+    async def _replay_by_id(self, session: TailSession, tenant_id: UUID, since_id: UUID) -> None:
+        """since_id has no known commit position (stored before commit order was kept, or older than
+        what is kept): id order is the best approximation there is."""
+        after, replayed = since_id, 0
+        while replayed < self._replay_limit:
+            async with self._uow_factory() as uow:
+                await uow.act_as_tenant(tenant_id)
+                page = await uow.reader.after_id(
+                    tenant_id=tenant_id, after=after, limit=min(REPLAY_PAGE, self._replay_limit - replayed)
+                )
+            if not page:
+                break
+            await session._replay([orjson.loads(to_json(public_view(e))) for e in page])
+            replayed += len(page)
+            after = page[-1].id

@@ -1,4 +1,5 @@
-"""Use case: routine storage upkeep — partitions ahead of time, expired idempotency claims."""
+"""Use case: routine storage upkeep — partitions ahead of time, expired idempotency claims and
+commit order."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from src.domain.ports.partition_maintainer import PartitionMaintainer
 class MaintenanceReport:
     partitions_checked: int
     claims_expired: int
+    commits_expired: int = 0
 
 
 class MaintainStorage:
     """Rules: a partition exists for yesterday through `days_ahead` days ahead; idempotency claims
-    older than `claim_ttl` are dropped (a retry after that long is a new event)."""
+        older than `claim_ttl` are dropped (a retry after that long is a new event); commit order older than
+    `commit_order_ttl` is dropped (a live stream resuming after that long replays in id order)."""
 
     def __init__(
         self,
@@ -27,12 +30,14 @@ class MaintainStorage:
         *,
         days_ahead: int = 3,
         claim_ttl: timedelta = timedelta(days=7),
+        commit_order_ttl: timedelta = timedelta(days=1),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._partitions = partitions
         self._janitor = janitor
         self._days_ahead = days_ahead
         self._claim_ttl = claim_ttl
+        self._commit_order_ttl = commit_order_ttl
         self._clock = clock
 
     async def execute(self) -> MaintenanceReport:
@@ -40,4 +45,5 @@ class MaintainStorage:
         days = [(now + timedelta(days=d)).date() for d in range(-1, self._days_ahead + 1)]
         await self._partitions.ensure_days(days)
         expired = await self._janitor.expire_claims(older_than=now - self._claim_ttl)
-        return MaintenanceReport(partitions_checked=len(days), claims_expired=expired)
+        commits = await self._janitor.expire_commit_order(older_than=now - self._commit_order_ttl)
+        return MaintenanceReport(partitions_checked=len(days), claims_expired=expired, commits_expired=commits)

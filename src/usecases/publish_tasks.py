@@ -126,3 +126,25 @@ class RelayOutbox:
             total += await self._publish.execute(tasks)
             if len(tasks) < self._batch:
                 return total
+
+
+class RepublishUnfinished:
+    """Rules: once the task queue has lost its messages (an in-memory queue restarted, as the dev
+    stack's moto does), every unfinished task — pending or running — is published again at once,
+    not after the relay's staleness thresholds (300 s for a published task, 1 h for a started one)
+    nor never (a `running` task whose message vanished with the queue is not the relay's to take).
+    A duplicate message is harmless: a finished task's message is acknowledged and skipped."""
+
+    def __init__(self, store: OutboxStore, publish: PublishTasks, *, batch: int = 500) -> None:
+        self._store = store
+        self._publish = publish
+        self._batch = batch
+
+    async def execute(self) -> int:
+        total, after = 0, None
+        while True:
+            tasks = await self._store.unfinished(after=after, limit=self._batch)
+            if not tasks:
+                return total
+            total += await self._publish.execute(tasks)
+            after = tasks[-1].task_id

@@ -16,7 +16,7 @@ off and probes the dependency instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -36,9 +36,56 @@ class TaskRefused(DomainError):
     code = "task_refused"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What a task's work may answer instead of a bare result: how it ended (`FAILED` here is for
+    good: no retry, the message is acknowledged) and the tasks it leads to, created in the same
+    transaction that records the outcome and announced after it commits."""
+
+    result: dict[str, Any]
+    status: TaskStatus = TaskStatus.SUCCEEDED
+    error: str | None = None
+    follow_up: tuple[AsyncTask, ...] = ()
+
+
 # A task's work: given the claimed task (and its message, to keep it invisible while working), do it
-# and answer its result; raise to fail it.
-Work = Callable[[AsyncTask, QueueMessage], Awaitable[dict[str, Any]]]
+# and answer its result (or an Outcome); raise to fail it.
+Work = Callable[[AsyncTask, QueueMessage], Awaitable[dict[str, Any] | Outcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A task this worker claimed, with the message that brought it."""
+
+    task: AsyncTask
+    message: QueueMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A batch work's answer for one task that failed (that one only): what the tenant reads, and why."""
+
+    error: str
+    cause: BaseException | None = None
+
+
+# Work on many claimed tasks at once (one bulk request for a whole receive): a result or Failed per
+# task id; raising fails them all.
+BatchWork = Callable[[list[Claimed]], Awaitable[dict[UUID, dict[str, Any] | Failed]]]
+
+
+@dataclass(slots=True)
+class BatchRecord:
+    """What `run_batch` recorded: the receipts to acknowledge, and each task's fate."""
+
+    receipts: list[str]
+    succeeded: list[UUID]
+    retrying: list[UUID]
+    failed: list[UUID]
+
+
+# Announces committed tasks on their queues (PublishTasks.after_commit: never raises).
+Announce = Callable[[Sequence[AsyncTask]], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +97,12 @@ class Started:
 
 
 class TaskLifecycle:
-    def __init__(self, uow_factory: UnitOfWorkFactory, *, max_receive_count: int) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, *, max_receive_count: int, announce: Announce | None = None
+    ) -> None:
         self._uow_factory = uow_factory
         self._max_receive_count = max_receive_count
+        self._announce = announce
 
     async def start(self, message: QueueMessage, accepts: frozenset[TaskType]) -> Started:
         try:
@@ -75,11 +125,14 @@ class TaskLifecycle:
             return Started(None, ack=True)
         return Started(task, ack=False)
 
-    async def run(self, message: QueueMessage, accepts: frozenset[TaskType], work: Work, *, what: str) -> bool:
+    async def run(
+        self, message: QueueMessage, accepts: frozenset[TaskType], work: Work, *, what: str | Callable[[], str]
+    ) -> bool:
         """The template every per-message use case runs on: claim → work → record; True to acknowledge.
 
         A failure is recorded by `fail` (an outage goes up to the task runner, which backs off);
-        TaskRefused fails the task at once."""
+        TaskRefused fails the task at once. `what` names the stage in the failure text (a callable
+        is asked at failure time, e.g. to say how far the work got)."""
         started = await self.start(message, accepts)
         if started.task is None:
             return started.ack
@@ -90,20 +143,76 @@ class TaskLifecycle:
             await self.finish(task, TaskStatus.FAILED, error=e.message)
             return True
         except Exception as e:
-            await self.fail(task, message, failure_text(what, e), cause=e)
+            await self.fail(task, message, failure_text(what if isinstance(what, str) else what(), e), cause=e)
             return False
-        await self.finish(task, TaskStatus.SUCCEEDED, result=result)
+        outcome = result if isinstance(result, Outcome) else Outcome(result=result)
+        await self.finish(task, outcome.status, result=outcome.result, error=outcome.error, follow_up=outcome.follow_up)
         return True
 
+    async def run_batch(
+        self, messages: Sequence[QueueMessage], accepts: frozenset[TaskType], work: BatchWork, *, what: str
+    ) -> BatchRecord:
+        """The same template for a whole receive: claim each → work on all at once → record each;
+        answers the receipts to acknowledge. A dependency outage (raised, or as a task's cause) is
+        recorded as waiting on every task it hit and then goes up to the task runner; what finished
+        before it is recorded, and its message, redelivered, is skipped."""
+        record = BatchRecord(receipts=[], succeeded=[], retrying=[], failed=[])
+        claimed: list[Claimed] = []
+        for message in messages:
+            started = await self.start(message, accepts)
+            if started.task is not None:
+                claimed.append(Claimed(started.task, message))
+            elif started.ack:
+                record.receipts.append(message.receipt)
+        if not claimed:
+            return record
+        try:
+            outcomes = await work(claimed)
+        except Exception as e:
+            outcomes = {c.task.task_id: Failed(failure_text(what, e), e) for c in claimed}
+        outage: DependencyUnavailable | None = None
+        for c in claimed:
+            outcome = outcomes.get(c.task.task_id) or Failed(f"internal_error: the {what} gave no outcome")
+            if isinstance(outcome, Failed):
+                if isinstance(outcome.cause, TaskRefused):
+                    await self.finish(c.task, TaskStatus.FAILED, error=outcome.error)
+                    record.receipts.append(c.message.receipt)
+                    record.failed.append(c.task.task_id)
+                    continue
+                last = await self.record_failure(c.task, c.message, outcome.error, cause=outcome.cause)
+                (record.failed if last else record.retrying).append(c.task.task_id)
+                if isinstance(outcome.cause, DependencyUnavailable):
+                    outage = outage or outcome.cause
+                continue
+            await self.finish(c.task, TaskStatus.SUCCEEDED, result=outcome)
+            record.receipts.append(c.message.receipt)
+            record.succeeded.append(c.task.task_id)
+        if outage is not None:
+            raise outage
+        return record
+
     async def finish(
-        self, task: AsyncTask, status: TaskStatus, *, result: dict[str, Any] | None = None, error: str | None = None
+        self,
+        task: AsyncTask,
+        status: TaskStatus,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+        follow_up: Sequence[AsyncTask] = (),
     ) -> None:
+        """Record how the task ended, with the tasks it leads to in the same transaction (the
+        outbox), then announce those."""
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(task.tenant_id)
             await uow.tasks.finish(
                 tenant_id=task.tenant_id, task_id=task.task_id, status=status, result=result, error_msg=error
             )
+            if follow_up:
+                await uow.tasks.add_many(tasks=list(follow_up))
             await uow.commit()
+        if follow_up:
+            assert self._announce is not None, "a task with follow-up tasks needs a way to announce them"
+            await self._announce(list(follow_up))
 
     async def progress(self, task: AsyncTask, result: dict[str, Any]) -> None:
         async with self._uow_factory() as uow:

@@ -15,6 +15,7 @@ import aioboto3
 import pytest
 
 from src.adapters.opensearch.provision import ensure_index_template
+from src.adapters.postgres.migrate import upgrade
 from src.adapters.s3.provision import ensure_bucket
 from src.adapters.sqs.provision import ensure_queues
 from tests.conftest import ADMIN_TOKEN
@@ -29,6 +30,22 @@ VISIBILITY = 5
 MAX_RECEIVES = 3  # small on purpose: an outage must not spend it
 RESTARTED: list[Any] = []  # services a scenario started again, stopped with the session
 SERVICES: dict[str, Any] = {}  # the embedded services by name, for scenarios that restart one
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The suite's own embedded PostgreSQL, always (never DATABASE_URL's nor the other suites'):
+    a scenario kill -9s its postmaster and starts it again on the same data directory."""
+    from src.adapters.embedded.postgres import start_postgres
+
+    data = tmp_path_factory.mktemp("fault-pg") / "data"
+    SERVICES["postgres"] = start_postgres(data)
+    SERVICES["postgres_data"] = data
+    try:
+        upgrade(SERVICES["postgres"].url, timescaledb="auto")
+        yield SERVICES["postgres"].url
+    finally:
+        SERVICES["postgres"].stop()  # the one running now, which a scenario may have restarted
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +119,8 @@ async def platform(
     for name in WORKERS:
         platform.start(name)
     try:
-        await platform.wait_ready()
+        # Six processes importing the stack at once on a busy 2-core machine: give the first start time.
+        await platform.wait_ready(within=180)
         yield platform
     finally:
         platform.stop_all()

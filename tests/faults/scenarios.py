@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -11,9 +13,10 @@ from dataclasses import dataclass
 
 import httpx
 import orjson
+import psutil
 
 from tests.conftest import ADMIN_TOKEN
-from tests.faults.platform import Platform, Shipper, searchable
+from tests.faults.platform import Platform, Shipper, pg_socket, searchable
 
 RECOVERY_LIMIT = 60.0  # every acknowledged event searchable within this long after the fault ends
 STREAM_LIMIT = 20.0
@@ -39,6 +42,7 @@ class Result:
             and self.duplicates == 0
             and self.searchable == self.acknowledged
             and self.recover_seconds is not None
+            and self.stream_gaps == 0
             and " failed " not in self.archived
             and "?" not in self.archived
         )
@@ -213,6 +217,45 @@ def restart_search_empty(seconds: float) -> Fault:
         return "-"
 
     return fault
+
+
+def kill9_postgres(down_for: float, kills: int = 1) -> Fault:
+    """The real postmaster kill -9'd (its backends die with it, in-flight transactions are lost),
+    then started again on the same data directory: crash recovery replays the WAL. `kills` times
+    in a row, under the same load. Nothing acknowledged may be lost: 201 meant committed."""
+
+    async def fault(platform: Platform, api_key: str) -> str:
+        from src.adapters.embedded.postgres import start_postgres
+        from tests.faults.conftest import SERVICES
+
+        for _ in range(kills):
+            service = SERVICES["postgres"]
+            socket_before = pg_socket(service.url)
+            os.kill(service.pid, signal.SIGKILL)
+            await asyncio.to_thread(_wait_dead, service.pid)
+            service.stop()  # forgets the dead server's handle, so the next start really starts one
+            await asyncio.sleep(down_for)
+            fresh = await asyncio.to_thread(start_postgres, SERVICES["postgres_data"])
+            SERVICES["postgres"] = fresh
+            # The same data directory serves the same socket: the proxy (and every client) finds it.
+            assert pg_socket(fresh.url) == socket_before, (fresh.url, service.url)
+            await asyncio.sleep(down_for)  # some load on the recovered server before the next kill
+        return "-"
+
+    return fault
+
+
+def _wait_dead(pid: int, within: float = 30) -> None:
+    """Until the process is gone (or a zombie nobody reaps: dead all the same)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} still alive {within}s after SIGKILL")
 
 
 def kill9(process: str, down_for: float = 1.0) -> Fault:

@@ -131,6 +131,26 @@ async def test_concurrent_requests_share_commits(uow: FakeUnitOfWorkFactory) -> 
     assert uow.store.commits < 50  # grouped: the first commits alone, the rest wait and share
 
 
+async def test_each_tenants_share_of_a_group_takes_one_place_in_commit_order(uow: FakeUnitOfWorkFactory) -> None:
+    """One commit-order entry per tenant per group (not per event), holding exactly what it stored,
+    in the order it is published; tenants in a fixed order, so two groups never wait on each other."""
+    writer = GroupCommitWriter(uow, FakePartitions(), max_inflight=1)
+    use_case = IngestLogs(writer, limits=EventLimits(), clock=lambda: NOW)
+    tenants = [principal(Scope.INGEST) for _ in range(3)]
+    await asyncio.gather(
+        *(
+            use_case.execute(IngestRequest(principal=who, items=[LogDraft(message=f"m{i}") for i in range(3)]))
+            for who in tenants * 4
+        )
+    )
+    entries = uow.store.commit_order
+    assert len(entries) <= uow.store.commits * len(tenants)
+    assert sorted(i for _, ids in entries for i in ids) == sorted(uow.store.logs)
+    for tenant, ids in entries:
+        assert all(uow.store.logs[i].tenant_id == tenant for i in ids)
+    assert len(entries) < len(uow.store.logs)
+
+
 async def test_one_poison_request_does_not_fail_its_neighbours(uow: FakeUnitOfWorkFactory) -> None:
     uow.store.fail_when_message = "poison"
     writer = GroupCommitWriter(uow, FakePartitions(), max_inflight=1)

@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-import pytest
 
 from src.adapters.memory.event_bus import InProcessEventBus
 from src.adapters.memory.stream_slots import InProcessStreamSlots
@@ -53,9 +52,10 @@ class World:
         self.principal = Principal(tenant_id=self.tenant, subject="k", scopes=frozenset({Scope.READ}), via="api_key")
 
     async def commit_and_publish(self, *events: LogEvent) -> None:
-        """What ingest does: commit, then publish what was committed."""
+        """What ingest does: store, take the group's place in commit order, commit, then publish."""
         async with self.uow() as uow:
             await uow.logs.add_many(events=events)
+            await uow.commit_order.record(tenant_id=self.tenant, log_ids=[e.id for e in events])
             await uow.commit()
         await self.bus.publish(tenant_id=self.tenant, events=[orjson.loads(to_json(public_view(e))) for e in events])
 
@@ -88,11 +88,6 @@ async def test_resume_does_not_resend_what_the_client_already_had() -> None:
     await resumed.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 finding 4 (open): replay reads id > since_id, so a lower id committed after since_id "
-    "was streamed is never replayed; needs commit order (see the test's docstring)",
-)
 async def test_resume_replays_a_lower_id_that_committed_after_since_id_was_streamed() -> None:
     """Transaction A draws its id, then B draws a higher one and commits first; B is streamed, the bus
     is lost (the stream ends with stream_interrupted), A commits, the client resumes with B's id.
@@ -111,4 +106,28 @@ async def test_resume_replays_a_lower_id_that_committed_after_since_id_was_strea
 
     resumed = await world.open(since_id=fast.id)
     assert await _drain(resumed) == ["slow commit, lower id"]
+    await resumed.close()
+
+
+async def test_resume_from_an_id_without_commit_order_replays_in_id_order() -> None:
+    """Stored before commit order was kept (or older than what is kept): id order is the fallback."""
+    world = World()
+    old, newer = _event(world.tenant, new_id(), "stored earlier"), _event(world.tenant, new_id(), "after it")
+    async with world.uow() as uow:
+        await uow.logs.add_many(events=[old, newer])
+        await uow.commit()
+    resumed = await world.open(since_id=old.id)
+    assert await _drain(resumed) == ["after it"]
+    await resumed.close()
+
+
+async def test_resume_skips_events_deleted_since_and_goes_on_with_later_commits() -> None:
+    world = World()
+    seen, gone, later = (_event(world.tenant, new_id(), m) for m in ("seen", "deleted since", "later"))
+    await world.commit_and_publish(seen)
+    await world.commit_and_publish(gone)
+    await world.commit_and_publish(later)
+    del world.uow.store.logs[gone.id]  # retention or cleanup removed it; its commit entry remains
+    resumed = await world.open(since_id=seen.id)
+    assert await _drain(resumed) == ["later"]
     await resumed.close()

@@ -10,14 +10,15 @@ from uuid import UUID, uuid4
 
 from src.domain.ports.outbox import OutboxStore
 from src.domain.tasks import WAITING_FOR_QUEUE, AsyncTask, TaskType
-from src.usecases.publish_tasks import PublishTasks
+from src.usecases.publish_tasks import PublishTasks, RepublishUnfinished
 from tests.fakes import FakeTaskQueue
 
 
 class Outbox(OutboxStore):
-    def __init__(self) -> None:
+    def __init__(self, unfinished: Sequence[AsyncTask] = ()) -> None:
         self.published: list[UUID] = []
         self.waiting: dict[UUID, str] = {}
+        self._unfinished = sorted(unfinished, key=lambda t: t.task_id)
 
     async def take_stale_pending(self, **_: object) -> list[AsyncTask]:
         return []
@@ -27,6 +28,9 @@ class Outbox(OutboxStore):
 
     async def note_waiting(self, *, task_ids: Sequence[UUID], note: str) -> None:
         self.waiting.update(dict.fromkeys(task_ids, note))
+
+    async def unfinished(self, *, after: UUID | None, limit: int) -> list[AsyncTask]:
+        return [t for t in self._unfinished if after is None or t.task_id > after][:limit]
 
 
 class HangingQueue(FakeTaskQueue):
@@ -63,3 +67,11 @@ async def test_a_hanging_queue_costs_at_most_the_publish_timeout() -> None:
     (out,) = await PublishTasks(HangingQueue(), outbox, timeout=0.2).after_commit([_task()])
     assert time.monotonic() - started < 2.0  # generous: a busy machine, but nowhere near 3.9 s
     assert out.error_msg == WAITING_FOR_QUEUE
+
+
+async def test_after_the_queue_lost_its_messages_every_unfinished_task_is_queued_again_in_pages() -> None:
+    tasks = [_task() for _ in range(7)]
+    outbox, queue = Outbox(tasks), FakeTaskQueue()
+    sent = await RepublishUnfinished(outbox, PublishTasks(queue, outbox), batch=3).execute()
+    assert sent == 7
+    assert sorted(outbox.published) == sorted(t.task_id for t in tasks)

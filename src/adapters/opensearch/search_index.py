@@ -277,6 +277,16 @@ class OpenSearchIndex(SearchIndex):
         except (OsConnectionError, ConnectionTimeout) as e:
             raise _unavailable(e) from e
 
+    async def ready(self) -> None:
+        """Readiness (the API's): `ping`, and no daily index there is — every day still kept, not just
+        today — is wrongly mapped (one mapping request, its answer kept 30 s while all is well).
+        The workers probe with `ping` only: an old mismapped index must not stop today's indexing."""
+        await self.ping()
+        try:
+            await self._refuse_mismapped()
+        except (OsConnectionError, ConnectionTimeout) as e:
+            raise _unavailable(e) from e
+
     async def ping(self) -> None:
         """Answers, has the index template (put back when a restarted server lost it), and today's
         index, if any, is mapped right: readiness and the workers' health probe report otherwise."""

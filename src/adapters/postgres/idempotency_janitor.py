@@ -1,10 +1,11 @@
-"""Expires idempotency claims in bounded batches (platform-wide, so it runs as the owner role)."""
+"""Expires idempotency claims and old commit order in bounded batches (platform-wide, so it runs as
+the owner role)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.domain.ports.idempotency_janitor import IdempotencyJanitor
@@ -16,6 +17,13 @@ _BATCH = text(
     """
 )
 
+_COMMITS_BATCH = text(
+    """
+    DELETE FROM log_commits WHERE ctid IN (
+        SELECT ctid FROM log_commits WHERE committed_at < :before LIMIT :limit)
+    """
+)
+
 
 class PostgresIdempotencyJanitor(IdempotencyJanitor):
     def __init__(self, owner_engine: AsyncEngine, *, batch_size: int = 10_000) -> None:
@@ -23,11 +31,17 @@ class PostgresIdempotencyJanitor(IdempotencyJanitor):
         self._batch = batch_size
 
     async def expire_claims(self, *, older_than: datetime) -> int:
+        return await self._expire(_BATCH, older_than)
+
+    async def expire_commit_order(self, *, older_than: datetime) -> int:
+        return await self._expire(_COMMITS_BATCH, older_than)
+
+    async def _expire(self, batch: TextClause, older_than: datetime) -> int:
         total = 0
         while True:
             # One short transaction per batch: no long lock on a busy table.
             async with self._engine.begin() as conn:
-                deleted = (await conn.execute(_BATCH, {"before": older_than, "limit": self._batch})).rowcount
+                deleted = (await conn.execute(batch, {"before": older_than, "limit": self._batch})).rowcount
             total += deleted
             if deleted < self._batch:
                 return total

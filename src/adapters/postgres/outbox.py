@@ -43,6 +43,17 @@ _NOTE = text(
     "WHERE task_id = ANY(CAST(:ids AS uuid[])) AND published_at IS NULL AND error_msg IS NULL"
 )
 
+_UNFINISHED = text(
+    """
+    SELECT task_id, tenant_id, user_id, task_type, status, payload, result, error_msg, attempts,
+           created_at, updated_at
+    FROM async_task
+    WHERE status IN ('pending', 'running') AND (CAST(:after AS uuid) IS NULL OR task_id > CAST(:after AS uuid))
+    ORDER BY task_id
+    LIMIT :limit
+    """
+)
+
 
 class PostgresOutboxStore(OutboxStore):
     """A never-started task is republished quickly when its publish never happened, slowly when it
@@ -83,3 +94,8 @@ class PostgresOutboxStore(OutboxStore):
             return
         async with translate_db_errors(), self._engine.begin() as conn:
             await conn.execute(_NOTE, {"ids": [str(i) for i in task_ids], "note": note})
+
+    async def unfinished(self, *, after: UUID | None, limit: int) -> list[AsyncTask]:
+        async with translate_db_errors(), self._engine.connect() as conn:
+            rows = await conn.execute(_UNFINISHED, {"after": None if after is None else str(after), "limit": limit})
+            return [task_from_row(r) for r in rows.mappings()]

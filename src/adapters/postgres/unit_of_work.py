@@ -16,6 +16,7 @@ from src.adapters.postgres.alert_rule_repository import PostgresAlertRuleReposit
 from src.adapters.postgres.alert_silence_repository import PostgresAlertSilenceRepository
 from src.adapters.postgres.anomaly_repository import PostgresAnomalyRepository
 from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
+from src.adapters.postgres.commit_order_repository import PostgresCommitOrder
 from src.adapters.postgres.error_group_repository import PostgresErrorGroupRepository
 from src.adapters.postgres.errors import lost_database, translate_db_errors
 from src.adapters.postgres.log_reader import PostgresLogReader
@@ -58,6 +59,7 @@ class PostgresUnitOfWork(UnitOfWork):
         self.alert_history = PostgresAlertHistoryRepository(self._conn)
         self.patterns = PostgresPatternRepository(self._conn)
         self.error_groups = PostgresErrorGroupRepository(self._conn)
+        self.commit_order = PostgresCommitOrder(self._conn)
         return self
 
     async def __aexit__(

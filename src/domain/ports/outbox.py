@@ -36,3 +36,8 @@ class OutboxStore(Protocol):
     @abstractmethod
     async def note_waiting(self, *, task_ids: Sequence[UUID], note: str) -> None:
         """Tell whoever reads these (still unpublished) tasks what they wait for."""
+
+    @abstractmethod
+    async def unfinished(self, *, after: UUID | None, limit: int) -> list[AsyncTask]:
+        """Pending and running tasks of every type, in id order after `after`: what a task queue
+        that lost its messages (an in-memory queue restarted) must be given again."""

@@ -16,6 +16,7 @@ from src.domain.ports.alert_rule_repository import AlertRuleRepository
 from src.domain.ports.alert_silence_repository import AlertSilenceRepository
 from src.domain.ports.anomaly_repository import AnomalyRepository
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.commit_order import CommitOrder
 from src.domain.ports.error_group_repository import ErrorGroupRepository
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
@@ -45,6 +46,7 @@ class UnitOfWork(Protocol):
     alert_history: AlertHistoryRepository
     patterns: PatternRepository
     error_groups: ErrorGroupRepository
+    commit_order: CommitOrder
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,6 +31,9 @@ from src.entrypoints.cli.dev_search import chosen, start_search
 from src.entrypoints.cli.dev_state import SERVICE_VARIABLES, STATE_FILE
 from src.entrypoints.cli.dev_state import load as _load
 from src.entrypoints.cli.dev_state import save as _save
+
+if TYPE_CHECKING:
+    from src.entrypoints.bootstrap import Container
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -110,8 +113,8 @@ def _start_services(
         moto_port = _port_of(services[-1].url)
         restarts["moto"] = lambda: start_moto(moto_port, log_path=data_dir / "moto.log")
         # S3 in a moto of its own that records every request and replays them when it starts:
-        # archives and exports survive a restart of the dev stack (SQS stays in memory: the
-        # outbox relay republishes whatever was pending).
+        # archives and exports survive a restart of the dev stack (SQS stays in memory: every
+        # unfinished task is queued again whenever this moto starts empty, see _requeue_unfinished).
         recording = data_dir / "s3-recording.jsonl"
         s3 = start_moto(log_path=data_dir / "moto-s3.log", record_to=recording)
         s3.name = "moto-s3"
@@ -150,8 +153,9 @@ async def _ensure_resources() -> None:
     await ensure_resources(Settings())
 
 
-async def _reprovision() -> None:
-    """After a service restart: its resources again, and the search index rebuilt if it came back empty."""
+async def _reprovision(*, queues_lost: bool = False) -> None:
+    """After a service restart: its resources again, the search index rebuilt if it came back empty,
+    and every unfinished task queued again if the queue came back empty."""
     from src.entrypoints.bootstrap import build_container
     from src.entrypoints.settings import Settings
 
@@ -161,11 +165,24 @@ async def _reprovision() -> None:
     try:
         assert settings.opensearch.url
         await _reindex_if_search_is_empty(container, settings.opensearch.url)
+        if queues_lost:
+            await _requeue_unfinished(container)
     finally:
         await container.close()
 
 
-async def _provision(state: dict[str, Any]) -> dict[str, Any]:
+async def _requeue_unfinished(container: Container) -> None:
+    """The embedded SQS (moto) keeps its messages in memory: when it starts empty, the tasks still
+    pending or running are published again now, rather than after the relay's thresholds or never."""
+    from src.adapters.postgres.outbox import PostgresOutboxStore
+    from src.usecases.publish_tasks import RepublishUnfinished
+
+    count = await RepublishUnfinished(PostgresOutboxStore(container.owner_engine), container.publish).execute()
+    if count:
+        print(f"logplane dev: the task queue started empty; {count} unfinished task(s) queued again", file=sys.stderr)
+
+
+async def _provision(state: dict[str, Any], *, queues_lost: bool = False) -> dict[str, Any]:
     from src.domain.errors import DomainError
     from src.entrypoints.bootstrap import build_container
     from src.entrypoints.settings import Settings
@@ -178,6 +195,8 @@ async def _provision(state: dict[str, Any]) -> dict[str, Any]:
     container = build_container(settings)
     try:
         await _reindex_if_search_is_empty(container, settings.opensearch.url)
+        if queues_lost:
+            await _requeue_unfinished(container)
         demo = state.get("demo", {})
         if demo.get("api_key"):
             try:
@@ -298,7 +317,7 @@ def _supervise(
                 del due[service.name]
                 try:
                     services[i] = restart()
-                    asyncio.run(_reprovision())
+                    asyncio.run(_reprovision(queues_lost=service.name == "moto"))
                     print(f"logplane dev: {service.name} restarted", file=sys.stderr)
                 except Exception as e:
                     print(f"logplane dev: restarting {service.name} failed: {e}", file=sys.stderr)
@@ -365,7 +384,8 @@ def run_dev(
         from src.entrypoints.cli.admin import migrate
 
         migrate()
-        state["demo"] = asyncio.run(_provision(state))
+        # An embedded moto starts with no messages: whatever the last run left unfinished is queued again.
+        state["demo"] = asyncio.run(_provision(state, queues_lost="moto" in restarts))
         syslog_env: dict[str, str] = {}
         syslog_note = "syslog: off (--no-syslog)."
         if syslog:

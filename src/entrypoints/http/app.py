@@ -102,7 +102,9 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
         # Only what this deployment configured is probed; the rest is reported by its absence.
         optional = container.extras.setdefault("optional_readiness", {})
         if settings.opensearch.url:
-            optional["opensearch"] = getattr(container.search_index, "ping", None)
+            # `ready` also refuses a wrongly mapped daily index (any day kept, not only today's).
+            index = container.search_index
+            optional["opensearch"] = getattr(index, "ready", None) or getattr(index, "ping", None)
         if settings.aws.queues_enabled:
             optional["sqs"] = getattr(container.queue, "ping", None)
             optional["s3"] = container.archive_store.ping

@@ -115,3 +115,30 @@ async def test_a_daily_index_from_before_pattern_ids_gets_the_field_before_it_is
         await client.indices.delete(index=name, params={"ignore_unavailable": "true"})
         await client.close()
         await index.close()
+
+
+async def test_readiness_reports_a_wrongly_mapped_index_of_any_kept_day_while_workers_go_on(
+    search_node: SearchNode,
+) -> None:
+    """Not only today's index: an older daily index mapped by dynamic mapping fails readiness
+    (`ready`), while the workers' probe (`ping`) still answers, so today's indexing goes on."""
+    client = AsyncOpenSearch(hosts=[search_node.url])
+    index = OpenSearchIndex.from_url(search_node.url)
+    old = datetime.now(UTC) - timedelta(days=3002)
+    try:
+        await ensure_index_template(search_node.url)
+        await client.indices.delete_index_template(name=TEMPLATE_NAME)
+        await client.index(index=index_name(old), body={"tenant_id": "t", "message": "dynamic"}, refresh=True)
+        await ensure_index_template(search_node.url)
+        with pytest.raises(DependencyUnavailable) as refused:
+            await index.ready()
+        assert refused.value.code == "search_mapping_invalid"
+        assert isinstance(refused.value.details, dict) and refused.value.details["index"] == index_name(old)
+        await index.ping()
+        today = datetime.now(UTC)
+        assert (await index.index([_event(today)])).failed == 0
+    finally:
+        await ensure_index_template(search_node.url)
+        await client.indices.delete(index=index_name(old), ignore_unavailable=True)
+        await client.close()
+        await index.close()

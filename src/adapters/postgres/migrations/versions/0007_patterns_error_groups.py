@@ -13,7 +13,7 @@ All tables are tenant-scoped by row-level security like the others (0001, 0005).
 update `logs.pattern_id` and nothing else of a stored event.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
