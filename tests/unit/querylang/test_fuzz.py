@@ -76,12 +76,14 @@ def test_any_text_parses_or_raises_a_query_error(q: str) -> None:
 
 
 def _seconds(q: str) -> float:
+    """CPU seconds of this thread (not wall time: on a busy machine the thread waits for a core, and
+    that wait is not the parser's), best of 7."""
     best = float("inf")
     for _ in range(7):
-        started = time.perf_counter()
+        started = time.thread_time()
         with contextlib.suppress(QueryError):
             parse_query(q, now=NOW)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.thread_time() - started)
     return best
 
 
