@@ -972,6 +972,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds between opening client connections (spreads them over uvicorn workers)",
     )
     p.add_argument("--skip-single", action="store_true", help="bulk and COPY only")
+    p.add_argument(
+        "--rate-limit",
+        default="off",
+        help="single POST with rate limiting off, on (Redis, a limit never reached) or both: off,on",
+    )
     p.add_argument("--profile", type=Path, default=None, help="directory for py-spy profiles of the API")
     p.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     return p.parse_args(argv)
@@ -1022,29 +1027,38 @@ def run(
     baseline = Baseline(backing, events, max(args.batch_sizes, default=5000))
     verified: list[str] = []
     tenants: dict[str, Tenant] = {}
-    for workers in args.workers:
+    limiting = [m.strip() for m in args.rate_limit.split(",") if m.strip()]
+    if not limiting or any(m not in ("off", "on") for m in limiting):
+        raise SystemExit(f"--rate-limit: expected off, on or off,on, got {args.rate_limit!r}")
+    for workers, limit_mode in [(w, m) for w in args.workers for m in limiting]:
+        first_mode = limit_mode == limiting[0]
+        extra_env = dict(args.api_env)
+        if limit_mode == "on":
+            # Counted in Redis on every request, with a budget no run reaches.
+            extra_env |= {"LOGPLANE_RATE_LIMIT_ENABLED": "true", "LOGPLANE_RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000"}
         server = ApiServer(
             backing,
             workers=workers,
-            log_path=workdir / f"api-w{workers}.log",
+            log_path=workdir / f"api-w{workers}-{limit_mode}.log",
             factory=args.factory,
-            extra_env=dict(args.api_env),
+            extra_env=extra_env,
         )
         try:
             server.wait_ready()
-            log(f"API up: {server.base_url}, workers={workers}, pid {server.pid}")
+            log(f"API up: {server.base_url}, workers={workers}, rate limiting {limit_mode}, pid {server.pid}")
             names = [f"copy-{workers}", f"warmup-{workers}", *(f"single-{workers}-{tool}" for tool in tools)]
             names += [f"bulk-{size}-{workers}" for size in args.batch_sizes]
+            names = [f"{name}-{limit_mode}" for name in names]
             suffix = uuid.uuid4().hex[:6]
             for name in names:
                 tenants[name] = asyncio.run(create_tenant(server.base_url, f"bench-{name}-{suffix}"))
 
-            baseline.tenant = baseline.tenant or tenants[f"copy-{workers}"]
-            if not args.batch_sizes:
+            baseline.tenant = baseline.tenant or tenants[f"copy-{workers}-{limit_mode}"]
+            if not args.batch_sizes or not first_mode:
                 baseline.measure(server.pid, args.quiet_wait)
 
-            for size in args.batch_sizes:
-                tenant = tenants[f"bulk-{size}-{workers}"]
+            for size in args.batch_sizes if first_mode else []:
+                tenant = tenants[f"bulk-{size}-{workers}-{limit_mode}"]
                 bodies = ndjson_bodies(events, size)
                 runs: list[tuple[float, CpuWindow]] = []
                 splits: list[str] = []
@@ -1088,10 +1102,16 @@ def run(
 
             if args.warmup > 0:
                 single_load(
-                    tools[0], server.base_url, tenants[f"warmup-{workers}"].api_key, body, args, workdir, args.warmup
+                    tools[0],
+                    server.base_url,
+                    tenants[f"warmup-{workers}-{limit_mode}"].api_key,
+                    body,
+                    args,
+                    workdir,
+                    args.warmup,
                 )
             for tool in tools:
-                tenant = tenants[f"single-{workers}-{tool}"]
+                tenant = tenants[f"single-{workers}-{tool}-{limit_mode}"]
                 wait_for_quiet(args.quiet_wait)
                 profiler = Profiler(args.profile, server.pid, f"single-w{workers}-{tool}")
                 cpu = CpuWindow(server.pid)
@@ -1108,7 +1128,11 @@ def run(
                 # 201 means committed: every answered request is stored; a few cut off at the end may be too.
                 if not result.ok <= stored <= result.ok + result.errors + args.single_clients:
                     raise RuntimeError(f"single: {stored} rows stored for {result.ok} answered requests")
-                verified.append(f"single w{workers} {tool} {stored} rows for {result.ok} x 201")
+                verified.append(
+                    f"single w{workers} {tool} rate limiting {limit_mode}: {stored} rows for {result.ok} x 201"
+                )
+                if len(limiting) > 1:
+                    result.tool += f", rate limiting {limit_mode}"
                 if workers > 1:
                     result.tool += f" (connections per worker: {split})"
                 single.append((workers, result, cpu))
