@@ -83,6 +83,7 @@ from bench.harness import (  # noqa: E402
     start_postgres,
     summarize_profile,
     wait_for_quiet,
+    write_keeping,
 )
 
 RESULTS = ROOT / "bench" / "results" / "archive.md"
@@ -1027,13 +1028,7 @@ def render(results: Results, command: str, env: str) -> str:
 
 
 def write_results(text: str) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    kept = ""
-    if RESULTS.exists():
-        old = RESULTS.read_text()
-        if KEEP_MARKER in old:
-            kept = old.split(KEEP_MARKER, 1)[1]
-    RESULTS.write_text(text + "\n" + KEEP_MARKER + (kept or "\n"))
+    write_keeping(RESULTS, text + "\n", KEEP_MARKER)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -67,6 +67,8 @@ from bench.harness import (  # noqa: E402 - after the sys.path fix so `python be
     asyncpg_dsn,
     count_rows,
     create_tenant,
+    int_list,
+    key_value,
     log,
     machine,
     make_events,
@@ -393,28 +395,17 @@ class Baseline:
         return Row(label, n, seconds, cpu, None, [n / s for s, _ in self.runs])
 
 
-def _ints(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part.strip()]
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name, value
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--events", type=int, default=100_000, help="events for COPY and for each bulk run")
     p.add_argument("--duration", type=float, default=15.0, help="seconds of single-event POST load")
-    p.add_argument("--batch-sizes", type=_ints, default=[1000, 5000], help="bulk batch sizes, comma-separated")
+    p.add_argument("--batch-sizes", type=int_list, default=[1000, 5000], help="bulk batch sizes, comma-separated")
     p.add_argument("--bulk-clients", type=int, default=4, help="concurrent bulk clients")
     p.add_argument("--single-clients", type=int, default=32, help="concurrent single-POST connections")
-    p.add_argument("--workers", type=_ints, default=[1, 2], help="uvicorn worker counts to try, comma-separated")
+    p.add_argument("--workers", type=int_list, default=[1, 2], help="uvicorn worker counts to try, comma-separated")
     p.add_argument(
         "--api-env",
-        type=_key_value,
+        type=key_value,
         action="append",
         default=[],
         metavar="NAME=VALUE",

@@ -73,6 +73,8 @@ from bench.harness import (  # noqa: E402 - after the sys.path fix so `python be
     Tenant,
     asyncpg_dsn,
     create_tenant,
+    float_list,
+    key_value,
     log,
     machine,
     make_events,
@@ -80,6 +82,7 @@ from bench.harness import (  # noqa: E402 - after the sys.path fix so `python be
     start_backing,
     summarize_profile,
     wait_for_quiet,
+    write_keeping,
 )
 from bench.ingest import RawConnection, post_bytes  # noqa: E402
 
@@ -747,14 +750,7 @@ def render(
 
 
 def write_results(report: str) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    kept = ""
-    if RESULTS.exists():
-        text = RESULTS.read_text()
-        at = text.find("\n" + HAND_NOTES)
-        if at >= 0:
-            kept = text[at:]
-    RESULTS.write_text(report.rstrip() + "\n" + kept)
+    write_keeping(RESULTS, report, "\n" + HAND_NOTES)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -762,21 +758,10 @@ def write_results(report: str) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def _floats(text: str) -> list[float]:
-    return [float(v) for v in text.split(",") if v.strip()]
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    return key, value
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--clients", type=int, default=100, help="WebSocket clients")
-    p.add_argument("--rates", type=_floats, default=[200.0, 500.0], help="ingest rates in events/s, comma-separated")
+    p.add_argument("--rates", type=float_list, default=[200.0, 500.0], help="ingest rates in events/s, comma-separated")
     p.add_argument("--batch", type=int, default=10, help="events per bulk request")
     p.add_argument("--duration", type=float, default=20.0, help="measured seconds per rate")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of uncounted ingest before each measurement")
@@ -799,7 +784,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="max seconds to wait for a quiet machine before each stream run and export round",
     )
     p.add_argument("--factory", default="bench.app_factory:create_app", help="uvicorn app factory for both APIs")
-    p.add_argument("--api-env", type=_key_value, action="append", default=[], help="NAME=VALUE for both API processes")
+    p.add_argument("--api-env", type=key_value, action="append", default=[], help="NAME=VALUE for both API processes")
     p.add_argument("--out", type=Path, default=RESULTS, help="markdown results file")
     p.add_argument("--workdir", type=Path, default=None, help="keep logs and profiles here (default: a temp dir)")
     return p.parse_args(argv)

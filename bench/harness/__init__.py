@@ -12,10 +12,14 @@ from bench.harness.common import (
     ROOT,
     SEVERITY_NUMBERS,
     asyncpg_dsn,
+    float_list,
+    int_list,
+    key_value,
     log,
     machine,
     pct,
     server_version,
+    write_keeping,
 )
 from bench.harness.cpu import CpuMeter, machine_busy, processes, tree, wait_for_quiet
 from bench.harness.data import copy_records, make_events, ndjson_bodies
@@ -49,7 +53,10 @@ __all__ = [
     "copy_records",
     "count_rows",
     "create_tenant",
+    "float_list",
     "free_port",
+    "int_list",
+    "key_value",
     "log",
     "machine",
     "machine_busy",
@@ -65,4 +72,5 @@ __all__ = [
     "summarize_profile",
     "tree",
     "wait_for_quiet",
+    "write_keeping",
 ]

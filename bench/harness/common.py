@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import math
@@ -75,3 +76,33 @@ def server_version(owner_url: str) -> str:
             await conn.close()
 
     return asyncio.run(fetch())
+
+
+# Command-line values shared by the scripts' argument parsers.
+
+
+def int_list(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def float_list(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def key_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def write_keeping(path: Path, report: str, marker: str) -> None:
+    """Write a results file, keeping what a person wrote in it from `marker` on (the analysis)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        at = old.find(marker)
+        if at >= 0:
+            kept = old[at:]
+    path.write_text(report.rstrip() + "\n" + (kept or marker + "\n"))
