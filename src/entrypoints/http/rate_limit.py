@@ -8,12 +8,14 @@ slowapi stays the interface (decorators, key function, `RateLimitExceeded`, the 
 the counting: its storage is synchronous, so every request made two blocking Redis round trips on
 the event loop and single-event ingest ran at half speed with limiting on. `TenantLimiter` counts
 before slowapi's wrapper runs, through the `limits` library's asynchronous storage (redis.asyncio),
-in one round trip per request (the window's end is remembered per key), and hands slowapi the
-verdict and the figures for the headers.
+in one round trip per request at most (the window's end is remembered per key, and concurrent
+requests of a tenant share one INCRBY), and hands slowapi the verdict and the figures for the
+headers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import math
@@ -142,6 +144,10 @@ class TenantLimiter(Limiter):
         self._storage_down_until = 0.0
         # The end of each key's current window, so a count needs no TTL lookup within it.
         self._reset_at: dict[str, float] = {}
+        # Counts waiting for the next INCRBY of their key, and the keys with one in flight.
+        self._waiting: dict[tuple[int, str], list[tuple[int, asyncio.Future[int]]]] = {}
+        self._flushing: set[tuple[int, str]] = set()
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def count(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> Window:
         """Take `cost` from the limit's window (fixed-window, as slowapi's strategy): one round trip."""
@@ -161,7 +167,7 @@ class TenantLimiter(Limiter):
 
     async def _count(self, storage: Storage, item: RateLimitItem, key: str, cost: int, now: float) -> Window:
         expiry = item.get_expiry()
-        used = await storage.incr(key, expiry, amount=cost)
+        used = await self._incr(storage, key, expiry, cost)
         reset_at = self._reset_at.get(key, 0.0)
         if used == cost:  # this count opened the window
             reset_at = now + expiry
@@ -169,6 +175,42 @@ class TenantLimiter(Limiter):
             reset_at = await storage.get_expiry(key)
         self._reset_at[key] = reset_at
         return Window(allowed=used <= item.amount, remaining=max(0, item.amount - used), reset_at=reset_at)
+
+    async def _incr(self, storage: Storage, key: str, expiry: int, cost: int) -> int:
+        """The key's count after adding `cost`, as if this request had counted alone.
+
+        Requests of one tenant arriving while an INCRBY for it is in flight are summed into the next
+        one: under load a Redis round trip serves many requests instead of one each. Each gets the
+        running total at its place in that sum, so limits and headers are what serial counting
+        would have given."""
+        slot = (id(storage), key)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(slot, []).append((cost, future))
+        if slot not in self._flushing:
+            self._flushing.add(slot)
+            task = asyncio.create_task(self._flush(storage, slot, expiry))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+        return await future
+
+    async def _flush(self, storage: Storage, slot: tuple[int, str], expiry: int) -> None:
+        try:
+            while batch := self._waiting.pop(slot, None):
+                total = sum(cost for cost, _ in batch)
+                try:
+                    used = await storage.incr(slot[1], expiry, amount=total)
+                except Exception as e:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(e)
+                    continue
+                running = used - total
+                for cost, future in batch:
+                    running += cost
+                    if not future.done():
+                        future.set_result(running)
+        finally:
+            self._flushing.discard(slot)
 
     def shared_limit(
         self,
