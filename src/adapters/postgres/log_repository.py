@@ -65,8 +65,6 @@ _LOG_COLUMNS = (
 STAGING_TABLE = "logs_staging"
 # Per session (temporary) and emptied by each commit, so nothing is ever left behind in it.
 STAGING_DDL = f"CREATE TEMP TABLE IF NOT EXISTS {STAGING_TABLE} (LIKE logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-# The staging table was made LIKE logs: same columns in the same order.
-_INSERT_STAGED = f"INSERT INTO logs SELECT * FROM {STAGING_TABLE}"
 _STAGING_COLUMNS = (
     "id",
     "tenant_id",
@@ -83,6 +81,9 @@ _STAGING_COLUMNS = (
     "attributes",
     "client_id",
 )
+# Columns named, not `*`: a staging table made before a migration that added a column still fits.
+_STAGED = ", ".join(f'"{c}"' for c in _STAGING_COLUMNS)
+_INSERT_STAGED = f"INSERT INTO logs ({_STAGED}) SELECT {_STAGED} FROM {STAGING_TABLE}"
 
 
 class PostgresLogRepository(LogRepository):
