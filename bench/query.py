@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.ingest import ApiServer, create_tenant, log  # noqa: E402
+from bench.harness import ApiServer, create_tenant, log  # noqa: E402
 from bench.search import (  # noqa: E402
     SearchLoader,
     Stack,

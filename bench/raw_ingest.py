@@ -24,7 +24,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/raw_ingest.py`
 
-from bench.ingest import ApiServer, count_rows, create_tenant, start_backing
+from bench.harness import ApiServer, count_rows, create_tenant, start_backing
 
 
 def raw_lines(n: int, seed: int = 7) -> list[str]:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import os
 import random
 import re
@@ -61,28 +60,35 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.ingest import (  # noqa: E402  (needs ROOT on sys.path when run as a script)
+from bench.harness import (  # noqa: E402  (needs ROOT on sys.path when run as a script)
     ADMIN_TOKEN,
     COPY_COLUMNS,
     JWT_SECRET,
-    SERVICES,
     SEVERITY_NUMBERS,
     ApiServer,
     Backing,
+    CpuMeter,
     Profiler,
     Tenant,
-    _die_with_parent,
-    _machine_busy,
-    _message,
-    _processes,
     asyncpg_dsn,
     create_tenant,
     log,
     machine,
     make_events,
+    ndjson_bodies,
+    pct,
     server_version,
     start_backing,
 )
+from bench.harness import wait_for_quiet as _wait_for_quiet  # noqa: E402
+from bench.harness.data import SERVICES, event_message  # noqa: E402
+from bench.harness.stack import die_with_parent  # noqa: E402
+
+
+def wait_for_quiet(max_wait: float) -> float:
+    """This benchmark's phases are long and its stack busy on its own: quiet means <= 0.5 cores."""
+    return _wait_for_quiet(max_wait, threshold=0.5)
+
 
 OS_CHUNK = 2000  # what OpenSearchIndex.index uses
 OS_MAX_CHUNK_BYTES = 20 * 1024 * 1024
@@ -91,15 +97,6 @@ OS_MAX_CHUNK_BYTES = 20 * 1024 * 1024
 # --------------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------------
-
-
-def pct(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (values in seconds or ms, unchanged)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
-    return ordered[rank - 1]
 
 
 def rss_mib(pid: int | None, key: str = "VmRSS") -> float | None:
@@ -112,19 +109,6 @@ def rss_mib(pid: int | None, key: str = "VmRSS") -> float | None:
     except OSError:
         return None
     return None
-
-
-def wait_for_quiet(max_wait: float, threshold: float = 0.5) -> float:
-    """Wait (at most `max_wait` s) until the machine uses <= `threshold` cores while we are idle; return that load."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        busy, started = _machine_busy(), time.perf_counter()
-        time.sleep(0.5)
-        load = (_machine_busy() - busy) / (time.perf_counter() - started)
-        if load <= threshold or time.monotonic() >= deadline:
-            if load > threshold:
-                log(f"machine still busy ({load:.2f} cores used by others); measuring anyway")
-            return load
 
 
 class OsProbe:
@@ -180,55 +164,6 @@ def mem_available_mib() -> float:
 
 def fmt_mib(value: float | None) -> str:
     return "n/a (external)" if value is None else f"{value:,.0f} MiB"
-
-
-class CpuMeter:
-    """Cores used per component between start() and stop(), read from /proc (2-core box: who competes)."""
-
-    def __init__(self, roots: dict[str, int | None]) -> None:
-        self.roots = {name: pid for name, pid in roots.items() if pid}
-        self.cores: dict[str, float] = {}
-
-    def start(self) -> CpuMeter:
-        self._before = _processes()
-        self._busy = _machine_busy()
-        self._wall = time.perf_counter()
-        return self
-
-    def stop(self) -> CpuMeter:
-        wall = time.perf_counter() - self._wall
-        after = _processes()
-        children: dict[int, list[int]] = {}
-        for pid, (_, ppid, _) in after.items():
-            children.setdefault(ppid, []).append(pid)
-        owner: dict[int, str] = {}
-        for name, root in self.roots.items():
-            stack = [root]
-            while stack:
-                pid = stack.pop()
-                owner.setdefault(pid, name)
-                stack += children.get(pid, [])
-        used: Counter[str] = Counter()
-        me = os.getpid()
-        for pid, (_, _, cpu) in after.items():
-            delta = cpu - self._before[pid][2] if pid in self._before else cpu
-            if delta <= 0:
-                continue
-            if pid == me:
-                used["bench"] += delta
-            elif pid in owner:
-                used[owner[pid]] += delta
-        busy = _machine_busy() - self._busy
-        total = os.cpu_count() or 1
-        self.cores = {k: v / wall for k, v in used.items()}
-        # Everything else the machine did, including processes that exited during the window.
-        self.cores["other"] = max(0.0, busy / wall - sum(self.cores.values()))
-        self.cores["idle"] = max(0.0, total - busy / wall)
-        return self
-
-    def describe(self) -> str:
-        order = ("worker", "api", "osmem", "opensearch", "postgres", "moto", "bench", "redis", "other", "idle")
-        return ", ".join(f"{k} {self.cores[k]:.2f}" for k in order if self.cores.get(k, 0.0) >= 0.005)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -357,7 +292,7 @@ class WorkerProcess:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
 
     @property
@@ -495,11 +430,6 @@ def to_events(dicts: list[dict[str, Any]], tenant_id: uuid.UUID) -> list[Any]:
     ]
 
 
-def ndjson_bodies(events: list[dict[str, Any]], batch: int) -> list[bytes]:
-    dumps = orjson.dumps
-    return [b"\n".join(dumps(e) for e in events[i : i + batch]) + b"\n" for i in range(0, len(events), batch)]
-
-
 async def post_bulk(base_url: str, api_key: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
     """(seconds, events accepted) for posting every body to the bulk API, `clients` requests in flight."""
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/x-ndjson"}
@@ -593,7 +523,7 @@ async def run_latency(
         for _ in range(batch):
             service = rng.choice(SERVICES)
             user = f"u_{rng.randrange(50000):05d}"
-            severity, message, attributes = _message(rng, service, user)
+            severity, message, attributes = event_message(rng, service, user)
             marker = "ev" + uuid.uuid4().hex[:16]
             own.append(marker)
             event = {
@@ -821,7 +751,7 @@ def run_throughput(
 
     # Raw baseline first (smaller index than the pipeline will see: conservative for the ratio).
     raw_events = to_events(dicts, uuid.uuid4())
-    cpu = CpuMeter(roots).start()
+    cpu = CpuMeter(roots, me="bench").start()
     raw_seconds = asyncio.run(run_raw(stack.os_url, raw_events))
     cpu.stop()
     raw_cpu = cpu.describe()
@@ -833,7 +763,7 @@ def run_throughput(
     raw_parallel_seconds, raw_parallel_cpu = 0.0, ""
     if parallel > 1:
         raw_events = to_events(dicts, uuid.uuid4())
-        cpu = CpuMeter(roots).start()
+        cpu = CpuMeter(roots, me="bench").start()
         raw_parallel_seconds = asyncio.run(run_raw(stack.os_url, raw_events, parallel))
         raw_parallel_cpu = cpu.stop().describe()
         del raw_events
@@ -860,7 +790,7 @@ def run_throughput(
     )
     worker = WorkerProcess(stack, stack.workdir / "worker.log")
     profiler = Profiler(args.profile, worker.pid, "worker-throughput") if args.profile else None
-    cpu = CpuMeter({**roots, "worker": worker.pid}).start()
+    cpu = CpuMeter({**roots, "worker": worker.pid}, me="bench").start()
     try:
         done_wall = asyncio.run(wait_pipeline(stack.os_url, tenant.id, n, worker))
     finally:
@@ -966,7 +896,7 @@ def generate_stored(n: int, tenant_id: uuid.UUID, rng: random.Random, now: datet
     for _ in range(n):
         service = rng.choice(SERVICES)
         user = f"u_{rng.randrange(50000):05d}"
-        severity, message, attributes = _message(rng, service, user)
+        severity, message, attributes = event_message(rng, service, user)
         traced = rng.random() < 0.6
         out.append(
             LogEvent(
@@ -1027,7 +957,7 @@ class SearchLoader:
         args = self.args
         conn = await asyncpg.connect(asyncpg_dsn(self.stack.backing.owner_url))
         client = os_client(self.stack.os_url)
-        cpu = CpuMeter(self.stack.roots()).start()
+        cpu = CpuMeter(self.stack.roots(), me="bench").start()
         started = time.perf_counter()
         try:
             while self.loaded < target and not self.stopped_by:
@@ -1586,7 +1516,7 @@ def main(argv: list[str] | None = None) -> int:
             background["latency"] = wait_for_quiet(args.quiet_wait)
             log(f"latency: {args.latency_rate} events/s for {args.latency_seconds:g} s")
             profiler = Profiler(args.profile, worker.pid, "worker-latency") if args.profile else None
-            cpu = CpuMeter(roots).start()
+            cpu = CpuMeter(roots, me="bench").start()
             phase_start = time.time()
             probe = OsProbe(stack.os_url).start()
             lat = asyncio.run(

@@ -51,7 +51,6 @@ import tempfile
 import time
 import uuid
 from array import array
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,50 +63,36 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.ingest import (  # noqa: E402 - after the sys.path fix so `python bench/stream_export.py` works
+from bench.harness import (  # noqa: E402 - after the sys.path fix so `python bench/stream_export.py` works
     COPY_COLUMNS,
     SEVERITY_NUMBERS,
     ApiServer,
     Backing,
+    CpuMeter,
     Profiler,
-    RawConnection,
     Tenant,
     asyncpg_dsn,
     create_tenant,
+    float_list,
+    key_value,
     log,
     machine,
     make_events,
-    post_bytes,
     server_version,
     start_backing,
     summarize_profile,
     wait_for_quiet,
+    write_keeping,
 )
+from bench.ingest import RawConnection, post_bytes  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "stream_export.md"
 HAND_NOTES = "## Analysis"  # a section of the results file from this heading on survives a re-run
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------------------------------
 # CPU per component, from /proc
 # --------------------------------------------------------------------------------------------------
-
-
-def _proc_table() -> dict[int, tuple[str, int, float, float]]:
-    """pid -> (comm, ppid, cpu seconds so far, of which in the kernel)."""
-    out: dict[int, tuple[str, int, float, float]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
-        fields = raw[raw.rindex(")") + 2 :].split()
-        out[int(entry)] = (comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK, int(fields[12]) / _TICK)
-    return out
 
 
 def _write_syscalls(pid: int) -> int:
@@ -116,71 +101,6 @@ def _write_syscalls(pid: int) -> int:
         if line.startswith("syscw:"):
             return int(line.split()[1])
     return 0
-
-
-def _busy_seconds() -> float:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(values[:8]) - values[3] - values[4]) / _TICK
-
-
-def _tree(procs: dict[int, tuple[str, int, float, float]], root: int) -> set[int]:
-    pids, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, (_, ppid, _, _) in procs.items():
-            if ppid in pids and pid not in pids:
-                pids.add(pid)
-                grew = True
-    return pids
-
-
-@dataclass
-class Cpu:
-    """Cores used per component between start() and stop(): named process trees, postgres, redis,
-    this script (and its live children, e.g. the load generator), and the rest of the machine."""
-
-    roots: dict[str, int]
-    cores: dict[str, float] = field(default_factory=dict)
-    kernel: dict[str, float] = field(default_factory=dict)  # share of each component's CPU spent in the kernel
-
-    def start(self) -> None:
-        self._before = _proc_table()
-        self._busy = _busy_seconds()
-        self._wall = time.perf_counter()
-
-    def stop(self) -> None:
-        wall = time.perf_counter() - self._wall
-        after = _proc_table()
-        groups = {name: _tree(after, pid) for name, pid in self.roots.items()}
-        mine = _tree(after, os.getpid())  # this script and its children: the load generator, py-spy
-        used: Counter[str] = Counter()
-        in_kernel: Counter[str] = Counter()
-        for pid, (comm, _, cpu, sys_cpu) in after.items():
-            delta = cpu - self._before[pid][2] if pid in self._before else cpu
-            sys_delta = sys_cpu - self._before[pid][3] if pid in self._before else sys_cpu
-            name = next((g for g, pids in groups.items() if pid in pids), None)
-            if name is None:
-                if comm == "postgres":
-                    name = "postgres"
-                elif comm.startswith("redis"):
-                    name = "redis"
-                elif pid in mine:
-                    name = "bench"
-            if name:
-                used[name] += delta
-                in_kernel[name] += sys_delta
-        busy = _busy_seconds() - self._busy
-        used["other"] = max(busy - sum(used.values()), 0.0)
-        self.cores = {k: v / wall for k, v in used.items()}
-        self.kernel = {k: in_kernel[k] / v for k, v in used.items() if v > 0 and k != "other"}
-        self.cores["idle"] = max((os.cpu_count() or 1) - busy / wall, 0.0)
-
-    def describe(self) -> str:
-        order = [*self.roots, "postgres", "redis", "bench", "other", "idle"]
-        return ", ".join(f"{k} {self.cores.get(k, 0.0):.2f}" for k in order)
-
-    def kernel_shares(self) -> str:
-        return ", ".join(f"{k} {100 * v:.0f}%" for k, v in self.kernel.items())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -343,7 +263,7 @@ class StreamResult:
     from_201: dict[str, float]
     ingest_ms: dict[str, float]
     lateness_ms: float
-    cpu: Cpu
+    cpu: CpuMeter
     connect_seconds: float
     client_lag_ms: dict[str, float]
     ws_writes: int
@@ -417,7 +337,7 @@ async def run_stream(
     process.start()
     child.close()  # so that recv() fails instead of hanging if the generator dies without a word
     profiler: Profiler | None = None
-    cpu = Cpu({"api-ws (A)": api_ws.pid, "api-ingest (B)": api_ingest.pid})
+    cpu = CpuMeter({"api-ws (A)": api_ws.pid, "api-ingest (B)": api_ingest.pid}, me="bench")
     loop = asyncio.get_running_loop()
     try:
         await asyncio.sleep(max(start_at + args.warmup - time.time(), 0))
@@ -537,7 +457,7 @@ class Transfer:
     seconds: float
     bytes: int
     lines: int
-    cpu: Cpu
+    cpu: CpuMeter
 
 
 @dataclass
@@ -574,7 +494,7 @@ async def raw_copy(
         async with conn.transaction():
             if as_app:
                 await conn.execute("SELECT set_config('logplane.tenant_id', $1, true)", str(tenant_id))
-            cpu = Cpu(roots)
+            cpu = CpuMeter(roots, me="bench")
             cpu.start()
             started = time.perf_counter()
             await conn.copy_from_query(sql, *args, output=sink, **options)
@@ -594,7 +514,7 @@ async def api_export(base_url: str, api_key: str, query: str, roots: dict[str, i
         f"Authorization: Bearer {api_key}\r\nConnection: close\r\n\r\n"
     ).encode()
     size = lines = 0
-    cpu = Cpu(roots)
+    cpu = CpuMeter(roots, me="bench")
     try:
         cpu.start()
         started = time.perf_counter()
@@ -830,14 +750,7 @@ def render(
 
 
 def write_results(report: str) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    kept = ""
-    if RESULTS.exists():
-        text = RESULTS.read_text()
-        at = text.find("\n" + HAND_NOTES)
-        if at >= 0:
-            kept = text[at:]
-    RESULTS.write_text(report.rstrip() + "\n" + kept)
+    write_keeping(RESULTS, report, "\n" + HAND_NOTES)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -845,21 +758,10 @@ def write_results(report: str) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def _floats(text: str) -> list[float]:
-    return [float(v) for v in text.split(",") if v.strip()]
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    return key, value
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--clients", type=int, default=100, help="WebSocket clients")
-    p.add_argument("--rates", type=_floats, default=[200.0, 500.0], help="ingest rates in events/s, comma-separated")
+    p.add_argument("--rates", type=float_list, default=[200.0, 500.0], help="ingest rates in events/s, comma-separated")
     p.add_argument("--batch", type=int, default=10, help="events per bulk request")
     p.add_argument("--duration", type=float, default=20.0, help="measured seconds per rate")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds of uncounted ingest before each measurement")
@@ -882,7 +784,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="max seconds to wait for a quiet machine before each stream run and export round",
     )
     p.add_argument("--factory", default="bench.app_factory:create_app", help="uvicorn app factory for both APIs")
-    p.add_argument("--api-env", type=_key_value, action="append", default=[], help="NAME=VALUE for both API processes")
+    p.add_argument("--api-env", type=key_value, action="append", default=[], help="NAME=VALUE for both API processes")
     p.add_argument("--out", type=Path, default=RESULTS, help="markdown results file")
     p.add_argument("--workdir", type=Path, default=None, help="keep logs and profiles here (default: a temp dir)")
     return p.parse_args(argv)

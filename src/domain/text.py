@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
+
 from src.domain.errors import InvalidInput
 
 REPLACEMENT = "\ufffd"
@@ -29,7 +31,22 @@ def is_storable(text: str) -> bool:
     return True
 
 
-def _all_storable(value: Any) -> bool:
+def all_storable(value: Any) -> bool:
+    if value is None:
+        return True
+    if type(value) is str:
+        return is_storable(value)
+    if type(value) is dict:
+        # One pass in C for the common case: orjson refuses lone surrogates and writes U+0000 as an
+        # escape. Anything it cannot say for sure (other types, a `\\u0000` that may be literal
+        # text) falls through to the walk.
+        try:
+            dumped = orjson.dumps(value)
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+        else:
+            if b"\\u0000" not in dumped:
+                return True
     pending = [value]
     while pending:  # iterative: nesting depth is bounded later, by the event limits
         item = pending.pop()
@@ -50,7 +67,7 @@ def unstorable_path(value: Any) -> str | None:
     """Where, in a string or nested dicts and lists, a string or key is not storable; None if nowhere.
 
     The common case (all storable) takes one walk without building any path."""
-    if _all_storable(value):
+    if all_storable(value):
         return None
     pending: list[tuple[str, Any]] = [("", value)]
     while pending:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import DomainError
 from src.domain.event_limits import EventLimits, check_event
-from src.domain.ids import new_id
+from src.domain.ids import new_ids
 from src.domain.logs import LogDraft, LogEvent, StoredRef
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.ingest_rejections import IngestRejections
@@ -69,6 +69,7 @@ class IngestLogs:
         hashes: list[str | None] = []
         positions: list[int] = []
         tenant_id = request.principal.tenant_id
+        ids = iter(new_ids(len(request.items)))  # generated in bulk; one per event stored
         for item in request.items:
             if isinstance(item, DomainError):
                 outcomes.append(item)
@@ -84,7 +85,7 @@ class IngestLogs:
             hashes.append(draft.request_hash)
             events.append(
                 LogEvent(
-                    id=new_id(),
+                    id=next(ids),
                     tenant_id=tenant_id,
                     timestamp=draft.timestamp,
                     received_at=now,

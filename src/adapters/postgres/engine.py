@@ -7,13 +7,35 @@ platform's own maintenance.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from src.adapters.postgres.log_repository import STAGING_DDL, STAGING_TABLE
 
 APP_ROLE = "logplane_app"
 
+logger = logging.getLogger(__name__)
+
+
+def prepare_staging(dbapi_connection: Any, record: Any) -> None:
+    """Give each new app connection its ingest staging table (see `log_repository`).
+
+    Run on the driver connection itself, outside any transaction, so a later rollback cannot take
+    the table away. Before migrations there is no `logs` to copy the shape of: the connection then
+    goes without, and its writes take the plain INSERT path."""
+    try:
+        dbapi_connection.run_async(lambda driver: driver.execute(STAGING_DDL))
+    except Exception as e:
+        logger.debug("no ingest staging table on this connection: %s", e)
+        return
+    record.info[STAGING_TABLE] = True
+
 
 def make_app_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
@@ -22,6 +44,8 @@ def make_app_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) ->
         hide_parameters=True,
         connect_args={"server_settings": {"role": APP_ROLE, "timezone": "UTC"}},
     )
+    event.listen(engine.sync_engine, "connect", prepare_staging)
+    return engine
 
 
 def make_owner_engine(url: str, *, pool_size: int = 2) -> AsyncEngine:

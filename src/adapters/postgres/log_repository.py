@@ -1,15 +1,24 @@
-"""Log events in PostgreSQL: set-based writes (unnest), idempotency claims beside them."""
+"""Log events in PostgreSQL: set-based writes, idempotency claims beside them.
+
+Ingest writes with binary COPY into the session's staging table and one `INSERT … SELECT` into
+`logs` (COPY itself is refused on a table under row-level security, and the INSERT is where RLS
+checks every row). That halves the client's encoding work and cuts the server's against
+`INSERT … SELECT FROM unnest(14 arrays)`, which remains for restores and for a connection
+without the staging table (see `engine.prepare_staging`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from uuid import UUID
 
+import asyncpg
 import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from src.adapters.postgres.rows import as_uuid, log_from_row
+from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 
@@ -53,6 +62,30 @@ _LOG_COLUMNS = (
 )
 
 
+STAGING_TABLE = "logs_staging"
+# Per session (temporary) and emptied by each commit, so nothing is ever left behind in it.
+STAGING_DDL = f"CREATE TEMP TABLE IF NOT EXISTS {STAGING_TABLE} (LIKE logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+_STAGING_COLUMNS = (
+    "id",
+    "tenant_id",
+    "timestamp",
+    "received_at",
+    "severity",
+    "service",
+    "message",
+    "host",
+    "user_id",
+    "action",
+    "trace_id",
+    "span_id",
+    "attributes",
+    "client_id",
+)
+# Columns named, not `*`: a staging table made before a migration that added a column still fits.
+_STAGED = ", ".join(f'"{c}"' for c in _STAGING_COLUMNS)
+_INSERT_STAGED = f"INSERT INTO logs ({_STAGED}) SELECT {_STAGED} FROM {STAGING_TABLE}"
+
+
 class PostgresLogRepository(LogRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -87,8 +120,51 @@ class PostgresLogRepository(LogRepository):
         }
 
     async def add_many(self, *, events: Sequence[LogEvent]) -> None:
-        if events:
+        if not events:
+            return
+        if not self._conn.info.get(STAGING_TABLE):
             await self._conn.execute(_INSERT_LOGS, _columns(events))
+            return
+        raw = await self._conn.get_raw_connection()
+        driver = raw.driver_connection  # asyncpg's, inside the unit of work's transaction
+        assert driver is not None
+        try:
+            await self._copy_staged(driver, events)
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as e:
+            # The driver's own errors bypass SQLAlchemy's translation: drop the connection from the
+            # pool and answer as every other lost-database path does.
+            await self._conn.invalidate()
+            raise DependencyUnavailable(
+                "the database connection was lost", code="database_unavailable", details={"dependency": "postgres"}
+            ) from e
+
+    @staticmethod
+    async def _copy_staged(driver: asyncpg.Connection, events: Sequence[LogEvent]) -> None:
+        dumps = orjson.dumps
+        await driver.copy_records_to_table(
+            STAGING_TABLE,
+            columns=_STAGING_COLUMNS,
+            records=[
+                (
+                    e.id,
+                    e.tenant_id,
+                    e.timestamp,
+                    e.received_at,
+                    int(e.severity),
+                    e.service,
+                    e.message,
+                    e.host,
+                    e.user_id,
+                    e.action,
+                    e.trace_id,
+                    e.span_id,
+                    dumps(e.attributes).decode(),
+                    e.client_id,
+                )
+                for e in events
+            ],
+        )
+        await driver.execute(_INSERT_STAGED)
 
     async def get(self, *, tenant_id: UUID, log_id: UUID) -> LogEvent | None:
         row = (

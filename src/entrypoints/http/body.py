@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -94,11 +95,19 @@ def _ndjson_item(line: bytes) -> Any:
         return InvalidInput(f"line is not valid JSON: {e}", code="invalid_json")
 
 
-async def read_batch(
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """A bulk body before any JSON is read: NDJSON lines (a too-long one arrives as a `CutLine`),
+    or the whole body of a JSON array."""
+
+    lines: list[bytes] | None = None
+    array: bytes | None = None
+
+
+async def read_raw_batch(
     request: Request, *, max_bytes: int, max_decompressed: int, max_events: int, max_line_bytes: int
-) -> list[Any]:
-    """A JSON array, or NDJSON (one JSON value a line); a line that is not JSON stays an error item.
-    NDJSON is inflated and split lazily and refused at the `max_events + 1`st line."""
+) -> RawBatch:
+    """NDJSON is inflated and split lazily and refused at the `max_events + 1`st line."""
     media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media in NDJSON_TYPES:
         pieces = await read_pieces(request, max_bytes=max_bytes, max_decompressed=max_decompressed)
@@ -107,18 +116,26 @@ async def read_batch(
         lines = await take_at_most((line for line in split if line.strip()), max_events)
         if lines is None:
             raise too_many_events(max_events, max_events + 1)
-        return [item async for item in cooperative(_ndjson_item(line) for line in lines)]
+        return RawBatch(lines=lines)
     if media in ("application/json", ""):
-        parsed = parse_json_object(await read_body(request, max_bytes=max_bytes, max_decompressed=max_decompressed))
-        if not isinstance(parsed, list):
-            raise InvalidInput(
-                "a bulk body is a JSON array of events, or NDJSON with Content-Type application/x-ndjson",
-                code="invalid_batch",
-            )
-        if len(parsed) > max_events:
-            raise too_many_events(max_events, len(parsed))
-        return parsed
+        return RawBatch(array=await read_body(request, max_bytes=max_bytes, max_decompressed=max_decompressed))
     raise UnsupportedMediaType(
         f"unsupported Content-Type {media!r}; use application/json or application/x-ndjson",
         code="unsupported_media_type",
     )
+
+
+async def batch_items(raw: RawBatch, *, max_events: int) -> list[Any]:
+    """The batch's values one by one; a line that is not JSON stays an error item."""
+    if raw.lines is not None:
+        return [item async for item in cooperative(_ndjson_item(line) for line in raw.lines)]
+    assert raw.array is not None
+    parsed = parse_json_object(raw.array)
+    if not isinstance(parsed, list):
+        raise InvalidInput(
+            "a bulk body is a JSON array of events, or NDJSON with Content-Type application/x-ndjson",
+            code="invalid_batch",
+        )
+    if len(parsed) > max_events:
+        raise too_many_events(max_events, len(parsed))
+    return parsed

@@ -13,15 +13,15 @@ from src.domain.credentials import Principal
 from src.domain.errors import DomainError, InvalidEvent
 from src.domain.logs import StoredRef
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.body import max_line_bytes, parse_json_object, read_batch, read_body
+from src.entrypoints.http.batch_events import bulk_drafts
+from src.entrypoints.http.body import max_line_bytes, parse_json_object, read_body, read_raw_batch
 from src.entrypoints.http.deps import ContainerDep, IngestScope
 from src.entrypoints.http.errors import error_body
 from src.entrypoints.http.openapi import BATCH_BODY, SINGLE_EVENT_BODY
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.response_models import BatchOut, StoredOut
 from src.entrypoints.http.responses import JsonResponse
-from src.entrypoints.http.schemas import LogEventIn, describe_validation_error, draft_from
-from src.usecases.cooperative import cooperative
+from src.entrypoints.http.schemas import LogEventIn, describe_validation_error
 from src.usecases.ingest_logs import IngestRequest
 
 
@@ -91,17 +91,16 @@ def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
     async def ingest_bulk(request: Request, principal: IngestScope, container: ContainerDep) -> JsonResponse:
         cfg = container.settings.ingest
         max_body, max_events = await _tenant_limits(container, principal)
-        raw_items = await read_batch(
+        raw = await read_raw_batch(
             request,
             max_bytes=max_body,
             max_decompressed=cfg.max_decompressed_bytes,
             max_events=max_events,
             max_line_bytes=max_line_bytes(cfg),
         )
-        if not raw_items:
+        items = await bulk_drafts(raw, max_events=max_events)
+        if not items:
             raise InvalidEvent("the batch is empty", code="empty_batch")
-        drafts = (item if isinstance(item, DomainError) else draft_from(item) for item in raw_items)
-        items = [item async for item in cooperative(drafts)]
         result = await container.ingest.execute(IngestRequest(principal=principal, items=items, route="api_bulk"))
         errors = [_item_error(i, o) for i, o in enumerate(result.outcomes) if isinstance(o, DomainError)]
         stored = [{"index": i, **_ref(o)} for i, o in enumerate(result.outcomes) if isinstance(o, StoredRef)]

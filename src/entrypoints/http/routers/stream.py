@@ -93,7 +93,7 @@ async def _open(container: Container, state: Any, credential: str | None, query:
         tenant = await container.authenticate.tenant(principal.tenant_id)
         rates: TenantRates = state.tenant_rates
         rates.remember(principal.tenant_id, tenant.limits.requests_per_minute if tenant else None)
-        charge_tenant(
+        await charge_tenant(
             state.limiter, rates, principal.tenant_id, cost=container.live_tail.replay_cost, what="a since_id replay"
         )
     return await container.live_tail.open(principal=principal, flt=flt, since_id=since)

@@ -1,0 +1,82 @@
+"""Ingest's write path: binary COPY into the session's staging table, then INSERT … SELECT under RLS."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from src.adapters.postgres.engine import make_app_engine
+from src.adapters.postgres.log_repository import STAGING_TABLE
+from src.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from src.domain.ids import new_ids
+from src.domain.logs import LogEvent
+from src.domain.severity import Severity
+
+
+def _event(tenant_id: uuid.UUID, log_id: uuid.UUID, message: str) -> LogEvent:
+    now = datetime.now(UTC)
+    return LogEvent(
+        id=log_id,
+        tenant_id=tenant_id,
+        timestamp=now,
+        received_at=now,
+        message=message,
+        severity=Severity.WARN,
+        service="billing",
+        host=None,
+        user_id="u1",
+        action=None,
+        trace_id="t" * 32,
+        span_id=None,
+        attributes={"order": {"id": 7, "tags": ["a", "b"]}, "ratio": 0.5},
+        client_id=f"id:{message}",
+    )
+
+
+async def test_staged_write_lands_under_rls_and_other_tenants_see_nothing(postgres_url: str) -> None:
+    engine = make_app_engine(postgres_url, pool_size=1, max_overflow=0)
+    mine, other = uuid.uuid4(), uuid.uuid4()
+    try:
+        ids = new_ids(3)
+        assert ids == sorted(ids) and len(set(ids)) == 3  # time-ordered within a batch
+        async with PostgresUnitOfWork(engine) as uow:
+            await uow.act_as_tenant(mine)
+            await uow.logs.add_many(events=[_event(mine, i, f"m{n}") for n, i in enumerate(ids)])
+            await uow.commit()
+        async with engine.connect() as conn:
+            assert conn.info.get(STAGING_TABLE)  # made by the connect hook: the COPY path was taken
+            # The commit emptied the staging table: nothing is carried into the next transaction.
+            assert (await conn.execute(text(f"SELECT count(*) FROM {STAGING_TABLE}"))).scalar_one() == 0
+        async with PostgresUnitOfWork(engine) as uow:
+            await uow.act_as_tenant(mine)
+            stored = await uow.logs.get(tenant_id=mine, log_id=ids[1])
+            assert stored is not None
+            assert stored.message == "m1" and stored.severity is Severity.WARN and stored.service == "billing"
+            assert stored.attributes == {"order": {"id": 7, "tags": ["a", "b"]}, "ratio": 0.5}
+            assert stored.client_id == "id:m1" and stored.trace_id == "t" * 32 and stored.host is None
+            assert await uow.logs.count(tenant_id=mine) == 3
+        async with PostgresUnitOfWork(engine) as uow:
+            await uow.act_as_tenant(other)
+            assert await uow.logs.count(tenant_id=mine) == 0
+            assert await uow.logs.get(tenant_id=mine, log_id=ids[0]) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_rls_refuses_staged_rows_of_another_tenant(postgres_url: str) -> None:
+    """The staging table has no policy of its own: the INSERT into `logs` is where RLS checks."""
+    engine = make_app_engine(postgres_url, pool_size=1, max_overflow=0)
+    mine, other = uuid.uuid4(), uuid.uuid4()
+    try:
+        with pytest.raises(Exception, match="row-level security"):
+            async with PostgresUnitOfWork(engine) as uow:
+                await uow.act_as_tenant(mine)
+                await uow.logs.add_many(events=[_event(other, new_ids(1)[0], "smuggled")])
+        async with PostgresUnitOfWork(engine) as uow:
+            await uow.act_as_tenant(other)
+            assert await uow.logs.count(tenant_id=other) == 0
+    finally:
+        await engine.dispose()
