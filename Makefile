@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install dev test test-clock lint bench clean
+.PHONY: install dev test test-clock lint bench clean chromium
 
 $(BIN)/logplane: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,8 +23,17 @@ lint: install
 	$(BIN)/mypy src workers
 	$(BIN)/lint-imports
 
-test: install lint
+test: install lint chromium
 	$(BIN)/pytest -q
+
+# The console's browser tests (tests/e2e/console) drive Debian's Chromium through Playwright's Python
+# package with executable_path: no browser download. Installed here when missing (root, or sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver
+chromium: $(CHROMIUM)
 
 # The tests that build times from the clock, with this process's clock just after and just before
 # midnight UTC (tests/fake_clock.py): they must pass at any hour.

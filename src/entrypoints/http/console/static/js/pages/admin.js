@@ -21,7 +21,7 @@ export async function render(main) {
   async function loadUsers() {
     try {
       const users = itemsOf(await api('/api/v1/users'));
-      usersBox.replaceChildren(table(['Email', 'Role', 'Created', 'Last login', ''], users.map((u) => {
+      usersBox.replaceChildren(table(['Email', 'Role', 'Created', 'State', ''], users.map((u) => {
         const roleSel = select(ROLES.map(([v]) => [v, v]), u.role, { 'aria-label': `Role of ${u.email}` });
         roleSel.addEventListener('change', async () => {
           try {
@@ -33,7 +33,7 @@ export async function render(main) {
         const self = me.user && me.user.id === u.id;
         return h('tr', null,
           h('td', null, u.email), h('td', null, self ? u.role : roleSel),
-          h('td', { class: 'ts' }, fmtTime(u.created_at)), h('td', { class: 'ts' }, fmtTime(u.last_login_at)),
+          h('td', { class: 'ts' }, fmtTime(u.created_at)), h('td', null, [u.disabled ? 'disabled' : '', u.locked ? 'locked' : ''].filter(Boolean).join(', ') || 'active'),
           h('td', null, self ? '(you)' : h('button', { type: 'button', class: 'danger small', onclick: async () => {
             if (!window.confirm(`Delete the user ${u.email}?`)) return;
             try { await api(`/api/v1/users/${u.id}`, { method: 'DELETE' }); loadUsers(); loadAudit(); } catch (error) { toast(error.message); }
@@ -119,7 +119,7 @@ export async function render(main) {
   const tenant = me.tenant || {};
   const limits = tenant.limits || null;
   const settings = h('dl', { class: 'settings' },
-    h('dt', null, 'Tenant'), h('dd', null, `${tenant.name || ''} (${tenant.id || me.tenant_id || ''})`),
+    h('dt', null, 'Tenant'), h('dd', null, `${tenant.name || me.tenant_name || ''} (${tenant.id || me.tenant_id || ''})`),
     tenant.retention_days != null ? [h('dt', null, 'Retention'), h('dd', null, `${tenant.retention_days} days`)] : null,
     limits ? Object.entries(limits).map(([k, v]) => [h('dt', null, k.replace(/_/g, ' ')), h('dd', null, v === null ? 'default' : String(v))]) : null);
 

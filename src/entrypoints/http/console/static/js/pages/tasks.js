@@ -62,7 +62,7 @@ export async function render(main) {
         ? table(['Date', 'Rows', 'Bytes', 'Oldest', 'Newest', 'Object'], page.items.map((a) => h('tr', null,
           h('td', null, a.date), h('td', null, String(a.rows)), h('td', null, String(a.bytes)),
           h('td', { class: 'ts' }, fmtTime(a.min_timestamp)), h('td', { class: 'ts' }, fmtTime(a.max_timestamp)),
-          h('td', null, a.url ? h('a', { href: a.url, rel: 'noreferrer' }, a.key) : a.key)))))
+          h('td', null, a.url ? h('a', { href: a.url, rel: 'noreferrer' }, a.key) : a.key))))
         : h('p', { class: 'muted' }, 'No archives yet.'));
     } catch (error) {
       archives.replaceChildren(errorBox(error));
