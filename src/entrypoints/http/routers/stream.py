@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import orjson
@@ -38,6 +39,7 @@ from src.usecases.live_tail import END, TailSession
 from src.usecases.watch_credential import WatchCredentialRequest
 
 HEARTBEAT_SECONDS = 15.0
+SESSION_COOKIE = "logplane_session"
 SUBPROTOCOL = "logplane.v1"
 _NOT_FILTERS = {"token", "since_id", "batch"}
 BATCH_LIMIT = 500
@@ -56,6 +58,19 @@ def _credential(headers: Any, query: Any, offered: list[str]) -> tuple[str | Non
             return protocol[len("bearer.") :], SUBPROTOCOL if SUBPROTOCOL in offered else protocol
     token = query.get("token")
     return (token or None), SUBPROTOCOL if SUBPROTOCOL in offered else None
+
+
+def _session_cookie(websocket: WebSocket) -> str | None:
+    """The console's session cookie, used when no other credential was given. A browser sends cookies
+    with a WebSocket opened by any site's page (cross-site WebSocket hijacking), so the handshake's
+    Origin must be this host; the cookie being SameSite=Strict is the second fence."""
+    value = websocket.cookies.get(SESSION_COOKIE)
+    if not value:
+        return None
+    origin = websocket.headers.get("origin")
+    if origin is None or urlsplit(origin).netloc != websocket.headers.get("host"):
+        raise Forbidden("a session cookie is only accepted from a page of this origin", code="cross_origin")
+    return value
 
 
 async def _principal(container: Container, credential: str | None) -> Principal:
@@ -156,6 +171,7 @@ async def stream(websocket: WebSocket) -> None:
     offered = list(websocket.scope.get("subprotocols", []))
     credential, subprotocol = _credential(websocket.headers, websocket.query_params, offered)
     try:
+        credential = credential or _session_cookie(websocket)
         session = await _open(container, websocket.app.state, credential, websocket.query_params, websocket.headers)
     except DomainError as e:
         # Close codes carry the reason: 4401 bad credential, 4403 missing scope or suspended tenant,
