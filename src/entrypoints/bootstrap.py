@@ -15,6 +15,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from src.adapters.auth.argon2_password_hasher import Argon2PasswordHasher
 from src.adapters.auth.jose_token_codec import JoseTokenCodec
 from src.adapters.disabled import UnconfiguredArchiveStore, UnconfiguredSearchIndex, UnconfiguredTaskQueue
 from src.adapters.opensearch.search_index import OpenSearchIndex
@@ -27,6 +28,7 @@ from src.domain.event_limits import EventLimits
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.event_bus import EventBus
 from src.domain.ports.partition_maintainer import PartitionMaintainer
+from src.domain.ports.password_hasher import PasswordHasher
 from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.stream_slots import StreamSlots
 from src.domain.ports.task_queue import TaskQueue
@@ -34,6 +36,7 @@ from src.domain.ports.token_codec import TokenCodec
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tenants import Tenant
 from src.entrypoints.settings import Settings
+from src.usecases.audit_trail import ListAudit
 from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate
 from src.usecases.compat.loki_read import LokiRead
@@ -48,7 +51,9 @@ from src.usecases.ingest_text import IngestText, ParseText
 from src.usecases.issue_token import IssueToken
 from src.usecases.list_archives import ListArchives
 from src.usecases.live_tail import LiveTail
+from src.usecases.login import Login, Logout
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from src.usecases.manage_users import CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser
 from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
@@ -113,6 +118,14 @@ class Container:
     parse_text: ParseText
     ingest_text: IngestText
     request_file_ingest: RequestFileIngest
+    login: Login
+    logout: Logout
+    create_user: CreateUser
+    get_user: GetUser
+    list_users: ListUsers
+    update_user: UpdateUser
+    delete_user: DeleteUser
+    list_audit: ListAudit
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -243,6 +256,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     tenant_cache: TtlCache[UUID, Tenant | None] = TtlCache(ttl=cache_ttl)
     authenticate = Authenticate(uow, codec, keys=key_cache, tenants=tenant_cache)
     tenant_parsers = TenantParsers(uow, cache_seconds=cache_ttl)
+    hasher: PasswordHasher = overrides.get("password_hasher") or Argon2PasswordHasher()
     return Container(
         settings=settings,
         app_engine=app_engine,
@@ -305,4 +319,12 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         parse_text=ParseText(tenant_parsers),
         ingest_text=IngestText(tenant_parsers, ingest, max_events=ingest_cfg.max_batch_events),
         request_file_ingest=RequestFileIngest(uow, archive_store, publish),
+        login=Login(uow, hasher, ttl=timedelta(seconds=settings.auth.session_ttl_seconds)),
+        logout=Logout(uow),
+        create_user=CreateUser(uow, hasher),
+        get_user=GetUser(uow),
+        list_users=ListUsers(uow),
+        update_user=UpdateUser(uow, hasher),
+        delete_user=DeleteUser(uow),
+        list_audit=ListAudit(uow),
     )

@@ -57,6 +57,10 @@ class AuthSettings(BaseSettings):
     token_ttl_seconds: int = Field(default=900, gt=0, validation_alias="LOGPLANE_TOKEN_TTL_SECONDS")
     token_max_ttl_seconds: int = Field(default=3600, gt=0, validation_alias="LOGPLANE_TOKEN_MAX_TTL_SECONDS")
     credential_cache_seconds: float = Field(default=5.0, ge=0, validation_alias="LOGPLANE_CREDENTIAL_CACHE_SECONDS")
+    # Human users' login sessions (cookie `logplane_session`): absolute lifetime, no sliding renewal.
+    session_ttl_seconds: int = Field(
+        default=8 * 3600, gt=0, le=7 * 86400, validation_alias="LOGPLANE_SESSION_TTL_SECONDS"
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> AuthSettings:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
+from src.adapters.postgres.audit_log import PostgresAuditLog
 from src.adapters.postgres.errors import lost_database, translate_db_errors
 from src.adapters.postgres.log_reader import PostgresLogReader
 from src.adapters.postgres.log_repository import PostgresLogRepository
@@ -19,6 +20,8 @@ from src.adapters.postgres.rejection_repository import PostgresRejectionReposito
 from src.adapters.postgres.saved_search_repository import PostgresSavedSearchRepository
 from src.adapters.postgres.task_repository import PostgresTaskRepository
 from src.adapters.postgres.tenant_repository import PostgresTenantRepository
+from src.adapters.postgres.user_repository import PostgresUserRepository
+from src.adapters.postgres.user_session_repository import PostgresUserSessionRepository
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 _ACT_AS = text("SELECT set_config('logplane.tenant_id', :tenant_id, true)")
@@ -42,6 +45,9 @@ class PostgresUnitOfWork(UnitOfWork):
         self.parsers = PostgresParserRepository(self._conn)
         self.rejections = PostgresRejectionRepository(self._conn)
         self.saved_searches = PostgresSavedSearchRepository(self._conn)
+        self.users = PostgresUserRepository(self._conn)
+        self.sessions = PostgresUserSessionRepository(self._conn)
+        self.audit = PostgresAuditLog(self._conn)
         return self
 
     async def __aexit__(

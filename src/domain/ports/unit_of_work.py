@@ -11,6 +11,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.audit_log import AuditLog
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import LogRepository
 from src.domain.ports.parser_repository import ParserRepository
@@ -18,6 +19,8 @@ from src.domain.ports.rejection_repository import RejectionRepository
 from src.domain.ports.saved_search_repository import SavedSearchRepository
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
+from src.domain.ports.user_repository import UserRepository
+from src.domain.ports.user_session_repository import UserSessionRepository
 
 
 class UnitOfWork(Protocol):
@@ -29,6 +32,9 @@ class UnitOfWork(Protocol):
     parsers: ParserRepository
     rejections: RejectionRepository
     saved_searches: SavedSearchRepository
+    users: UserRepository
+    sessions: UserSessionRepository
+    audit: AuditLog
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...
