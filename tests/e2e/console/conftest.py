@@ -47,19 +47,6 @@ class Platform:
     def admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_token}"}
 
-    def cli(self, *args: str) -> dict[str, Any]:
-        env = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV}
-        done = subprocess.run(
-            [sys.executable, "-m", "src.entrypoints.cli.main", *args, "--json"],
-            env={**env, "LOGPLANE_DATA_DIR": str(self.data_dir)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        result: dict[str, Any] = json.loads(done.stdout)
-        return result
-
 
 @dataclass
 class Tenant:
@@ -72,24 +59,26 @@ class Tenant:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
-def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+def _start(data_dir: Path, port: int, stderr: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV}
-    return subprocess.Popen(
-        [sys.executable, "-m", "src.entrypoints.cli.main", "dev", "--data-dir", str(data_dir), "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    with stderr.open("w") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "src.entrypoints.cli.main", "dev", "--data-dir", str(data_dir), "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
 
 
-def _wait_for_banner(proc: subprocess.Popen[str], timeout: float = 180) -> None:
+def _wait_for_banner(proc: subprocess.Popen[str], stderr: Path, timeout: float = 180) -> None:
     assert proc.stdout is not None
     deadline, seen = time.monotonic() + timeout, []
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line and proc.poll() is not None:
-            pytest.fail(f"logplane dev exited early with {proc.returncode}: {''.join(seen)}")
+            tail = stderr.read_text()[-3000:]
+            pytest.fail(f"logplane dev exited early with {proc.returncode}: {''.join(seen)}\n{tail}")
         seen.append(line)
         if "Press Ctrl-C" in line:
             return
@@ -101,9 +90,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium chromium-driver)")
     data_dir, port = tmp_path_factory.mktemp("console") / ".logplane", free_port()
-    proc = _start(data_dir, port)
+    stderr = data_dir.parent / "dev.stderr"
+    proc = _start(data_dir, port, stderr)
     try:
-        _wait_for_banner(proc)
+        _wait_for_banner(proc, stderr)
         state = json.loads((data_dir / "dev.json").read_text())
         yield Platform(
             base=f"http://127.0.0.1:{port}", data_dir=data_dir, admin_token=state["admin_token"], demo=state["demo"]
@@ -126,7 +116,13 @@ def new_tenant(platform: Platform, prefix: str) -> Tenant:
 
 def add_user(platform: Platform, tenant: Tenant, role: str) -> str:
     email = f"{role}-{secrets.token_hex(3)}@example.test"
-    platform.cli("users", "create", "--tenant", tenant.id, "--email", email, "--role", role, "--password", PASSWORD)
+    created = httpx.post(
+        f"{platform.base}/api/v1/tenants/{tenant.id}/users",
+        json={"email": email, "role": role, "password": PASSWORD},
+        headers=platform.admin(),
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
     tenant.users[role] = email
     return email
 
