@@ -11,7 +11,7 @@ import httpx
 
 from src.entrypoints.http.console import STATIC_DIR
 from tests.e2e.console.conftest import ARTIFACTS, Platform, Watched, add_user, new_tenant
-from tests.e2e.console.test_console import ingest, login, searchable, session_client
+from tests.e2e.console.test_console import ingest, login, searchable, session_login
 
 FIRST_LOAD_LIMIT = 300 * 1024
 
@@ -33,8 +33,8 @@ def test_console_responses_carry_a_strict_csp(platform: Platform) -> None:
 def test_a_session_cookie_without_the_csrf_header_is_refused(platform: Platform) -> None:
     tenant = new_tenant(platform, "csrf")
     add_user(platform, tenant, "admin")
-    client, csrf = session_client(platform, tenant, "admin")
-    with client:
+    with httpx.Client(base_url=platform.base, timeout=30) as client:
+        csrf = session_login(client, tenant, "admin")
         assert client.cookies.get("logplane_csrf") == csrf
         refused = client.post("/api/v1/keys", json={"name": "x", "scopes": ["read"]})
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
