@@ -324,6 +324,8 @@ def test_tasks_ingest_pages_and_a_narrow_window(tab: Watched, browser: Any, plat
 def test_keyboard_reaches_the_search_and_the_results(tab: Watched, acme: Tenant) -> None:
     login(tab, acme, "viewer")
     page = tab.page
+    page.reload()
+    page.locator(".summary").wait_for()
     page.keyboard.press("Tab")  # the skip link comes first
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.get_by_label("Query").focus()

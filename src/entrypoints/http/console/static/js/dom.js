@@ -76,6 +76,8 @@ export async function copy(text) {
 
 export function fmtTime(iso) {
   if (!iso) return '';
+  // The API writes RFC 3339 in UTC with Z (microseconds): cut to milliseconds without parsing.
+  if (typeof iso === 'string' && iso.length >= 24 && iso[10] === 'T' && iso.endsWith('Z')) return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().replace('T', ' ').replace('Z', '');
 }

@@ -19,6 +19,7 @@ export async function render(main) {
   const rows = h('tbody', null);
   const list = h('div', { class: 'table-wrap tail-list' },
     h('table', { class: 'events' },
+      h('colgroup', null, ['c-ts', 'c-sev', 'c-svc', 'c-host', 'c-msg'].map((c) => h('col', { class: c }))),
       h('thead', null, h('tr', null, ['Time (UTC)', 'Severity', 'Service', 'Host', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
       rows));
 
