@@ -91,7 +91,12 @@ def users_router(limiter: Limiter, rates: TenantRates, login_limit: str) -> APIR
         )
         return response
 
-    @router.post("/auth/logout", status_code=204, summary="End the session (its cookie stops working at once)")
+    @router.post(
+        "/auth/logout",
+        status_code=204,
+        summary="End the session (its cookie stops working at once)",
+        openapi_extra={"security": [{"session": []}, {"bearer": []}]},
+    )
     async def logout(request: Request, c: ContainerDep) -> Response:
         cookie = session_cookie(request)
         if cookie is not None:
