@@ -41,16 +41,18 @@ async def test_sse_and_websocket_with_the_session_cookie(
     tenant = await new_tenant(a)
     secret, csrf = await _session(a, tenant["id"], "viewer")
     cookie = {"Cookie": f"logplane_session={secret}"}
-    async with httpx.AsyncClient(base_url=a.url, timeout=30) as client:
-        async with client.stream("GET", "/api/v1/logs/tail", headers=cookie) as response:
-            assert response.status_code == 200
-            await wait_subscribed(redis_url, tenant["id"])
-            (event_id,) = await ingest(b, tenant["key"], [{"message": "seen by a session"}])
-            async with asyncio.timeout(10):
-                async for line in response.aiter_lines():
-                    if line.startswith("id:"):
-                        assert line == f"id: {event_id}"
-                        break
+    async with (
+        httpx.AsyncClient(base_url=a.url, timeout=30) as client,
+        client.stream("GET", "/api/v1/logs/tail", headers=cookie) as response,
+    ):
+        assert response.status_code == 200
+        await wait_subscribed(redis_url, tenant["id"])
+        (event_id,) = await ingest(b, tenant["key"], [{"message": "seen by a session"}])
+        async with asyncio.timeout(10):
+            async for line in response.aiter_lines():
+                if line.startswith("id:"):
+                    assert line == f"id: {event_id}"
+                    break
     async with connect(f"{a.ws}/api/v1/logs/stream", additional_headers=cookie) as ws:
         await wait_subscribed(redis_url, tenant["id"])
         (event_id,) = await ingest(b, tenant["key"], [{"message": "over the websocket"}])
