@@ -20,6 +20,7 @@ from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 from src.domain.ports.parser_repository import ParserRepository, StoredParser
 from src.domain.ports.partition_maintainer import PartitionMaintainer
+from src.domain.ports.password_hasher import PasswordHasher
 from src.domain.ports.rejection_repository import RejectionRepository
 from src.domain.ports.saved_search_repository import SavedSearch, SavedSearchRepository
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
@@ -623,3 +624,21 @@ def evaluate_pipeline(events: Iterable[LogEvent], query: PipelineQuery) -> Pipel
                 row[agg.column] = float(pick(values)) if values and pick else None
         out.append(row)
     return PipelineRows(groups=out)
+
+
+class FakePasswordHasher(PasswordHasher):
+    """Reversible on purpose (tests only); counts verifications to check the timing rule."""
+
+    def __init__(self, version: int = 1) -> None:
+        self.version = version
+        self.verifications = 0
+
+    def hash(self, password: str) -> str:
+        return f"fake{self.version}${password}"
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verifications += 1
+        return password_hash.partition("$")[2] == password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"fake{self.version}$")

@@ -77,7 +77,9 @@ def lock_after_failure(failures: int, now: datetime) -> datetime | None:
     """When the account unlocks after `failures` failed logins in a row (None: not locked)."""
     if failures < LOCK_AFTER:
         return None
-    backoff: timedelta = min(LOCK_BASE * (2 ** (failures - LOCK_AFTER)), LOCK_MAX)
+    # The exponent is capped before multiplying: a long run of failures must not overflow.
+    doublings = min(failures - LOCK_AFTER, 20)
+    backoff: timedelta = min(LOCK_BASE * (2**doublings), LOCK_MAX)
     return now + backoff
 
 

@@ -27,6 +27,7 @@ from src.adapters.prometheus.ingest_metrics import PrometheusIngestMetrics
 from src.domain.event_limits import EventLimits
 from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.event_bus import EventBus
+from src.domain.ports.oidc_provider import OidcProvider
 from src.domain.ports.partition_maintainer import PartitionMaintainer
 from src.domain.ports.password_hasher import PasswordHasher
 from src.domain.ports.search_index import SearchIndex
@@ -54,6 +55,7 @@ from src.usecases.live_tail import LiveTail
 from src.usecases.login import Login, Logout
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from src.usecases.manage_users import CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser
+from src.usecases.oidc_login import FinishOidcLogin, StartOidcLogin
 from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
 from src.usecases.request_archival import RequestCleanup, RequestRestore
@@ -127,6 +129,9 @@ class Container:
     delete_user: DeleteUser
     list_audit: ListAudit
     extras: dict[str, Any] = field(default_factory=dict)
+    # OpenID Connect login: None unless LOGPLANE_OIDC_ISSUER is set.
+    oidc_start: StartOidcLogin | None = None
+    oidc_finish: FinishOidcLogin | None = None
 
     async def close(self) -> None:
         await self.writer.close()
@@ -155,6 +160,21 @@ def make_token_codec(settings: Settings) -> TokenCodec:
         audience=auth.jwt_audience,
         leeway_seconds=auth.jwt_leeway_seconds,
         max_lifetime_seconds=auth.token_max_ttl_seconds,
+    )
+
+
+def make_oidc_provider(settings: Settings) -> OidcProvider | None:
+    cfg = settings.oidc
+    if not cfg.enabled or cfg.issuer is None:
+        return None
+    from src.adapters.auth.authlib_oidc_provider import AuthlibOidcProvider
+
+    return AuthlibOidcProvider(
+        issuer=cfg.issuer,
+        client_id=cfg.client_id,
+        client_secret=cfg.client_secret.get_secret_value() or None,
+        redirect_uri=cfg.redirect_uri,
+        scopes=cfg.scopes,
     )
 
 
@@ -257,6 +277,8 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     authenticate = Authenticate(uow, codec, keys=key_cache, tenants=tenant_cache)
     tenant_parsers = TenantParsers(uow, cache_seconds=cache_ttl)
     hasher: PasswordHasher = overrides.get("password_hasher") or Argon2PasswordHasher()
+    session_ttl = timedelta(seconds=settings.auth.session_ttl_seconds)
+    oidc: OidcProvider | None = overrides.get("oidc_provider") or make_oidc_provider(settings)
     return Container(
         settings=settings,
         app_engine=app_engine,
@@ -319,7 +341,7 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         parse_text=ParseText(tenant_parsers),
         ingest_text=IngestText(tenant_parsers, ingest, max_events=ingest_cfg.max_batch_events),
         request_file_ingest=RequestFileIngest(uow, archive_store, publish),
-        login=Login(uow, hasher, ttl=timedelta(seconds=settings.auth.session_ttl_seconds)),
+        login=Login(uow, hasher, ttl=session_ttl),
         logout=Logout(uow),
         create_user=CreateUser(uow, hasher),
         get_user=GetUser(uow),
@@ -327,4 +349,10 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         update_user=UpdateUser(uow, hasher),
         delete_user=DeleteUser(uow),
         list_audit=ListAudit(uow),
+        oidc_start=StartOidcLogin(uow, oidc) if oidc else None,
+        oidc_finish=FinishOidcLogin(
+            uow, oidc, ttl=session_ttl, require_verified_email=settings.oidc.require_verified_email
+        )
+        if oidc
+        else None,
     )

@@ -78,6 +78,30 @@ class AuthSettings(BaseSettings):
         return self
 
 
+class OidcSettings(BaseSettings):
+    """OpenID Connect login for human users; off unless an issuer is set."""
+
+    model_config = _cfg("OIDC_")
+    issuer: str | None = None  # e.g. https://accounts.example.com (its discovery document is read)
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")  # empty: a public client, PKCE only
+    # Our callback as registered at the provider: https://<host>/api/v1/auth/oidc/callback
+    redirect_uri: str = ""
+    scopes: str = "openid email profile"
+    # Providers that do not send `email_verified` (some corporate ones) need this off.
+    require_verified_email: bool = True
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)
+
+    @model_validator(mode="after")
+    def _complete(self) -> OidcSettings:
+        if self.issuer and not (self.client_id and self.redirect_uri):
+            raise ValueError("LOGPLANE_OIDC_ISSUER needs LOGPLANE_OIDC_CLIENT_ID and LOGPLANE_OIDC_REDIRECT_URI")
+        return self
+
+
 class IngestSettings(BaseSettings):
     model_config = _cfg("INGEST_")
     max_body_bytes: int = 10 * 1024 * 1024
@@ -216,6 +240,7 @@ class Settings:
     def __init__(self) -> None:
         self.database = DatabaseSettings()
         self.auth = AuthSettings()
+        self.oidc = OidcSettings()
         self.ingest = IngestSettings()
         self.rate_limit = RateLimitSettings()
         self.redis = RedisSettings()

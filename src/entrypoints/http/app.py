@@ -39,6 +39,7 @@ from src.entrypoints.http.routers.compat_loki_read import loki_read_router
 from src.entrypoints.http.routers.compat_loki_tail import router as loki_tail_router
 from src.entrypoints.http.routers.compat_otlp import otlp_router
 from src.entrypoints.http.routers.fields import fields_router
+from src.entrypoints.http.routers.oidc import oidc_router
 from src.entrypoints.http.routers.query import query_router
 from src.entrypoints.http.routers.saved_searches import saved_searches_router
 from src.entrypoints.http.routers.users import users_router
@@ -152,6 +153,7 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(tenants.tenants_router(limiter, admin_limit))
     app.include_router(auth.auth_router(limiter, rates, admin_limit))
     app.include_router(users_router(limiter, rates, admin_limit))
+    app.include_router(oidc_router(limiter, admin_limit))
     install_console(app)
     # Ingest routes check their own, per-tenant limits while streaming.
     app.add_middleware(BodyLimitMiddleware, max_bytes=1024 * 1024, exempt_prefixes=("/api/v1/logs", "/api/v1/compat"))

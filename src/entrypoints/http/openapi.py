@@ -46,7 +46,7 @@ TOKEN_QUERY_SCHEME = {
     "name": "token",
     "description": "Live stream only (browsers cannot set headers on EventSource/WebSocket); prefer a short-lived JWT",
 }
-STREAM_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"tokenQuery": []}]
+STREAM_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"tokenQuery": []}, {"session": []}]
 
 EVENT_EXAMPLE = {
     "message": "payment failed",

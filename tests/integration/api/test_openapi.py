@@ -72,7 +72,13 @@ async def test_security_schemes_cover_every_tenant_route(document: dict[str, Any
     }
     assert schemes["apiKey"]["in"] == "header" and schemes["apiKey"]["name"] == "X-API-Key"
     assert schemes["basic"]["scheme"] == "basic" and schemes["adminToken"]["scheme"] == "bearer"
-    open_routes = {"/health/live", "/health/ready", "/metrics", "/api/v1/auth/token"}
+    open_routes = {"/health/live", "/health/ready", "/metrics", "/api/v1/auth/token", "/api/v1/auth/login"}
+    assert schemes["session"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "logplane_session",
+        "description": schemes["session"]["description"],
+    }
     for path, method, op in _operations(document):
         if path in open_routes:
             continue
@@ -81,11 +87,14 @@ async def test_security_schemes_cover_every_tenant_route(document: dict[str, Any
         if path.startswith(("/api/v1/tenants", "/api/v1/admin/")):
             assert names == {"adminToken"}, path
         elif path == "/api/v1/logs/tail":
-            assert names == {"bearer", "tokenQuery"}, path
+            assert names == {"bearer", "tokenQuery", "session"}, path
+        elif path == "/api/v1/auth/logout":
+            assert names == {"session", "bearer"}, path
         elif path.startswith("/api/v1/compat/"):
             assert names == {"basic", "bearer", "apiKey"}, path
         else:
-            assert names == {"bearer", "apiKey"}, path
+            # A user's session cookie works wherever a key or token does.
+            assert names == {"bearer", "apiKey", "session"}, path
 
 
 async def test_ingest_and_search_carry_examples(document: dict[str, Any]) -> None:

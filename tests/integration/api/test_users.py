@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.conftest import TenantHandle, create_tenant
-from tests.integration.api.conftest import ADMIN, app_client_with, assert_error
+from tests.integration.api.conftest import ADMIN, app_client_with, assert_error, plain_url
 from tests.integration.api.users_helpers import PASSWORD, browser, logged_in, login, make_first_admin, make_user
 
 
@@ -369,3 +370,24 @@ async def test_audit_log_is_append_only_for_the_application(db: asyncpg.Connecti
         "WHERE grantee = 'logplane_app' AND table_name = 'audit_log'"
     )
     assert {g["privilege_type"] for g in grants} == {"SELECT", "INSERT"}
+
+
+async def test_row_level_security_hides_other_tenants_users_sessions_and_audit(
+    postgres_url: str, app_client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    for t in (tenant, other_tenant):
+        admin = await make_first_admin(app_client, t)
+        async with browser(app_client.app) as web:  # type: ignore[attr-defined]
+            await logged_in(web, t, admin["email"])
+    conn = await asyncpg.connect(plain_url(postgres_url), server_settings={"role": "logplane_app"})
+    try:
+        for table in ("users", "user_sessions", "audit_log"):
+            assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table  # no tenant set
+        await conn.execute("SELECT set_config('logplane.tenant_id', $1, false)", other_tenant.id)
+        for table in ("users", "user_sessions", "audit_log"):
+            seen = {str(r["tenant_id"]) for r in await conn.fetch(f"SELECT tenant_id FROM {table}")}
+            assert seen == {other_tenant.id}, table
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("DELETE FROM audit_log")
+    finally:
+        await conn.close()

@@ -31,6 +31,7 @@ from src.domain.credentials import Principal, Scope
 from src.domain.errors import DependencyUnavailable, DomainError, Forbidden, InvalidInput, RateLimited, Unauthenticated
 from src.domain.stream_filter import parse_stream_filter
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.deps import SESSION_COOKIE
 from src.entrypoints.http.errors import error_body, status_of
 from src.entrypoints.http.openapi import STREAM_SECURITY
 from src.entrypoints.http.rate_limit import TenantRates, charge_tenant
@@ -39,7 +40,6 @@ from src.usecases.live_tail import END, TailSession
 from src.usecases.watch_credential import WatchCredentialRequest
 
 HEARTBEAT_SECONDS = 15.0
-SESSION_COOKIE = "logplane_session"
 SUBPROTOCOL = "logplane.v1"
 _NOT_FILTERS = {"token", "since_id", "batch"}
 BATCH_LIMIT = 500
@@ -47,8 +47,9 @@ BATCH_LIMIT = 500
 router = APIRouter(tags=["stream"])
 
 
-def _credential(headers: Any, query: Any, offered: list[str]) -> tuple[str | None, str | None]:
-    """(credential, subprotocol to answer with)."""
+def _credential(headers: Any, query: Any, offered: list[str], cookies: Any = None) -> tuple[str | None, str | None]:
+    """(credential, subprotocol to answer with). Last resort: a user's session cookie (the web
+    console); SameSite=Strict keeps a cross-site page from opening a stream with it."""
     header = headers.get("authorization")
     if header and header.lower().startswith("bearer "):
         return header[7:].strip(), SUBPROTOCOL if SUBPROTOCOL in offered else None
@@ -56,7 +57,7 @@ def _credential(headers: Any, query: Any, offered: list[str]) -> tuple[str | Non
         if protocol.startswith("bearer."):
             # Answer with the plain protocol when offered, never by echoing the token back.
             return protocol[len("bearer.") :], SUBPROTOCOL if SUBPROTOCOL in offered else protocol
-    token = query.get("token")
+    token = query.get("token") or (cookies or {}).get(SESSION_COOKIE)
     return (token or None), SUBPROTOCOL if SUBPROTOCOL in offered else None
 
 
@@ -169,6 +170,7 @@ async def serve_session(
 async def stream(websocket: WebSocket) -> None:
     container: Container = websocket.app.state.container
     offered = list(websocket.scope.get("subprotocols", []))
+    # The session cookie only through `_session_cookie`, which checks the handshake's Origin.
     credential, subprotocol = _credential(websocket.headers, websocket.query_params, offered)
     try:
         credential = credential or _session_cookie(websocket)
@@ -230,7 +232,7 @@ async def stream(websocket: WebSocket) -> None:
 )
 async def tail(request: Request) -> StreamingResponse:
     container: Container = request.app.state.container
-    credential, _ = _credential(request.headers, request.query_params, [])
+    credential, _ = _credential(request.headers, request.query_params, [], request.cookies)
     session = await _open(container, request.app.state, credential, request.query_params, request.headers)
     assert credential is not None
 

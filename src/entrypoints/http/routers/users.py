@@ -38,7 +38,7 @@ from src.entrypoints.http.user_schemas import (
     UserPatchIn,
 )
 from src.usecases.audit_trail import ListAuditRequest
-from src.usecases.login import LoginRequest
+from src.usecases.login import LoggedIn, LoginRequest
 from src.usecases.manage_users import CreateUserRequest, UpdateUserRequest
 
 
@@ -48,6 +48,17 @@ def _client_ip(request: Request) -> str:
 
 def _user_out(user: User) -> dict[str, Any]:
     return UserOut.of(user, now=datetime.now(UTC)).model_dump(mode="json")
+
+
+def set_session_cookies(response: Response, logged_in: LoggedIn, *, secure: bool) -> None:
+    """The session cookie (HttpOnly) and the CSRF cookie (readable by the page's script, on purpose:
+    it sends the value back as X-CSRF-Token)."""
+    max_age = max(0, int((logged_in.expires_at - datetime.now(UTC)).total_seconds()))
+    for name, value, httponly in (
+        (SESSION_COOKIE, logged_in.secret, True),
+        (CSRF_COOKIE, logged_in.csrf_token, False),
+    ):
+        response.set_cookie(name, value, max_age=max_age, path="/", httponly=httponly, secure=secure, samesite="strict")
 
 
 def users_router(limiter: Limiter, rates: TenantRates, login_limit: str) -> APIRouter:
@@ -68,30 +79,15 @@ def users_router(limiter: Limiter, rates: TenantRates, login_limit: str) -> APIR
                 "expires_at": logged_in.expires_at,
             }
         )
-        secure = c.settings.auth.env != "dev"
-        max_age = int((logged_in.expires_at - datetime.now(UTC)).total_seconds())
-        response.set_cookie(
-            SESSION_COOKIE,
-            logged_in.secret,
-            max_age=max_age,
-            path="/",
-            httponly=True,
-            secure=secure,
-            samesite="strict",
-        )
-        # Readable by the page's script on purpose: it sends the value back as X-CSRF-Token.
-        response.set_cookie(
-            CSRF_COOKIE,
-            logged_in.csrf_token,
-            max_age=max_age,
-            path="/",
-            httponly=False,
-            secure=secure,
-            samesite="strict",
-        )
+        set_session_cookies(response, logged_in, secure=c.settings.auth.env != "dev")
         return response
 
-    @router.post("/auth/logout", status_code=204, summary="End the session (its cookie stops working at once)")
+    @router.post(
+        "/auth/logout",
+        status_code=204,
+        summary="End the session (its cookie stops working at once)",
+        openapi_extra={"security": [{"session": []}, {"bearer": []}]},
+    )
     async def logout(request: Request, c: ContainerDep) -> Response:
         cookie = session_cookie(request)
         if cookie is not None:
