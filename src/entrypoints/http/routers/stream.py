@@ -63,13 +63,14 @@ def _credential(headers: Any, query: Any, offered: list[str], cookies: Any = Non
 
 def _session_cookie(websocket: WebSocket) -> str | None:
     """The console's session cookie, used when no other credential was given. A browser sends cookies
-    with a WebSocket opened by any site's page (cross-site WebSocket hijacking), so the handshake's
-    Origin must be this host; the cookie being SameSite=Strict is the second fence."""
+    with a WebSocket opened by any site's page (cross-site WebSocket hijacking) and always names
+    that page in Origin, so an Origin other than this host is refused (a client without one is
+    not a browser page); the cookie being SameSite=Strict is the second fence."""
     value = websocket.cookies.get(SESSION_COOKIE)
     if not value:
         return None
     origin = websocket.headers.get("origin")
-    if origin is None or urlsplit(origin).netloc != websocket.headers.get("host"):
+    if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
         raise Forbidden("a session cookie is only accepted from a page of this origin", code="cross_origin")
     return value
 
