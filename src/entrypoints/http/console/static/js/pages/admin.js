@@ -4,8 +4,8 @@ import { api } from '../api.js';
 import { copy, errorBox, field, fmtTime, h, select, table, toast } from '../dom.js';
 import { session } from '../session.js';
 
-const ROLES = [['viewer', 'viewer (read)'], ['editor', 'editor (read, ingest settings, saved searches)'], ['admin', 'admin (users, keys, retention)']];
-const SCOPES = ['ingest', 'read', 'admin'];
+const ROLES = [['viewer', 'viewer (read)'], ['editor', 'editor (read, parsers and other tenant settings)'], ['admin', 'admin (users, keys, retention)']];
+const SCOPES = ['ingest', 'read', 'edit', 'admin'];
 
 function itemsOf(page) {
   return Array.isArray(page) ? page : page.items || page.users || page.keys || page.events || [];
