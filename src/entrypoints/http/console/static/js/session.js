@@ -25,10 +25,6 @@ export function isAdmin() {
   return role() === 'admin';
 }
 
-export function canEdit() {
-  return role() === 'admin' || role() === 'editor';
-}
-
 export function tenantName() {
   if (!current) return '';
   return (current.tenant && current.tenant.name) || current.tenant_name || '';
