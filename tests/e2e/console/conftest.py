@@ -205,3 +205,38 @@ def wait_until(predicate: Any, timeout: float = 30, what: str = "condition") -> 
             return value
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what}")
+
+
+def ingest(platform: Platform, tenant: Tenant, events: list[dict[str, Any]]) -> list[str]:
+    response = httpx.post(f"{platform.base}/api/v1/logs/bulk", json=events, headers=tenant.headers(), timeout=60)
+    assert response.status_code == 201, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def searchable(platform: Platform, tenant: Tenant, q: str, count: int) -> None:
+    def found() -> bool:
+        r = httpx.get(f"{platform.base}/api/v1/logs", params={"q": q, "from": "now-1h"}, headers=tenant.headers())
+        return r.status_code == 200 and r.json()["total"] >= count
+
+    wait_until(found, timeout=60, what=f"{count} events matching {q!r} to be searchable")
+
+
+def login(tab: Watched, tenant: Tenant, role: str) -> None:
+    page = tab.page
+    page.goto("/")
+    page.get_by_label("Tenant").fill(tenant.name)
+    page.get_by_label("Email").fill(tenant.users[role])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.locator("#nav").get_by_role("link", name="Search").wait_for()
+    page.locator("main[data-page='search']").wait_for()
+
+
+def session_login(client: httpx.Client, tenant: Tenant, role: str) -> str:
+    """Logs `client` in as the tenant's user (cookies kept by the client); answers the CSRF token."""
+    r = client.post(
+        "/api/v1/auth/login", json={"tenant": tenant.name, "email": tenant.users[role], "password": PASSWORD}
+    )
+    assert r.status_code == 200, r.text
+    csrf: str = r.json()["csrf_token"]
+    return csrf

@@ -12,8 +12,17 @@ from typing import Any
 import httpx
 
 from src.entrypoints.http.console import STATIC_DIR
-from tests.e2e.console.conftest import ARTIFACTS, Platform, Watched, add_user, new_tenant
-from tests.e2e.console.test_console import ingest, login, searchable, session_login
+from tests.e2e.console.conftest import (
+    ARTIFACTS,
+    Platform,
+    Watched,
+    add_user,
+    ingest,
+    login,
+    new_tenant,
+    searchable,
+    session_login,
+)
 
 FIRST_LOAD_LIMIT = 300 * 1024
 

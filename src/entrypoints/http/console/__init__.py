@@ -55,7 +55,7 @@ def install_console(app: FastAPI) -> None:
     app.mount("/console", assets, name="console")
 
     # The shell is a page, not part of the JSON API: it stays out of the OpenAPI document like /docs.
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def console_shell(request: Request) -> FileResponse:
         return FileResponse(
             STATIC_DIR / "index.html",
