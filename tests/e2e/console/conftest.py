@@ -89,8 +89,20 @@ def _launch(base_dir: Path) -> tuple[subprocess.Popen[str], Path, int]:
     data_dir, port = base_dir / ".logplane", free_port()
     stderr = base_dir / "dev.stderr"
     proc = _start(data_dir, port, stderr)
-    _wait_for_banner(proc, stderr)
+    try:
+        _wait_for_banner(proc, stderr)
+    except pytest.fail.Exception:
+        _stop(proc)
+        raise
     return proc, data_dir, port
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)  # logplane dev stops its services and children on Ctrl-C
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 @pytest.fixture(scope="session")
@@ -109,11 +121,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             base=f"http://127.0.0.1:{port}", data_dir=data_dir, admin_token=state["admin_token"], demo=state["demo"]
         )
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
 
 
 def new_tenant(platform: Platform, prefix: str) -> Tenant:
