@@ -73,9 +73,9 @@ def test_login_search_open_an_event_and_filter_from_the_sidebar(tab: Watched, ac
     assert "q=service%3Acheckout" in page.url  # the address is the share link
     assert page.locator("svg.histogram rect.sev-error").count() >= 1
     # Open an event: its JSON, as stored.
-    first = page.locator("tr.event").first
+    first = page.locator(".rows .event").first
     first.get_by_role("button", name="Show the event").click()
-    detail = page.locator("tr.detail pre.json").first
+    detail = page.locator(".rows .detail pre.json").first
     detail.wait_for()
     shown = json.loads(detail.inner_text())
     assert shown["service"] == "checkout" and "acme-marker" in shown["message"]
@@ -84,7 +84,7 @@ def test_login_search_open_an_event_and_filter_from_the_sidebar(tab: Watched, ac
     page.locator("aside.fields button.value", has_text="web-1").click()
     page.locator(".summary", has_text="12 events match").wait_for()
     assert page.get_by_label("Query").input_value() == "service:checkout host:web-1"
-    hosts = set(page.locator("tr.event td.host").all_inner_texts())
+    hosts = set(page.locator(".rows .event .host").all_inner_texts())
     assert hosts == {"web-1"}
     tab.shot("search")
     # The share link opens the same search in a new tab.
@@ -126,8 +126,8 @@ def test_xss_in_messages_and_attribute_keys_is_shown_as_text(tab: Watched, acme:
     login(tab, acme, "viewer")
     page = tab.page
     page.goto("/#/search?q=service%3Axss&from=now-1h&to=now")
-    page.locator("td.msg", has_text="xss-probe").wait_for()
-    assert page.locator("td.msg").first.inner_text() == XSS_MESSAGE
+    page.locator(".rows .event .msg", has_text="xss-probe").wait_for()
+    assert page.locator(".rows .event .msg").first.inner_text() == XSS_MESSAGE
     page.get_by_role("button", name="Show the event").click()
     assert json.loads(page.locator("pre.json").inner_text())["attributes"] == {XSS_KEY: "inert"}
     page.locator("aside.fields").get_by_text(f"attr.{XSS_KEY}").wait_for()
@@ -300,9 +300,9 @@ def test_keyboard_reaches_the_search_and_the_results(tab: Watched, acme: Tenant)
     page.keyboard.type("service:checkout")
     page.keyboard.press("Enter")
     page.locator(".summary", has_text="24 events match").wait_for()
-    page.locator("tr.event button.expand").first.focus()
+    page.locator(".rows .event button.expand").first.focus()
     page.keyboard.press("Enter")
-    page.locator("tr.detail pre.json").first.wait_for()
+    page.locator(".rows .detail pre.json").first.wait_for()
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"  # the focus is visible

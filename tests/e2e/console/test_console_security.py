@@ -101,7 +101,7 @@ def test_rendering_a_page_of_1000_events(platform: Platform, tab: Watched) -> No
         page.locator(".summary", has_text="(1000 shown)").wait_for()
         timings.append(float(page.locator(".results").get_attribute("data-render-ms")))
         building.append(float(page.locator(".results").get_attribute("data-build-ms")))
-    assert page.locator("tr.event").count() == 1000
+    assert page.locator(".rows .event").count() == 1000
     tab.shot("search-1000")
     record(
         {

@@ -223,24 +223,34 @@ export async function render(main, params) {
 }
 
 let rowTemplate = null;
+const COLUMNS = [['', 'x'], ['Time (UTC)', 'ts'], ['Severity', 'sev'], ['Service', 'svc'], ['Host', 'host'], ['Message', 'msg']];
+const GROUP = 50;
 
-// One row built once and cloned per event, one click listener for the whole table, and the JSON
-// detail built only when opened: a page of 1,000 events renders well under 500 ms
-// (docs/benchmarks.md, "Console").
+// A grid of rows, not a <table>: rows come in groups of 50 with `content-visibility: auto`, so
+// Chromium lays out and paints only the groups on screen. Each row is cloned from one template,
+// one click listener serves the whole list, and an event's JSON is built only when opened: a page
+// of 1,000 events renders well under 500 ms (docs/benchmarks.md, "Console").
 function template() {
   if (!rowTemplate) {
-    rowTemplate = h('tr', { class: 'event' },
-      h('td', null, h('button', { type: 'button', class: 'expand', 'aria-expanded': 'false', 'aria-label': 'Show the event' }, '▸')),
-      h('td', { class: 'ts' }), h('td', null, h('span', { class: 'sev' })), h('td', { class: 'svc' }), h('td', { class: 'host' }), h('td', { class: 'msg' }));
+    rowTemplate = h('div', { class: 'event', role: 'row' },
+      h('span', { class: 'cell x', role: 'cell' }, h('button', { type: 'button', class: 'expand', 'aria-expanded': 'false', 'aria-label': 'Show the event' }, '▸')),
+      COLUMNS.slice(1).map(([, c]) => h('span', { class: `cell ${c}`, role: 'cell' })));
+    rowTemplate.children[2].append(h('span', { class: 'sev' }));
   }
   return rowTemplate;
 }
 
 export function renderRows(items) {
   if (!items.length) return h('p', { class: 'muted' }, 'No events match.');
-  const body = h('tbody', null);
+  const list = h('div', { class: 'rows', role: 'table', 'aria-label': 'Events', 'aria-rowcount': String(items.length + 1) },
+    h('div', { class: 'head', role: 'row' }, COLUMNS.map(([label, c]) => h('span', { class: `cell ${c}`, role: 'columnheader' }, label))));
   const row = template();
+  let group = null;
   items.forEach((event, i) => {
+    if (i % GROUP === 0) {
+      group = h('div', { class: 'group', role: 'rowgroup' });
+      list.append(group);
+    }
     const tr = row.cloneNode(true);
     const cells = tr.children;
     const sev = String(event.severity || '');
@@ -251,12 +261,12 @@ export function renderRows(items) {
     cells[4].textContent = event.host || '';
     cells[5].textContent = event.message;
     tr.dataset.index = String(i);
-    body.append(tr);
+    group.append(tr);
   });
-  body.addEventListener('click', (e) => {
+  list.addEventListener('click', (e) => {
     const toggle = e.target.closest('button.expand');
     if (!toggle) return;
-    const tr = toggle.closest('tr');
+    const tr = toggle.closest('.event');
     const open = toggle.getAttribute('aria-expanded') === 'true';
     toggle.setAttribute('aria-expanded', String(!open));
     toggle.setAttribute('aria-label', open ? 'Show the event' : 'Hide the event');
@@ -264,14 +274,10 @@ export function renderRows(items) {
     let detail = tr.nextElementSibling;
     if (!detail || !detail.classList.contains('detail')) {
       const event = items[Number(tr.dataset.index)];
-      detail = h('tr', { class: 'detail' }, h('td', { colspan: '6' }, h('pre', { class: 'json' }, JSON.stringify(event, null, 2))));
+      detail = h('div', { class: 'detail', role: 'row' }, h('div', { role: 'cell' }, h('pre', { class: 'json' }, JSON.stringify(event, null, 2))));
       tr.after(detail);
     }
     detail.hidden = open;
   });
-  return h('div', { class: 'table-wrap' },
-    h('table', { class: 'events' },
-      h('colgroup', null, ['c-expand', 'c-ts', 'c-sev', 'c-svc', 'c-host', 'c-msg'].map((c) => h('col', { class: c }))),
-      h('thead', null, h('tr', null, ['', 'Time (UTC)', 'Severity', 'Service', 'Host', 'Message'].map((t) => h('th', { scope: 'col' }, t)))),
-      body));
+  return h('div', { class: 'table-wrap' }, list);
 }
