@@ -633,10 +633,10 @@ class FakePasswordHasher(PasswordHasher):
         self.version = version
         self.verifications = 0
 
-    def hash(self, password: str) -> str:
+    async def hash(self, password: str) -> str:
         return f"fake{self.version}${password}"
 
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(self, password_hash: str, password: str) -> bool:
         self.verifications += 1
         return password_hash.partition("$")[2] == password
 

@@ -106,10 +106,10 @@ class Login:
         self._clock = clock
         self._dummy_hash: str | None = None
 
-    def _spend_a_verification(self, password: str) -> None:
+    async def _spend_a_verification(self, password: str) -> None:
         if self._dummy_hash is None:
-            self._dummy_hash = self._hasher.hash(new_session_secret())
-        self._hasher.verify(self._dummy_hash, password[:MAX_PASSWORD_LENGTH])
+            self._dummy_hash = await self._hasher.hash(new_session_secret())
+        await self._hasher.verify(self._dummy_hash, password[:MAX_PASSWORD_LENGTH])
 
     async def execute(self, request: LoginRequest) -> LoggedIn:
         now = self._clock()
@@ -128,9 +128,9 @@ class Login:
             or user.is_locked(now)
             or len(password) > MAX_PASSWORD_LENGTH
         ):
-            self._spend_a_verification(password)
+            await self._spend_a_verification(password)
             raise refused()
-        if not self._hasher.verify(user.password_hash, password):
+        if not await self._hasher.verify(user.password_hash, password):
             await self._record_failure(user, now)
             raise refused()
         if not tenant.is_active:
@@ -140,7 +140,7 @@ class Login:
                 user,
                 failed_attempts=0,
                 locked_until=None,
-                password_hash=self._hasher.hash(password)
+                password_hash=await self._hasher.hash(password)
                 if self._hasher.needs_rehash(user.password_hash)
                 else user.password_hash,
             )

@@ -49,7 +49,7 @@ class CreateUser:
             id=new_id(),
             email=email,
             role=request.role,
-            password_hash=self._hasher.hash(request.password) if request.password is not None else None,
+            password_hash=await self._hasher.hash(request.password) if request.password is not None else None,
             created_at=datetime.now(UTC),
         )
         async with self._uow_factory() as uow:
@@ -116,6 +116,8 @@ class UpdateUser:
         if request.role is None and request.disabled is None and request.password is None:
             raise InvalidInput("nothing to change: send role, disabled or password", details={"field": "body"})
         now = datetime.now(UTC)
+        # Hashed before the transaction opens: no connection is held for the hash's duration.
+        new_hash = await self._hasher.hash(request.password) if request.password is not None else None
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(request.tenant_id)
             user = await uow.users.get(tenant_id=request.tenant_id, user_id=request.user_id)
@@ -129,10 +131,8 @@ class UpdateUser:
             if request.disabled is not None and request.disabled != user.disabled:
                 changed = replace(changed, disabled=request.disabled)
                 details["disabled"] = request.disabled
-            if request.password is not None:
-                changed = replace(
-                    changed, password_hash=self._hasher.hash(request.password), failed_attempts=0, locked_until=None
-                )
+            if new_hash is not None:
+                changed = replace(changed, password_hash=new_hash, failed_attempts=0, locked_until=None)
                 details["password_reset"] = True
             admins = await _enabled_admins(uow, request.tenant_id)
             if user.id in admins and (changed.role is not Role.ADMIN or changed.disabled) and len(admins) == 1:

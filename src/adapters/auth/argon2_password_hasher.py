@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from argon2 import PasswordHasher as Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -12,10 +14,14 @@ class Argon2PasswordHasher(PasswordHasher):
     def __init__(self, hasher: Argon2 | None = None) -> None:
         self._hasher = hasher or Argon2()
 
-    def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+    async def hash(self, password: str) -> str:
+        # argon2-cffi releases the GIL while hashing: a thread gives real parallelism.
+        return await asyncio.to_thread(self._hasher.hash, password)
 
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return await asyncio.to_thread(self._verify, password_hash, password)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
         try:
             return self._hasher.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

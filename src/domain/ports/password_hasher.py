@@ -1,4 +1,7 @@
-"""Port: a slow, salted password hash (argon2id in production)."""
+"""Port: a slow, salted password hash (argon2id in production).
+
+Async because a hash costs tens of milliseconds of CPU by design: the adapter runs it off the
+event loop, so one login does not stall every other request of the process."""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ from typing import Protocol
 
 class PasswordHasher(Protocol):
     @abstractmethod
-    def hash(self, password: str) -> str: ...
+    async def hash(self, password: str) -> str: ...
 
     @abstractmethod
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(self, password_hash: str, password: str) -> bool:
         """True when the password matches; False for a mismatch or an unreadable hash."""
 
     @abstractmethod

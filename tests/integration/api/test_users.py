@@ -193,6 +193,7 @@ async def test_viewer_cannot_reach_admin_routes(app_client: httpx.AsyncClient, t
             ("GET", "/api/v1/keys", None),
             ("POST", "/api/v1/keys", {"name": "mine", "scopes": ["admin"]}),
             ("GET", "/api/v1/audit", None),
+            ("GET", "/api/v1/tenant", None),
             ("POST", "/api/v1/parsers", {"name": "p1", "pattern": "(?P<message>.*)"}),
             ("POST", "/api/v1/logs", {"message": "from a viewer"}),
         ):
@@ -330,12 +331,16 @@ async def test_admin_actions_are_audited(app_client: httpx.AsyncClient, tenant: 
             headers=csrf,
         )
         assert restore.status_code in (202, 422), restore.text
+    own = await app_client.get("/api/v1/tenant", headers=tenant.headers)
+    assert own.status_code == 200 and own.json()["id"] == tenant.id
     retention = await app_client.patch(
         f"/api/v1/tenants/{tenant.id}",
         json={"retention_days": 9, "limits": {"requests_per_minute": 1234}},
         headers=ADMIN,
     )
     assert retention.status_code == 200, retention.text
+    after = (await app_client.get("/api/v1/tenant", headers=tenant.headers)).json()
+    assert (after["retention_days"], after["limits"]["requests_per_minute"]) == (9, 1234)
     entries = (await app_client.get("/api/v1/audit", params={"limit": 50}, headers=tenant.headers)).json()["items"]
     actions = [(e["actor"], e["action"]) for e in reversed(entries)]
     me = f"user:{admin['email']}"

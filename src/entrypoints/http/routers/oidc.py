@@ -40,7 +40,12 @@ def oidc_router(limiter: Limiter, login_limit: str) -> APIRouter:
         summary="Start an OpenID Connect login: redirects to the provider",
         response_class=RedirectResponse,
         status_code=302,
-        responses={302: {"description": "To the provider's login page"}},
+        responses={
+            302: {
+                "description": "To the provider's login page",
+                "headers": {"Location": {"schema": {"type": "string"}, "description": "The authorization URL"}},
+            }
+        },
     )
     @limiter.limit(login_limit, key_func=lambda request: request.client.host if request.client else "unknown")
     async def oidc_login(
@@ -66,7 +71,12 @@ def oidc_router(limiter: Limiter, login_limit: str) -> APIRouter:
         "/callback",
         summary="The provider's redirect back: opens the session, then goes to the console",
         response_class=HTMLResponse,
-        responses={200: {"description": "A page that moves on to `/` (the console)", "content": {"text/html": {}}}},
+        responses={
+            200: {
+                "description": "A page that moves on to `/` (the console), with the session cookies set",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }
+        },
     )
     @limiter.limit(login_limit, key_func=lambda request: request.client.host if request.client else "unknown")
     async def oidc_callback(

@@ -26,6 +26,7 @@ from src.entrypoints.http.deps import (
 from src.entrypoints.http.query_time import FromTime, ToTime
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
 from src.entrypoints.http.responses import JsonResponse
+from src.entrypoints.http.schemas import TenantOut
 from src.entrypoints.http.user_schemas import (
     AuditEntryOut,
     AuditListOut,
@@ -170,6 +171,15 @@ def users_router(limiter: Limiter, rates: TenantRates, login_limit: str) -> APIR
     async def delete_user(request: Request, user_id: UUID, principal: TenantAdminScope, c: ContainerDep) -> Response:
         await c.delete_user.execute(tenant_id=principal.tenant_id, user_id=user_id, actor=principal.actor)
         return Response(status_code=204)
+
+    @router.get(
+        "/tenant",
+        summary="Your tenant: retention and limits (admin; changed by the platform admin, audited)",
+        response_model=TenantOut,
+    )
+    @tenant_limit(limiter, rates)
+    async def own_tenant(request: Request, principal: TenantAdminScope, c: ContainerDep) -> JsonResponse:
+        return JsonResponse(TenantOut.of(await c.get_tenant.execute(principal.tenant_id)).model_dump(mode="json"))
 
     @router.get(
         "/audit", summary="Your tenant's audit log of admin actions, newest first (admin)", response_model=AuditListOut
