@@ -218,7 +218,8 @@ def test_admin_creates_an_api_key_and_sees_it_once(tab: Watched, platform: Platf
     assert key not in page.content()
     listed = httpx.get(f"{platform.base}/api/v1/keys", headers=acme.headers()).text
     assert key not in listed
-    page.locator("table.audit").wait_for()
+    page.locator("table.audit td", has_text="key.create").first.wait_for()
+    assert "days" in page.locator("dl.settings").inner_text()  # retention, from GET /api/v1/tenant
 
 
 def test_a_viewer_cannot_reach_the_admin_pages(tab: Watched, platform: Platform, acme: Tenant) -> None:

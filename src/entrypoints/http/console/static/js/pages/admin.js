@@ -8,7 +8,7 @@ const ROLES = [['viewer', 'viewer (read)'], ['editor', 'editor (read, parsers an
 const SCOPES = ['ingest', 'read', 'edit', 'admin'];
 
 function itemsOf(page) {
-  return Array.isArray(page) ? page : page.items || page.users || page.keys || page.events || [];
+  return page.items;
 }
 
 export async function render(main) {
@@ -63,9 +63,9 @@ export async function render(main) {
     try {
       const entries = itemsOf(await api('/api/v1/audit'));
       auditBox.replaceChildren(entries.length ? table(['When', 'Who', 'Action', 'Target', 'Details'], entries.map((e) => h('tr', null,
-        h('td', { class: 'ts' }, fmtTime(e.created_at || e.at || e.timestamp)),
-        h('td', null, e.actor_email || e.actor || e.actor_id || ''),
-        h('td', null, e.action), h('td', null, e.target || e.target_id || ''),
+        h('td', { class: 'ts' }, fmtTime(e.at)),
+        h('td', null, e.actor),
+        h('td', null, e.action), h('td', null, e.target || ''),
         h('td', null, e.details ? h('code', null, JSON.stringify(e.details)) : ''))), { class: 'audit' }) : h('p', { class: 'muted' }, 'No admin actions yet.'));
     } catch (error) {
       auditBox.replaceChildren(errorBox(error));
@@ -116,19 +116,28 @@ export async function render(main) {
   h('fieldset', { class: 'scopes' }, h('legend', null, 'Scopes'), scopeBoxes.map((b) => h('label', null, b, ` ${b.value}`))),
   h('button', { type: 'submit', class: 'primary' }, 'Create key'));
 
-  const tenant = me.tenant || {};
-  const limits = tenant.limits || null;
-  const settings = h('dl', { class: 'settings' },
-    h('dt', null, 'Tenant'), h('dd', null, `${tenant.name || me.tenant_name || ''} (${tenant.id || me.tenant_id || ''})`),
-    tenant.retention_days != null ? [h('dt', null, 'Retention'), h('dd', null, `${tenant.retention_days} days`)] : null,
-    limits ? Object.entries(limits).map(([k, v]) => [h('dt', null, k.replace(/_/g, ' ')), h('dd', null, v === null ? 'default' : String(v))]) : null);
+  const settings = h('div', { 'aria-live': 'polite' });
+
+  async function loadTenant() {
+    try {
+      const tenant = await api('/api/v1/tenant');
+      settings.replaceChildren(h('dl', { class: 'settings' },
+        h('dt', null, 'Tenant'), h('dd', null, `${tenant.name} (${tenant.id})`),
+        h('dt', null, 'Status'), h('dd', null, tenant.status),
+        h('dt', null, 'Retention'), h('dd', null, `${tenant.retention_days} days`),
+        Object.entries(tenant.limits || {}).map(([k, v]) => [
+          h('dt', null, k.replace(/_/g, ' ')), h('dd', null, v === null ? 'platform default' : String(v))])));
+    } catch (error) {
+      settings.replaceChildren(errorBox(error));
+    }
+  }
 
   main.append(h('section', { class: 'page admin' },
     h('h1', null, 'Administration'),
     h('h2', null, 'Users'), usersBox, h('h3', null, 'New user'), userForm,
     h('h2', null, 'API keys'), keysBox, h('h3', null, 'New key'), keyForm, secretBox,
     h('h2', null, 'Limits and retention'), settings,
-    h('p', { class: 'muted' }, 'Limits and retention are set by the platform operator (PATCH /api/v1/tenants/{id}).'),
+    h('p', { class: 'muted' }, 'Set by the platform operator (PATCH /api/v1/tenants/{id}); changes appear in the audit log.'),
     h('h2', null, 'Audit log'), auditBox));
-  await Promise.all([loadUsers(), loadKeys(), loadAudit()]);
+  await Promise.all([loadUsers(), loadKeys(), loadAudit(), loadTenant()]);
 }
