@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install dev test test-localstack test-clock lint bench clean syslog-senders
+.PHONY: install dev test test-localstack test-clock lint bench clean syslog-senders chromium
 
 $(BIN)/logplane: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,12 +23,7 @@ lint: install
 	$(BIN)/mypy src workers
 	$(BIN)/lint-imports
 
-# rsyslog, syslog-ng and logger for tests/integration/syslog, installed from Debian's packages
-# when missing (root or sudo only; see the script for why syslog-ng-core is unpacked, not installed).
-syslog-senders: install
-	.ci/syslog-senders.sh
-
-test: install lint syslog-senders
+test: install lint syslog-senders chromium
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-localstack
 
@@ -42,6 +37,15 @@ test-localstack: install
 		&& [ -z "$$reason" ]; then \
 		LOGPLANE_TEST_AWS=localstack $(BIN)/pytest -q $(LOCALSTACK_SUITES); \
 	else echo "LocalStack suites not run ($$reason): S3/SQS were tested on moto only"; fi
+
+# The console's browser tests (tests/e2e/console) drive Debian's Chromium through Playwright's Python
+# package with executable_path: no browser download. Installed here when missing (root, or sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver
+chromium: $(CHROMIUM)
 
 # The tests that build times from the clock, with this process's clock just after and just before
 # midnight UTC (tests/fake_clock.py): they must pass at any hour.

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from src.domain.anomalies.anomaly import Anomaly, AnomalyFilter
 from src.domain.anomalies.features import ERROR_SEVERITY, WindowFeatures, floor_window, severity_features
+from src.domain.audit import AuditEntry
 from src.domain.commit_order import CommitPosition, CommittedPage
 from src.domain.credentials import ApiKey
 from src.domain.errors import Conflict, DependencyUnavailable
@@ -18,11 +19,13 @@ from src.domain.fields_catalogue import FieldCatalogue
 from src.domain.logs import LogEvent
 from src.domain.ports.anomaly_repository import AnomalyRepository
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.audit_log import AuditLog
 from src.domain.ports.commit_order import CommitOrder
 from src.domain.ports.log_reader import LogReader
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 from src.domain.ports.parser_repository import ParserRepository, StoredParser
 from src.domain.ports.partition_maintainer import PartitionMaintainer
+from src.domain.ports.password_hasher import PasswordHasher
 from src.domain.ports.rejection_repository import RejectionRepository
 from src.domain.ports.saved_search_repository import SavedSearch, SavedSearchRepository
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
@@ -30,12 +33,15 @@ from src.domain.ports.task_queue import QueueMessage, TaskQueue
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from src.domain.ports.user_repository import UserRepository
+from src.domain.ports.user_session_repository import UserSessionRepository
 from src.domain.ports.window_feature_source import WindowFeatureSource
 from src.domain.query import Cursor, LogQuery, LogStats, StatsQuery
 from src.domain.querylang.table import PipelineQuery, PipelineRows
 from src.domain.rejections import RejectionCount, RejectionSummary
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.domain.tenants import Tenant
+from src.domain.users import ActiveSession, User, UserSession
 from tests.alert_fakes import (
     AlertData,
     FakeAlertChannelRepository,
@@ -64,6 +70,9 @@ class Store:
         self.alerting = AlertData()
         # Commit order: one (tenant, ids) entry per recorded group, appended at commit (index = seq - 1).
         self.commit_order: list[tuple[UUID, list[UUID]]] = []
+        self.users: dict[tuple[UUID, UUID], User] = {}
+        self.sessions: dict[tuple[UUID, UUID], UserSession] = {}
+        self.audit: list[AuditEntry] = []
         self.commits = 0
         self.fail_next_commits = 0
         self.fail_when_message: str | None = None
@@ -107,6 +116,7 @@ class FakeCommitOrder(CommitOrder):
         ][:limit]
         events = [self._s.store.logs[log_id] for _, log_id in entries if log_id in self._s.store.logs]
         return CommittedPage(events=events, last=entries[-1][0] if entries else None)
+        self.audit: list[AuditEntry] = []
 
 
 class FakeLogRepository(LogRepository):
@@ -487,6 +497,10 @@ class FakeSavedSearchRepository(SavedSearchRepository):
 class FakeAnomalyRepository(AnomalyRepository):
     """Writes go straight to the store (no staging): enough for the scorer's and runs' rules."""
 
+
+class FakeUserRepository(UserRepository):
+    """Writes land at once (like the saved searches fake); the audit log is the staged part."""
+
     def __init__(self, staged: _Staged) -> None:
         self._s = staged
 
@@ -555,6 +569,76 @@ class FakeWindowFeatures(WindowFeatureSource):
             for (service, at), (n, errors) in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0]))
         ]
 
+    async def add(self, *, user: User) -> bool:
+        if await self.get_by_email(tenant_id=user.tenant_id, email=user.email) is not None:
+            return False
+        self._s.store.users[(user.tenant_id, user.id)] = user
+        return True
+
+    async def get(self, *, tenant_id: UUID, user_id: UUID) -> User | None:
+        return self._s.store.users.get((tenant_id, user_id))
+
+    async def get_by_email(self, *, tenant_id: UUID, email: str) -> User | None:
+        return next((u for (t, _), u in self._s.store.users.items() if t == tenant_id and u.email == email), None)
+
+    async def list(self, *, tenant_id: UUID) -> list[User]:
+        return sorted((u for (t, _), u in self._s.store.users.items() if t == tenant_id), key=lambda u: u.email)
+
+    async def update(self, *, user: User) -> None:
+        if (user.tenant_id, user.id) in self._s.store.users:
+            self._s.store.users[(user.tenant_id, user.id)] = user
+
+    async def delete(self, *, tenant_id: UUID, user_id: UUID) -> bool:
+        for key in [k for k, s in self._s.store.sessions.items() if s.tenant_id == tenant_id and s.user_id == user_id]:
+            del self._s.store.sessions[key]
+        return self._s.store.users.pop((tenant_id, user_id), None) is not None
+
+
+class FakeUserSessionRepository(UserSessionRepository):
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    async def add(self, *, session: UserSession) -> None:
+        self._s.store.sessions[(session.tenant_id, session.id)] = session
+
+    async def find_by_hash(self, *, token_hash: bytes) -> ActiveSession | None:
+        for session in self._s.store.sessions.values():
+            if session.token_hash == token_hash:
+                user = self._s.store.users.get((session.tenant_id, session.user_id))
+                return ActiveSession(session=session, user=user) if user else None
+        return None
+
+    async def revoke(self, *, tenant_id: UUID, session_id: UUID, at: datetime) -> bool:
+        session = self._s.store.sessions.get((tenant_id, session_id))
+        if session is None or session.revoked_at is not None:
+            return False
+        self._s.store.sessions[(tenant_id, session_id)] = replace(session, revoked_at=at)
+        return True
+
+    async def revoke_all_of(self, *, tenant_id: UUID, user_id: UUID, at: datetime) -> int:
+        live = [s for s in self._s.store.sessions.values() if (s.tenant_id, s.user_id) == (tenant_id, user_id)]
+        for session in live:
+            await self.revoke(tenant_id=tenant_id, session_id=session.id, at=at)
+        return len(live)
+
+
+class FakeAuditLog(AuditLog):
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
+
+    async def record(self, *, entry: AuditEntry) -> None:
+        self._s.audit.append(entry)
+
+    async def list(
+        self, *, tenant_id: UUID, start: datetime | None, end: datetime | None, limit: int
+    ) -> list[AuditEntry]:
+        mine = [
+            e
+            for e in self._s.store.audit
+            if e.tenant_id == tenant_id and (start is None or e.at >= start) and (end is None or e.at < end)
+        ]
+        return sorted(mine, key=lambda e: (e.at, e.id), reverse=True)[:limit]
+
 
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: Store) -> None:
@@ -576,6 +660,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.alert_silences = FakeAlertSilenceRepository(self._alert_work)
         self.alert_history = FakeAlertHistoryRepository(self._alert_work)
         self.commit_order = FakeCommitOrder(self._staged)
+        self.users = FakeUserRepository(self._staged)
+        self.sessions = FakeUserSessionRepository(self._staged)
+        self.audit = FakeAuditLog(self._staged)
         self.acting_as: UUID | None = None
 
     async def __aenter__(self) -> Self:
@@ -602,6 +689,7 @@ class FakeUnitOfWork(UnitOfWork):
         s.alerting = self._alert_work.data
         self._alert_work.data = s.alerting.copy()
         s.commit_order.extend(st.commit_order)
+        s.audit.extend(st.audit)
         s.commits += 1
         st.clear()
 
@@ -664,3 +752,21 @@ def evaluate_pipeline(events: Iterable[LogEvent], query: PipelineQuery) -> Pipel
                 row[agg.column] = float(pick(values)) if values and pick else None
         out.append(row)
     return PipelineRows(groups=out)
+
+
+class FakePasswordHasher(PasswordHasher):
+    """Reversible on purpose (tests only); counts verifications to check the timing rule."""
+
+    def __init__(self, version: int = 1) -> None:
+        self.version = version
+        self.verifications = 0
+
+    async def hash(self, password: str) -> str:
+        return f"fake{self.version}${password}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verifications += 1
+        return password_hash.partition("$")[2] == password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"fake{self.version}$")

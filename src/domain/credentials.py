@@ -17,10 +17,15 @@ API_KEY_PREFIX = "lp_"
 class Scope(StrEnum):
     INGEST = "ingest"
     READ = "read"
+    # Tenant configuration short of administration: parsers (and later alert rules). An editor
+    # role carries it; `admin` implies it, so keys and tokens keep what they could do before.
+    EDIT = "edit"
     ADMIN = "admin"
 
 
-ALL_SCOPES = frozenset(Scope)
+# What a tenant's first key carries. `edit` is left out on purpose: `admin` implies it, and keys
+# created before `edit` existed must read the same as new ones.
+ALL_SCOPES = frozenset({Scope.INGEST, Scope.READ, Scope.ADMIN})
 
 
 def parse_scopes(values: list[str] | tuple[str, ...] | str) -> frozenset[Scope]:
@@ -28,7 +33,7 @@ def parse_scopes(values: list[str] | tuple[str, ...] | str) -> frozenset[Scope]:
     try:
         return frozenset(Scope(v) for v in items)
     except ValueError as e:
-        raise ValueError(f"unknown scope in {list(items)}; scopes are ingest, read, admin") from e
+        raise ValueError(f"unknown scope in {list(items)}; scopes are ingest, read, edit, admin") from e
 
 
 def new_api_key_secret() -> str:
@@ -66,11 +71,19 @@ class Principal:
     tenant_id: UUID
     subject: str
     scopes: frozenset[Scope]
-    via: str  # "api_key" or "jwt"
+    via: str  # "api_key", "jwt" or "session" (a human user's login)
     # Unix time after which the credential is no longer valid (a token's exp); None: no expiry.
     expires_at: int | None = None
     # The API key behind the credential (the key itself, or the key a token was minted from).
     key_id: UUID | None = None
+    # A human user behind a session: the email names them in the audit log.
+    user_id: UUID | None = None
+    email: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as the audit log records it."""
+        return f"user:{self.email}" if self.email else self.subject
 
     def has(self, scope: Scope) -> bool:
         # A tenant admin may do everything a tenant may do.

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from src.adapters.auth.argon2_password_hasher import Argon2PasswordHasher
 from src.adapters.auth.jose_token_codec import JoseTokenCodec
 from src.adapters.crypto.fernet_cipher import FernetSecretCipher
 from src.adapters.disabled import (
@@ -41,7 +42,9 @@ from src.domain.ports.archive_store import ArchiveStore
 from src.domain.ports.event_bus import EventBus
 from src.domain.ports.leader_lock import LeaderLock
 from src.domain.ports.notification_sender import NotificationSender
+from src.domain.ports.oidc_provider import OidcProvider
 from src.domain.ports.partition_maintainer import PartitionMaintainer
+from src.domain.ports.password_hasher import PasswordHasher
 from src.domain.ports.search_index import SearchIndex
 from src.domain.ports.secret_cipher import SecretCipher
 from src.domain.ports.stream_slots import StreamSlots
@@ -54,6 +57,7 @@ from src.usecases.alert_channels import AlertChannels
 from src.usecases.alert_history import ListAlerts
 from src.usecases.alert_rules import AlertRules
 from src.usecases.alert_silences import AlertSilences
+from src.usecases.audit_trail import ListAudit
 from src.usecases.auth_cache import KeyCache, TtlCache
 from src.usecases.authenticate import Authenticate
 from src.usecases.compat.loki_read import LokiRead
@@ -73,7 +77,10 @@ from src.usecases.issue_token import IssueToken
 from src.usecases.list_anomalies import ListAnomalies
 from src.usecases.list_archives import ListArchives
 from src.usecases.live_tail import LiveTail
+from src.usecases.login import Login, Logout
 from src.usecases.manage_api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from src.usecases.manage_users import CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser
+from src.usecases.oidc_login import FinishOidcLogin, StartOidcLogin
 from src.usecases.patterns import PatternQueries
 from src.usecases.publish_tasks import AnnounceCommitted, PublishTasks
 from src.usecases.read_logs import GetLog, GetTask, ListTasks
@@ -149,7 +156,18 @@ class Container:
     alert_channels: AlertChannels
     alert_silences: AlertSilences
     list_alerts: ListAlerts
+    login: Login
+    logout: Logout
+    create_user: CreateUser
+    get_user: GetUser
+    list_users: ListUsers
+    update_user: UpdateUser
+    delete_user: DeleteUser
+    list_audit: ListAudit
     extras: dict[str, Any] = field(default_factory=dict)
+    # OpenID Connect login: None unless LOGPLANE_OIDC_ISSUER is set.
+    oidc_start: StartOidcLogin | None = None
+    oidc_finish: FinishOidcLogin | None = None
 
     async def close(self) -> None:
         await self.writer.close()
@@ -185,6 +203,21 @@ def make_token_codec(settings: Settings) -> TokenCodec:
         audience=auth.jwt_audience,
         leeway_seconds=auth.jwt_leeway_seconds,
         max_lifetime_seconds=auth.token_max_ttl_seconds,
+    )
+
+
+def make_oidc_provider(settings: Settings) -> OidcProvider | None:
+    cfg = settings.oidc
+    if not cfg.enabled or cfg.issuer is None:
+        return None
+    from src.adapters.auth.authlib_oidc_provider import AuthlibOidcProvider
+
+    return AuthlibOidcProvider(
+        issuer=cfg.issuer,
+        client_id=cfg.client_id,
+        client_secret=cfg.client_secret.get_secret_value() or None,
+        redirect_uri=cfg.redirect_uri,
+        scopes=cfg.scopes,
     )
 
 
@@ -369,6 +402,9 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
     tenant_parsers = TenantParsers(uow, cache_seconds=cache_ttl)
     notification_sender: NotificationSender = overrides.get("notification_sender") or make_notification_sender(settings)
     cipher: SecretCipher = overrides.get("secret_cipher") or make_secret_cipher(settings)
+    hasher: PasswordHasher = overrides.get("password_hasher") or Argon2PasswordHasher()
+    session_ttl = timedelta(seconds=settings.auth.session_ttl_seconds)
+    oidc: OidcProvider | None = overrides.get("oidc_provider") or make_oidc_provider(settings)
     return Container(
         settings=settings,
         app_engine=app_engine,
@@ -442,4 +478,18 @@ def build_container(settings: Settings, overrides: dict[str, Any] | None = None)
         alert_channels=AlertChannels(uow, cipher, notification_sender),
         alert_silences=AlertSilences(uow),
         list_alerts=ListAlerts(uow),
+        login=Login(uow, hasher, ttl=session_ttl),
+        logout=Logout(uow),
+        create_user=CreateUser(uow, hasher),
+        get_user=GetUser(uow),
+        list_users=ListUsers(uow),
+        update_user=UpdateUser(uow, hasher),
+        delete_user=DeleteUser(uow),
+        list_audit=ListAudit(uow),
+        oidc_start=StartOidcLogin(uow, oidc) if oidc else None,
+        oidc_finish=FinishOidcLogin(
+            uow, oidc, ttl=session_ttl, require_verified_email=settings.oidc.require_verified_email
+        )
+        if oidc
+        else None,
     )

@@ -58,6 +58,10 @@ class AuthSettings(BaseSettings):
     token_ttl_seconds: int = Field(default=900, gt=0, validation_alias="LOGPLANE_TOKEN_TTL_SECONDS")
     token_max_ttl_seconds: int = Field(default=3600, gt=0, validation_alias="LOGPLANE_TOKEN_MAX_TTL_SECONDS")
     credential_cache_seconds: float = Field(default=5.0, ge=0, validation_alias="LOGPLANE_CREDENTIAL_CACHE_SECONDS")
+    # Human users' login sessions (cookie `logplane_session`): absolute lifetime, no sliding renewal.
+    session_ttl_seconds: int = Field(
+        default=8 * 3600, gt=0, le=7 * 86400, validation_alias="LOGPLANE_SESSION_TTL_SECONDS"
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> AuthSettings:
@@ -72,6 +76,30 @@ class AuthSettings(BaseSettings):
                     f"LOGPLANE_{name.upper()} must be a real secret of 32+ characters (not a sample value) "
                     "outside dev; generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
                 )
+        return self
+
+
+class OidcSettings(BaseSettings):
+    """OpenID Connect login for human users; off unless an issuer is set."""
+
+    model_config = _cfg("OIDC_")
+    issuer: str | None = None  # e.g. https://accounts.example.com (its discovery document is read)
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")  # empty: a public client, PKCE only
+    # Our callback as registered at the provider: https://<host>/api/v1/auth/oidc/callback
+    redirect_uri: str = ""
+    scopes: str = "openid email profile"
+    # Providers that do not send `email_verified` (some corporate ones) need this off.
+    require_verified_email: bool = True
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)
+
+    @model_validator(mode="after")
+    def _complete(self) -> OidcSettings:
+        if self.issuer and not (self.client_id and self.redirect_uri):
+            raise ValueError("LOGPLANE_OIDC_ISSUER needs LOGPLANE_OIDC_CLIENT_ID and LOGPLANE_OIDC_REDIRECT_URI")
         return self
 
 
@@ -322,6 +350,7 @@ class Settings:
     def __init__(self) -> None:
         self.database = DatabaseSettings()
         self.auth = AuthSettings()
+        self.oidc = OidcSettings()
         self.ingest = IngestSettings()
         self.rate_limit = RateLimitSettings()
         self.redis = RedisSettings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from src.domain.credentials import (
@@ -18,6 +19,7 @@ from src.domain.errors import Forbidden, Unauthenticated
 from src.domain.ports.token_codec import TokenCodec
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tenants import Tenant
+from src.domain.users import hash_session_secret, looks_like_session
 from src.usecases.auth_cache import KeyCache, TtlCache
 
 
@@ -29,6 +31,9 @@ class AuthenticateRequest:
 class Authenticate:
     """Rules:
     - a credential starting `lp_` is an API key: found by its hash, refused when revoked;
+    - one starting `lps_` is a user's login session (the cookie's value): found by its hash on
+      every request, not cached, so a logout or a disabled user takes effect at once; refused when
+      revoked, expired or its user disabled; its scopes are its user's role's, read each time;
     - anything else is a JWT, verified by the token codec (algorithms pinned in settings);
     - a JWT minted from an API key (claim `key_id`) is refused once that key is revoked, like the key;
       a JWT of an external issuer (no `key_id`) lives until it expires;
@@ -55,7 +60,9 @@ class Authenticate:
         credential = request.credential.strip()
         if not credential:
             raise Unauthenticated("no credential given", code="missing_credential")
-        if looks_like_api_key(credential):
+        if looks_like_session(credential):
+            principal = await self._session_principal(credential)
+        elif looks_like_api_key(credential):
             key = await self._find_key(hash_api_key(credential))
             if key is None:
                 raise Unauthenticated("unknown API key", code="invalid_api_key")
@@ -81,6 +88,24 @@ class Authenticate:
         if not tenant.is_active:
             raise Forbidden("this tenant is suspended", code="tenant_suspended")
         return principal
+
+    async def _session_principal(self, secret: str) -> Principal:
+        async with self._uow_factory() as uow:
+            found = await uow.sessions.find_by_hash(token_hash=hash_session_secret(secret))
+        if found is None:
+            raise Unauthenticated("unknown session: log in again", code="invalid_session")
+        session, user = found.session, found.user
+        if session.revoked_at is not None or session.expires_at <= datetime.now(UTC) or user.disabled:
+            raise Unauthenticated("this session has ended: log in again", code="invalid_session")
+        return Principal(
+            tenant_id=session.tenant_id,
+            subject=f"user:{user.id}",
+            scopes=user.scopes,
+            via="session",
+            expires_at=int(session.expires_at.timestamp()),
+            user_id=user.id,
+            email=user.email,
+        )
 
     async def tenant(self, tenant_id: UUID) -> Tenant | None:
         return await self._find_tenant(tenant_id)

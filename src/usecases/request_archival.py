@@ -13,6 +13,7 @@ from src.domain.ids import new_id
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskType
 from src.domain.wire import rfc3339
+from src.usecases.audit_trail import audit_entry
 from src.usecases.publish_tasks import PublishTasks
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,16 @@ async def _create_and_publish(
     async with uow_factory() as uow:
         await uow.act_as_tenant(principal.tenant_id)
         await uow.tasks.add_many(tasks=[task])
+        # An admin action: recorded in the same transaction as the task it starts.
+        await uow.audit.record(
+            entry=audit_entry(
+                tenant_id=principal.tenant_id,
+                actor=principal.actor,
+                action=f"logs.{'cleanup' if task_type is TaskType.ARCHIVE else task_type.value}",
+                target=f"task:{task.task_id}",
+                details=payload,
+            )
+        )
         await uow.commit()
     (task,) = await publish.after_commit([task])
     return task

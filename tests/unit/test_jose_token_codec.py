@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from src.adapters.auth.jose_token_codec import JoseTokenCodec
-from src.domain.credentials import Scope, TokenClaims
+from src.domain.credentials import ALL_SCOPES, Scope, TokenClaims
 from src.domain.errors import Unauthenticated
 
 NOW = 1_700_000_000
@@ -93,7 +93,7 @@ def _public_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
 
 async def test_hs256_round_trip() -> None:
     codec = _codec()
-    claims = _claims(scope=frozenset(Scope))
+    claims = _claims(scope=ALL_SCOPES)
     token = codec.issue(claims)
     assert json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==")).get("scope") == "admin ingest read"
     assert await codec.verify(token) == claims

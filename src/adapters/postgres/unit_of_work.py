@@ -16,6 +16,7 @@ from src.adapters.postgres.alert_rule_repository import PostgresAlertRuleReposit
 from src.adapters.postgres.alert_silence_repository import PostgresAlertSilenceRepository
 from src.adapters.postgres.anomaly_repository import PostgresAnomalyRepository
 from src.adapters.postgres.api_key_repository import PostgresApiKeyRepository
+from src.adapters.postgres.audit_log import PostgresAuditLog
 from src.adapters.postgres.commit_order_repository import PostgresCommitOrder
 from src.adapters.postgres.error_group_repository import PostgresErrorGroupRepository
 from src.adapters.postgres.errors import lost_database, translate_db_errors
@@ -27,6 +28,8 @@ from src.adapters.postgres.rejection_repository import PostgresRejectionReposito
 from src.adapters.postgres.saved_search_repository import PostgresSavedSearchRepository
 from src.adapters.postgres.task_repository import PostgresTaskRepository
 from src.adapters.postgres.tenant_repository import PostgresTenantRepository
+from src.adapters.postgres.user_repository import PostgresUserRepository
+from src.adapters.postgres.user_session_repository import PostgresUserSessionRepository
 from src.adapters.postgres.window_features import PostgresWindowFeatures
 from src.domain.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -60,6 +63,9 @@ class PostgresUnitOfWork(UnitOfWork):
         self.patterns = PostgresPatternRepository(self._conn)
         self.error_groups = PostgresErrorGroupRepository(self._conn)
         self.commit_order = PostgresCommitOrder(self._conn)
+        self.users = PostgresUserRepository(self._conn)
+        self.sessions = PostgresUserSessionRepository(self._conn)
+        self.audit = PostgresAuditLog(self._conn)
         return self
 
     async def __aexit__(

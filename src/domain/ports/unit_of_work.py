@@ -16,6 +16,7 @@ from src.domain.ports.alert_rule_repository import AlertRuleRepository
 from src.domain.ports.alert_silence_repository import AlertSilenceRepository
 from src.domain.ports.anomaly_repository import AnomalyRepository
 from src.domain.ports.api_key_repository import ApiKeyRepository
+from src.domain.ports.audit_log import AuditLog
 from src.domain.ports.commit_order import CommitOrder
 from src.domain.ports.error_group_repository import ErrorGroupRepository
 from src.domain.ports.log_reader import LogReader
@@ -26,6 +27,8 @@ from src.domain.ports.rejection_repository import RejectionRepository
 from src.domain.ports.saved_search_repository import SavedSearchRepository
 from src.domain.ports.task_repository import TaskRepository
 from src.domain.ports.tenant_repository import TenantRepository
+from src.domain.ports.user_repository import UserRepository
+from src.domain.ports.user_session_repository import UserSessionRepository
 from src.domain.ports.window_feature_source import WindowFeatureSource
 
 
@@ -47,6 +50,9 @@ class UnitOfWork(Protocol):
     patterns: PatternRepository
     error_groups: ErrorGroupRepository
     commit_order: CommitOrder
+    users: UserRepository
+    sessions: UserSessionRepository
+    audit: AuditLog
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

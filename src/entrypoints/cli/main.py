@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     kc = keys.add_parser("create", help="create an API key")
     kc.add_argument("--tenant", required=True, help="tenant id")
     kc.add_argument("--name", required=True)
-    kc.add_argument("--scopes", default="ingest,read", help="comma-separated: ingest,read,admin")
+    kc.add_argument("--scopes", default="ingest,read", help="comma-separated: ingest,read,edit,admin")
     kc.add_argument("--json", action="store_true")
     kl = keys.add_parser("list", help="list a tenant's API keys (never their secrets)")
     kl.add_argument("--tenant", required=True, help="tenant id")
@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     kr.add_argument("--tenant", required=True, help="tenant id")
     kr.add_argument("--key-id", required=True)
     kr.add_argument("--json", action="store_true")
+    from src.entrypoints.cli.users import add_parser as add_users_parser
+
+    add_users_parser(sub)
     return parser
 
 
@@ -220,6 +223,10 @@ def _run(argv: Sequence[str] | None) -> int:
         return admin.run(admin.redrive(args, _print_json))
     if args.command == "anomalies":
         return admin.run(admin.detect_anomalies(args, _print_json))
+    if args.command == "users":
+        from src.entrypoints.cli.users import users
+
+        return admin.run(users(args, _print_json))
     return 2
 
 

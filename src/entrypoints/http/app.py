@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.http import errors
+from src.entrypoints.http.console import install_console
 from src.entrypoints.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.entrypoints.http.openapi import install_openapi
 from src.entrypoints.http.rate_limit import TenantRates, make_limiter
@@ -43,9 +44,11 @@ from src.entrypoints.http.routers.compat_loki_tail import router as loki_tail_ro
 from src.entrypoints.http.routers.compat_otlp import otlp_router
 from src.entrypoints.http.routers.error_groups import error_groups_router
 from src.entrypoints.http.routers.fields import fields_router
+from src.entrypoints.http.routers.oidc import oidc_router
 from src.entrypoints.http.routers.patterns import patterns_router
 from src.entrypoints.http.routers.query import query_router
 from src.entrypoints.http.routers.saved_searches import saved_searches_router
+from src.entrypoints.http.routers.users import users_router
 from src.entrypoints.http.url_check import UrlCheckMiddleware
 from src.entrypoints.settings import Settings
 
@@ -163,6 +166,9 @@ def make_app(settings: Settings | None = None, overrides: dict[str, Any] | None 
     app.include_router(rejections.rejections_router(limiter, rates))
     app.include_router(tenants.tenants_router(limiter, admin_limit))
     app.include_router(auth.auth_router(limiter, rates, admin_limit))
+    app.include_router(users_router(limiter, rates, admin_limit))
+    app.include_router(oidc_router(limiter, admin_limit))
+    install_console(app)
     # Ingest routes check their own, per-tenant limits while streaming.
     app.add_middleware(BodyLimitMiddleware, max_bytes=1024 * 1024, exempt_prefixes=("/api/v1/logs", "/api/v1/compat"))
     app.add_middleware(UrlCheckMiddleware)

@@ -11,8 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import Forbidden, NotFound, Unauthenticated
+from src.domain.users import csrf_matches
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.openapi import admin_scheme, api_key_scheme, bearer_scheme
+from src.entrypoints.http.openapi import admin_scheme, api_key_scheme, bearer_scheme, session_scheme
 from src.entrypoints.http.rate_limit import TenantRates
 
 
@@ -23,6 +24,36 @@ async def get_container(request: Request) -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+SESSION_COOKIE = "logplane_session"
+CSRF_COOKIE = "logplane_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _has_header_credential(request: Request) -> bool:
+    return bool(request.headers.get("authorization") or request.headers.get("x-api-key"))
+
+
+def session_cookie(request: Request) -> str | None:
+    """The session cookie, when no header credential was sent (a header always wins)."""
+    if _has_header_credential(request):
+        return None
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def check_csrf(request: Request, secret: str) -> None:
+    """A cookie rides along with any request the browser makes, a cross-site form's included; the
+    X-CSRF-Token header (readable only by a page of our origin) proves the page is ours."""
+    if request.method in SAFE_METHODS:
+        return
+    if not csrf_matches(secret, request.headers.get(CSRF_HEADER)):
+        raise Forbidden(
+            "a request authenticated by the session cookie needs the X-CSRF-Token header "
+            "(the value of the logplane_csrf cookie)",
+            code="csrf_failed",
+        )
 
 
 def _credential(request: Request) -> str:
@@ -43,14 +74,23 @@ def _credential(request: Request) -> str:
 DeclaredBearer = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
 DeclaredApiKey = Annotated[str | None, Security(api_key_scheme)]
 DeclaredAdmin = Annotated[HTTPAuthorizationCredentials | None, Security(admin_scheme)]
+DeclaredSession = Annotated[str | None, Security(session_scheme)]
 
 
 async def current_principal(
-    request: Request, container: ContainerDep, _bearer: DeclaredBearer, _api_key: DeclaredApiKey
+    request: Request,
+    container: ContainerDep,
+    _bearer: DeclaredBearer,
+    _api_key: DeclaredApiKey,
+    _session: DeclaredSession = None,
 ) -> Principal:
     from src.usecases.authenticate import AuthenticateRequest
 
-    principal = await container.authenticate.execute(AuthenticateRequest(credential=_credential(request)))
+    cookie = session_cookie(request)
+    if cookie is not None:
+        check_csrf(request, cookie)
+    credential = cookie if cookie is not None else _credential(request)
+    principal = await container.authenticate.execute(AuthenticateRequest(credential=credential))
     request.state.principal = principal
     tenant = await container.authenticate.tenant(principal.tenant_id)
     rates: TenantRates = request.app.state.tenant_rates
@@ -69,6 +109,7 @@ def require(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 IngestScope = Annotated[Principal, Depends(require(Scope.INGEST))]
 ReadScope = Annotated[Principal, Depends(require(Scope.READ))]
+EditScope = Annotated[Principal, Depends(require(Scope.EDIT))]
 TenantAdminScope = Annotated[Principal, Depends(require(Scope.ADMIN))]
 
 

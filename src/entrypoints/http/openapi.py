@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 
 from src.entrypoints.http.response_models import ErrorBody
 from src.entrypoints.http.schemas import LogEventIn
@@ -23,6 +23,13 @@ bearer_scheme = HTTPBearer(
 )
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, scheme_name="apiKey", description="An API key (`lp_…`)"
+)
+session_scheme = APIKeyCookie(
+    name="logplane_session",
+    auto_error=False,
+    scheme_name="session",
+    description="A user's login session from POST /api/v1/auth/login; state-changing requests "
+    "also need the `X-CSRF-Token` header (the `logplane_csrf` cookie's value)",
 )
 admin_scheme = HTTPBearer(
     auto_error=False, scheme_name="adminToken", description="The platform admin token (LOGPLANE_ADMIN_TOKEN)"
@@ -39,7 +46,7 @@ TOKEN_QUERY_SCHEME = {
     "name": "token",
     "description": "Live stream only (browsers cannot set headers on EventSource/WebSocket); prefer a short-lived JWT",
 }
-STREAM_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"tokenQuery": []}]
+STREAM_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"tokenQuery": []}, {"session": []}]
 
 EVENT_EXAMPLE = {
     "message": "payment failed",

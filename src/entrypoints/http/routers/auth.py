@@ -67,6 +67,7 @@ def auth_router(limiter: Limiter, rates: TenantRates, token_limit: str) -> APIRo
                 tenant_id=principal.tenant_id,
                 name=body.name,
                 scopes=parse_scopes([s.value for s in body.scopes]),
+                actor=principal.actor,
             )
         )
         return JsonResponse(
@@ -101,7 +102,7 @@ def auth_router(limiter: Limiter, rates: TenantRates, token_limit: str) -> APIRo
     @router.delete("/keys/{key_id}", status_code=204, summary="Revoke one of your tenant's keys")
     @tenant_limit(limiter, rates)
     async def revoke_key(request: Request, key_id: UUID, principal: TenantAdminScope, c: ContainerDep) -> Response:
-        await c.revoke_key.execute(tenant_id=principal.tenant_id, key_id=key_id)
+        await c.revoke_key.execute(tenant_id=principal.tenant_id, key_id=key_id, actor=principal.actor)
         return Response(status_code=204)
 
     return router

@@ -13,7 +13,7 @@ from slowapi import Limiter
 from src.domain.errors import DomainError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from src.domain.logs import LogDraft, StoredRef
 from src.entrypoints.http.body import max_line_bytes, read_pieces
-from src.entrypoints.http.deps import ContainerDep, CurrentPrincipal, IngestScope, TenantAdminScope
+from src.entrypoints.http.deps import ContainerDep, CurrentPrincipal, EditScope, IngestScope
 from src.entrypoints.http.errors import error_body
 from src.entrypoints.http.openapi import RAW_TEXT_BODY
 from src.entrypoints.http.rate_limit import TenantRates, tenant_limit
@@ -169,9 +169,7 @@ def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
         "/parsers", status_code=201, summary="Register (or replace) a named regex parser", response_model=ParserOut
     )
     @tenant_limit(limiter, rates)
-    async def put_parser(
-        request: Request, body: ParserIn, principal: TenantAdminScope, c: ContainerDep
-    ) -> JsonResponse:
+    async def put_parser(request: Request, body: ParserIn, principal: EditScope, c: ContainerDep) -> JsonResponse:
         stored = await c.tenant_parsers.put(principal=principal, name=body.name, pattern=body.pattern)
         return JsonResponse({"name": stored.name, "pattern": stored.pattern}, status_code=201)
 
@@ -190,7 +188,7 @@ def parsing_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
 
     @router.delete("/parsers/{name}", status_code=204, summary="Remove a registered parser")
     @tenant_limit(limiter, rates)
-    async def delete_parser(request: Request, name: str, principal: TenantAdminScope, c: ContainerDep) -> Response:
+    async def delete_parser(request: Request, name: str, principal: EditScope, c: ContainerDep) -> Response:
         await c.tenant_parsers.delete(principal=principal, name=name)
         return Response(status_code=204)
 

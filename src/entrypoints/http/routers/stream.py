@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import orjson
@@ -30,6 +31,7 @@ from src.domain.credentials import Principal, Scope
 from src.domain.errors import DependencyUnavailable, DomainError, Forbidden, InvalidInput, RateLimited, Unauthenticated
 from src.domain.stream_filter import parse_stream_filter
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.deps import SESSION_COOKIE
 from src.entrypoints.http.errors import error_body, status_of
 from src.entrypoints.http.openapi import STREAM_SECURITY
 from src.entrypoints.http.rate_limit import TenantRates, charge_tenant
@@ -45,8 +47,9 @@ BATCH_LIMIT = 500
 router = APIRouter(tags=["stream"])
 
 
-def _credential(headers: Any, query: Any, offered: list[str]) -> tuple[str | None, str | None]:
-    """(credential, subprotocol to answer with)."""
+def _credential(headers: Any, query: Any, offered: list[str], cookies: Any = None) -> tuple[str | None, str | None]:
+    """(credential, subprotocol to answer with). Last resort: a user's session cookie (the web
+    console); SameSite=Strict keeps a cross-site page from opening a stream with it."""
     header = headers.get("authorization")
     if header and header.lower().startswith("bearer "):
         return header[7:].strip(), SUBPROTOCOL if SUBPROTOCOL in offered else None
@@ -54,8 +57,22 @@ def _credential(headers: Any, query: Any, offered: list[str]) -> tuple[str | Non
         if protocol.startswith("bearer."):
             # Answer with the plain protocol when offered, never by echoing the token back.
             return protocol[len("bearer.") :], SUBPROTOCOL if SUBPROTOCOL in offered else protocol
-    token = query.get("token")
+    token = query.get("token") or (cookies or {}).get(SESSION_COOKIE)
     return (token or None), SUBPROTOCOL if SUBPROTOCOL in offered else None
+
+
+def _session_cookie(websocket: WebSocket) -> str | None:
+    """The console's session cookie, used when no other credential was given. A browser sends cookies
+    with a WebSocket opened by any site's page (cross-site WebSocket hijacking) and always names
+    that page in Origin, so an Origin other than this host is refused (a client without one is
+    not a browser page); the cookie being SameSite=Strict is the second fence."""
+    value = websocket.cookies.get(SESSION_COOKIE)
+    if not value:
+        return None
+    origin = websocket.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+        raise Forbidden("a session cookie is only accepted from a page of this origin", code="cross_origin")
+    return value
 
 
 async def _principal(container: Container, credential: str | None) -> Principal:
@@ -154,8 +171,10 @@ async def serve_session(
 async def stream(websocket: WebSocket) -> None:
     container: Container = websocket.app.state.container
     offered = list(websocket.scope.get("subprotocols", []))
+    # The session cookie only through `_session_cookie`, which checks the handshake's Origin.
     credential, subprotocol = _credential(websocket.headers, websocket.query_params, offered)
     try:
+        credential = credential or _session_cookie(websocket)
         session = await _open(container, websocket.app.state, credential, websocket.query_params, websocket.headers)
     except DomainError as e:
         # Close codes carry the reason: 4401 bad credential, 4403 missing scope or suspended tenant,
@@ -214,7 +233,7 @@ async def stream(websocket: WebSocket) -> None:
 )
 async def tail(request: Request) -> StreamingResponse:
     container: Container = request.app.state.container
-    credential, _ = _credential(request.headers, request.query_params, [])
+    credential, _ = _credential(request.headers, request.query_params, [], request.cookies)
     session = await _open(container, request.app.state, credential, request.query_params, request.headers)
     assert credential is not None
 
