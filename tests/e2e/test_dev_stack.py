@@ -84,6 +84,16 @@ def test_dev_runs_the_platform_and_reuses_its_data(tmp_path: Path) -> None:
             f"{base}/api/v1/tenants", headers={"Authorization": f"Bearer {state['admin_token']}"}, timeout=10
         )
         assert [t["name"] for t in tenants.json()["items"]] == ["demo"]
+        # The banner's console login works as printed.
+        demo = state["demo"]
+        assert f"{demo['console_email']} / {demo['console_password']}" in banner
+        login = httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={"tenant": demo["name"], "email": demo["console_email"], "password": demo["console_password"]},
+            timeout=30,
+        )
+        assert login.status_code == 200, login.text
+        assert login.json()["user"]["role"] == "admin"
         # The README's next steps, from the same checkout and with nothing set: they reach this stack.
         clean = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV and k != "LOGPLANE_ENV"}
 

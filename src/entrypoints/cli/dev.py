@@ -201,7 +201,7 @@ async def _provision(state: dict[str, Any], *, queues_lost: bool = False) -> dic
         if demo.get("api_key"):
             try:
                 await container.authenticate.execute(AuthenticateRequest(credential=demo["api_key"]))
-                return dict(demo)
+                return await _ensure_console_user(container, dict(demo))
             except DomainError:
                 pass  # the database was reset: make a new demo tenant
         name = "demo" if not demo else f"demo-{secrets.token_hex(3)}"
@@ -209,9 +209,33 @@ async def _provision(state: dict[str, Any], *, queues_lost: bool = False) -> dic
         if name in existing:
             name = f"demo-{secrets.token_hex(3)}"
         created = await container.create_tenant.execute(CreateTenantRequest(name=name))
-        return {"tenant_id": str(created.tenant.id), "name": name, "api_key": created.api_key}
+        fresh = {"tenant_id": str(created.tenant.id), "name": name, "api_key": created.api_key}
+        return await _ensure_console_user(container, fresh)
     finally:
         await container.close()
+
+
+async def _ensure_console_user(container: Any, demo: dict[str, Any]) -> dict[str, Any]:
+    """A demo admin user, so the web console can be logged into at once (its password is in dev.json)."""
+    from uuid import UUID
+
+    from src.domain.errors import DomainError
+    from src.domain.users import Role
+    from src.usecases.manage_users import CreateUserRequest
+
+    if demo.get("console_password"):
+        return demo
+    email, password = f"admin@{demo['name']}.example", secrets.token_urlsafe(12)
+    try:
+        await container.create_user.execute(
+            CreateUserRequest(
+                tenant_id=UUID(demo["tenant_id"]), email=email, role=Role.ADMIN, password=password, actor="cli"
+            )
+        )
+    except DomainError as e:  # e.g. created by an earlier run whose dev.json was lost
+        print(f"logplane dev: no console user made ({e.message})", file=sys.stderr)
+        return demo
+    return {**demo, "console_email": email, "console_password": password}
 
 
 async def _reindex_if_search_is_empty(container: Any, opensearch_url: str) -> None:
@@ -252,6 +276,12 @@ def _wait_ready(
     raise SystemExit(f"the API did not become ready within {timeout:.0f} s")
 
 
+def _console_line(base: str, demo: dict[str, Any]) -> str:
+    if not demo.get("console_password"):
+        return f"  web console : {base}/  (make a user: logplane users create --tenant {demo['name']} …)"
+    return f"  web console : {base}/  tenant {demo['name']}, {demo['console_email']} / {demo['console_password']}"
+
+
 def _banner(base: str, demo: dict[str, Any], admin_token: str, state_path: Path, search_note: str) -> str:
     key = demo["api_key"]
     return f"""
@@ -260,6 +290,7 @@ logplane is running at {base}
   API key     : {key}
   admin token : {admin_token}
   (both saved in {state_path})
+{_console_line(base, demo)}
 
 Send a log, then read it back by the id the first call answers (one line):
   ID=$(curl -s -X POST {base}/api/v1/logs -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{"message":"hello from curl","severity":"info","service":"demo"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') && curl -s {base}/api/v1/logs/$ID -H 'Authorization: Bearer {key}'
