@@ -90,6 +90,7 @@ class _Staged:
         self.tenants: dict[UUID, Tenant] = {}
         self.keys: dict[UUID, ApiKey] = {}
         self.commit_order: list[tuple[UUID, list[UUID]]] = []
+        self.audit: list[AuditEntry] = []
 
 
 class FakeCommitOrder(CommitOrder):
@@ -116,7 +117,6 @@ class FakeCommitOrder(CommitOrder):
         ][:limit]
         events = [self._s.store.logs[log_id] for _, log_id in entries if log_id in self._s.store.logs]
         return CommittedPage(events=events, last=entries[-1][0] if entries else None)
-        self.audit: list[AuditEntry] = []
 
 
 class FakeLogRepository(LogRepository):
@@ -497,10 +497,6 @@ class FakeSavedSearchRepository(SavedSearchRepository):
 class FakeAnomalyRepository(AnomalyRepository):
     """Writes go straight to the store (no staging): enough for the scorer's and runs' rules."""
 
-
-class FakeUserRepository(UserRepository):
-    """Writes land at once (like the saved searches fake); the audit log is the staged part."""
-
     def __init__(self, staged: _Staged) -> None:
         self._s = staged
 
@@ -568,6 +564,13 @@ class FakeWindowFeatures(WindowFeatureSource):
             WindowFeatures(service=service, start=at, values=severity_features(n, errors))
             for (service, at), (n, errors) in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0]))
         ]
+
+
+class FakeUserRepository(UserRepository):
+    """Writes land at once (like the saved searches fake); the audit log is the staged part."""
+
+    def __init__(self, staged: _Staged) -> None:
+        self._s = staged
 
     async def add(self, *, user: User) -> bool:
         if await self.get_by_email(tenant_id=user.tenant_id, email=user.email) is not None:
