@@ -163,9 +163,11 @@ def stats_body(tenant_id: UUID, query: StatsQuery) -> dict[str, Any]:
                     "fixed_interval": f"{query.interval_seconds}s",
                     # Empty buckets too, over the whole asked span (`to` is exclusive).
                     "min_doc_count": 0,
+                    # `max` never below `min`: `from=now-1h&to=now-1h` parses to two times a few µs
+                    # apart, inside one millisecond, and the engine refuses max < min (was a 500).
                     "extended_bounds": {
                         "min": int(query.start.timestamp() * 1000),
-                        "max": int(query.end.timestamp() * 1000) - 1,
+                        "max": max(int(query.start.timestamp() * 1000), int(query.end.timestamp() * 1000) - 1),
                     },
                 }
             },

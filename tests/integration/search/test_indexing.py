@@ -180,3 +180,18 @@ async def test_stats_histogram_from_the_index_is_zero_filled(stack: Stack) -> No
     assert response.status_code == 200, response.text
     assert response.headers["x-logplane-source"] == "opensearch"
     assert response.json()["histogram"] == expected
+
+
+async def test_stats_of_a_span_inside_one_millisecond_is_not_a_server_error(stack: Stack) -> None:
+    """`from=now-1h&to=now-1h` parses to two times microseconds apart; the engine refused the
+    histogram's bounds (max below min) and the API answered 500 (found by the schema fuzzer)."""
+    tenant = await create_tenant(stack.client)
+    async with running_worker(stack.settings):
+        await stack.ingest(tenant.headers, [{"message": "one"}])
+        await stack.wait_searchable(tenant.headers, 1)
+    start = datetime.now(UTC).replace(microsecond=500)
+    params = {"from": start.isoformat(), "to": (start + timedelta(microseconds=7)).isoformat(), "interval": "1h"}
+    response = await stack.client.get("/api/v1/logs/stats", params=params, headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-logplane-source"] == "opensearch"
+    assert response.json()["total"] == 0
