@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from typing import Any
 from uuid import UUID
 
 import zstandard
@@ -19,32 +20,39 @@ from src.domain.ports.archive_codec import ArchiveCodec, ArchivePartWriter
 ZSTD_LEVEL = 9
 
 
-class _GzipWriter(ArchivePartWriter):
-    def __init__(self) -> None:
-        self._compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+# Lines are handed to the compressor 1,000 at a time: one call per line cost as much CPU as the
+# compression itself (bench/archive.py --format ndjson.gz: 56 against 28 µs per event).
+_BATCH_LINES = 1000
+
+
+class _StreamWriter(ArchivePartWriter):
+    def __init__(self, compressor: Any) -> None:
+        self._compressor = compressor
+        self._lines: list[bytes] = []
         self._chunks: list[bytes] = []
 
     def add(self, event: LogEvent) -> None:
-        if out := self._compressor.compress(event_line(event)):
+        self._lines.append(event_line(event))
+        if len(self._lines) >= _BATCH_LINES:
+            self._compress()
+
+    def _compress(self) -> None:
+        if out := self._compressor.compress(b"".join(self._lines)):
             self._chunks.append(out)
+        self._lines = []
 
     def finish(self) -> bytes:
+        self._compress()
         self._chunks.append(self._compressor.flush())
         return b"".join(self._chunks)
 
 
-class _ZstdWriter(ArchivePartWriter):
-    def __init__(self) -> None:
-        self._compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj()
-        self._chunks: list[bytes] = []
+def _gzip_writer() -> ArchivePartWriter:
+    return _StreamWriter(zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS))
 
-    def add(self, event: LogEvent) -> None:
-        if out := self._compressor.compress(event_line(event)):
-            self._chunks.append(out)
 
-    def finish(self) -> bytes:
-        self._chunks.append(self._compressor.flush())
-        return b"".join(self._chunks)
+def _zstd_writer() -> ArchivePartWriter:
+    return _StreamWriter(zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj())
 
 
 def _events(text: bytes, tenant_id: UUID) -> list[LogEvent]:
@@ -56,7 +64,7 @@ class GzipNdjsonCodec(ArchiveCodec):
     content_type = "application/x-ndjson"
 
     def writer(self, *, tenant_id: UUID) -> ArchivePartWriter:
-        return _GzipWriter()
+        return _gzip_writer()
 
     def read(self, data: bytes, *, tenant_id: UUID) -> list[LogEvent]:
         return _events(gzip.decompress(data), tenant_id)
@@ -70,7 +78,7 @@ class ZstdNdjsonCodec(ArchiveCodec):
     content_type = "application/x-ndjson"
 
     def writer(self, *, tenant_id: UUID) -> ArchivePartWriter:
-        return _ZstdWriter()
+        return _zstd_writer()
 
     def read(self, data: bytes, *, tenant_id: UUID) -> list[LogEvent]:
         return _events(_decompress(data), tenant_id)
