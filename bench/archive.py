@@ -487,12 +487,12 @@ async def raw_round(s3: Any, bucket: str, tenant_id: uuid.UUID, before: datetime
                         await flush(day, compressor, chunks)
                         compressor, chunks = _gzip_compressor(), []
                     day, lines = event_day, []
-                line = event_line(event)
-                raw_bytes += len(line)
                 rows += 1
                 if not gzip_stream:
-                    writer.add(event)
+                    raw_bytes += writer.add(event)  # the codec answers the line's size
                     continue
+                line = event_line(event)
+                raw_bytes += len(line)
                 lines.append(line)
                 if len(lines) >= 1000:
                     chunks.append(compressor.compress(b"".join(lines)))

@@ -15,7 +15,6 @@ from src.domain.archive import (
     ArchivedObject,
     ArchiveFormat,
     Manifest,
-    event_line,
     manifest_key,
     object_key,
 )
@@ -56,11 +55,10 @@ class _Part:
     max_ts: datetime | None = None
 
     def add(self, event: LogEvent) -> None:
-        self.raw_bytes += len(event_line(event))
+        self.raw_bytes += self.writer.add(event)
         self.rows += 1
         self.min_ts = self.min_ts or event.timestamp
         self.max_ts = event.timestamp  # rows arrive in timestamp order
-        self.writer.add(event)
 
     def finish(self) -> bytes:
         return self.writer.finish()

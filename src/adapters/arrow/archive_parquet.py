@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from src.domain.archive import ArchiveFormat
+from src.domain.archive import ArchiveFormat, event_line
 from src.domain.logs import LogEvent
 from src.domain.ports.archive_codec import ArchiveCodec, ArchivePartWriter
 from src.domain.severity import Severity
@@ -63,7 +63,7 @@ class _ParquetWriter(ArchivePartWriter):
         self._tenant_id = tenant_id
         self._columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
 
-    def add(self, event: LogEvent) -> None:
+    def add(self, event: LogEvent) -> int:
         c = self._columns
         c["id"].append(event.id.bytes)
         c["timestamp"].append(event.timestamp)
@@ -82,6 +82,7 @@ class _ParquetWriter(ArchivePartWriter):
         c["message"].append(event.message)
         c["attributes"].append(orjson.dumps(event.attributes).decode() if event.attributes else None)
         c["client_id"].append(event.client_id)
+        return len(event_line(event))
 
     def finish(self) -> bytes:
         table = pa.table(self._columns, schema=SCHEMA.with_metadata({_TENANT_KEY: str(self._tenant_id).encode()}))

@@ -31,10 +31,12 @@ class _StreamWriter(ArchivePartWriter):
         self._lines: list[bytes] = []
         self._chunks: list[bytes] = []
 
-    def add(self, event: LogEvent) -> None:
-        self._lines.append(event_line(event))
+    def add(self, event: LogEvent) -> int:
+        line = event_line(event)
+        self._lines.append(line)
         if len(self._lines) >= _BATCH_LINES:
             self._compress()
+        return len(line)
 
     def _compress(self) -> None:
         if out := self._compressor.compress(b"".join(self._lines)):

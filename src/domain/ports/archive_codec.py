@@ -14,7 +14,8 @@ class ArchivePartWriter(Protocol):
     """One archive object being built: events in timestamp order, then the finished bytes."""
 
     @abstractmethod
-    def add(self, event: LogEvent) -> None: ...
+    def add(self, event: LogEvent) -> int:
+        """Add one event; answer its size as an NDJSON line (the manifest's uncompressed measure)."""
 
     @abstractmethod
     def finish(self) -> bytes:
