@@ -105,7 +105,7 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium chromium-driver)")
@@ -145,7 +145,7 @@ def add_user(platform: Platform, tenant: Tenant, role: str) -> str:
     return email
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(platform: Platform) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
