@@ -46,7 +46,7 @@ export async function render(main) {
     const page = await api('/api/v1/alert-channels');
     data.channels = page.items;
     channelPicks.replaceChildren(h('legend', null, 'Channels'),
-      data.channels.length ? data.channels.map((c) => h('label', null, h('input', { type: 'checkbox', name: 'channel_ids', value: c.id }), ` ${c.name}`)) : h('span', { class: 'muted' }, 'No channels yet: the rule is recorded without notifications.'));
+      ...(data.channels.length ? data.channels.map((c) => h('label', null, h('input', { type: 'checkbox', name: 'channel_ids', value: c.id }), ` ${c.name}`)) : [h('span', { class: 'muted' }, 'No channels yet: the rule is recorded without notifications.')]));
     channelsBox.replaceChildren(data.channels.length
       ? table(['Name', 'Type', 'Target', 'Secret', 'Test', ''], data.channels.map((c) => {
         const result = h('span', { 'aria-live': 'polite' });

@@ -55,12 +55,15 @@ export async function render(main, params) {
   const chart = h('div', { class: 'panel' });
   const list = h('div', { 'aria-live': 'polite' });
 
+  let ticket = 0;
   async function load() {
+    const mine = ++ticket; // a slower earlier answer must not replace a newer one
     const query = { from: range.fromInput.value.trim(), to: range.toInput.value.trim(), service: serviceInput.value.trim(), min_score: minScore.value.trim() };
     replaceParams('anomalies', new URLSearchParams(Object.entries(query).filter(([, v]) => v)));
     list.setAttribute('aria-busy', 'true');
     try {
       const page = await api('/api/v1/anomalies', { query: { ...query, limit: 500 } });
+      if (mine !== ticket) return;
       chart.replaceChildren(page.items.length ? timeline(page.items, query.from, query.to) : '');
       chart.hidden = !page.items.length;
       const rows = page.items.map((a) => h('tr', null,

@@ -35,12 +35,15 @@ export async function render(main, params) {
     }
   }
 
+  let ticket = 0;
   async function load() {
+    const mine = ++ticket; // a slower earlier answer must not replace a newer one
     const query = { from: range.fromInput.value.trim(), to: range.toInput.value.trim(), status: statusSel.value, service: serviceInput.value.trim() };
     replaceParams('errors', new URLSearchParams(Object.entries(query).filter(([, v]) => v)));
     list.setAttribute('aria-busy', 'true');
     try {
       const page = await api('/api/v1/error-groups', { query: { ...query, limit: 200 } });
+      if (mine !== ticket) return;
       const rows = page.items.map((g) => {
         const buttons = (ACTIONS[g.status] || []).map(([next, label]) => {
           const b = h('button', { type: 'button', class: 'small', 'aria-label': `${label} ${g.title}` }, label);

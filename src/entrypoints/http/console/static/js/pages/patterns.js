@@ -26,12 +26,15 @@ export async function render(main, params) {
   const newSince = h('input', { name: 'new_since', value: state.newSince, spellcheck: 'false', placeholder: 'now-15m' });
   const list = h('div', { 'aria-live': 'polite' });
 
+  let ticket = 0;
   async function load() {
+    const mine = ++ticket; // a slower earlier answer must not replace a newer one
     const query = { from: range.fromInput.value.trim(), to: range.toInput.value.trim(), service: serviceInput.value.trim(), q: qInput.value.trim(), new_since: newSince.value.trim(), limit: 200 };
     replaceParams('patterns', new URLSearchParams(Object.entries(query).filter(([k, v]) => v && k !== 'limit')));
     list.setAttribute('aria-busy', 'true');
     try {
       const page = await api('/api/v1/patterns', { query });
+      if (mine !== ticket) return;
       const rows = page.items.map((p) => {
         const spark = (p.sparkline || []).map((b) => b.count);
         return h('tr', { dataset: { patternId: p.id } },
