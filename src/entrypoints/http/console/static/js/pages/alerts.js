@@ -180,6 +180,7 @@ export async function render(main) {
       toast(`Channel ${channel.name} created`);
       cName.value = '';
       cSecret.value = '';
+      cUrl.value = '';
       await loadAll();
     } catch (error) {
       channelStatus.replaceChildren(errorBox(error));
