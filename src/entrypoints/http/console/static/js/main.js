@@ -5,11 +5,14 @@ import { api, onUnauthorized } from './api.js';
 import { h } from './dom.js';
 import { forget, isAdmin, loadSession, session, tenantName } from './session.js';
 
-// The navigation, in order. Pages for features still being built (patterns, error groups,
-// anomalies, alerts) get an entry here when their API lands: { path, label, load, admin? }.
+// The navigation, in order: { path, label, load, admin? }.
 const PAGES = [
   { path: 'search', label: 'Search', load: () => import('./pages/search.js') },
   { path: 'tail', label: 'Live tail', load: () => import('./pages/tail.js') },
+  { path: 'patterns', label: 'Patterns', load: () => import('./pages/patterns.js') },
+  { path: 'errors', label: 'Error groups', load: () => import('./pages/errors.js') },
+  { path: 'anomalies', label: 'Anomalies', load: () => import('./pages/anomalies.js') },
+  { path: 'alerts', label: 'Alerts', load: () => import('./pages/alerts.js') },
   { path: 'tasks', label: 'Tasks', load: () => import('./pages/tasks.js') },
   { path: 'ingest', label: 'Ingest', load: () => import('./pages/ingest.js') },
   { path: 'admin', label: 'Admin', load: () => import('./pages/admin.js'), admin: true },
