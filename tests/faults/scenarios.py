@@ -233,7 +233,11 @@ def kill9_postgres(down_for: float, kills: int = 1) -> Fault:
             socket_before = pg_socket(service.url)
             os.kill(service.pid, signal.SIGKILL)
             await asyncio.to_thread(_wait_dead, service.pid)
-            service.stop()  # forgets the dead server's handle, so the next start really starts one
+            # Forget the dead server's handle, so the next start really starts one. The library's
+            # stop signals the postmaster it remembers, already gone: that error is expected here
+            # (start_postgres also drops a handle whose server is dead).
+            with contextlib.suppress(ProcessLookupError, psutil.NoSuchProcess):
+                service.stop()
             await asyncio.sleep(down_for)
             fresh = await asyncio.to_thread(start_postgres, SERVICES["postgres_data"])
             SERVICES["postgres"] = fresh

@@ -50,6 +50,12 @@ def start_postgres(data_dir: Path) -> RunningService:
 
     with PostgresServer._lock:
         _forget_dead_handles(data_dir / ".handle_pids.json")
+        # A handle on a server that died (kill -9) is not a server: get_server would hand it back
+        # and start nothing (its stop() keeps it while another pid is still listed for this data dir).
+        cached = PostgresServer._instances.get(data_dir)
+        info = getattr(cached, "_postmaster_info", None)
+        if cached is not None and (info is None or not info.process.is_running()):
+            del PostgresServer._instances[data_dir]
     try:
         server = get_server(data_dir, cleanup_mode="stop")
     except Exception as e:  # initdb/pg_ctl failures surface as CalledProcessError, TimeoutExpired …
