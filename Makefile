@@ -23,6 +23,11 @@ lint: install
 	$(BIN)/mypy src workers
 	$(BIN)/lint-imports
 
+# rsyslog, syslog-ng and logger for tests/integration/syslog, installed from Debian's packages
+# when missing (root or sudo only; see the script for why syslog-ng-core is unpacked, not installed).
+syslog-senders: install
+	.ci/syslog-senders.sh
+
 test: install lint syslog-senders chromium
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-localstack
