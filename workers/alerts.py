@@ -43,6 +43,12 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             ),
         }
         try:
-            await run_loops(loops, stop=stop, beats=ctx.beats, cap=settings.worker.max_backoff_seconds)
+            await run_loops(
+                loops,
+                stop=stop,
+                beats=ctx.beats,
+                cap=settings.worker.max_backoff_seconds,
+                grace=settings.worker.stop_grace_seconds,
+            )
         finally:
             await lock.release()

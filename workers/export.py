@@ -29,4 +29,10 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         runner = ctx.runner(QUEUE, one_by_one(run.execute), ctx.gate(s3=store.ping))
         loops: dict[str, Loop] = {"export consumer": lambda: runner.run(stop, "export consumer")}
         loops.update([ctx.relay(TaskType.EXPORT)])
-        await run_loops(loops, stop=stop, beats=ctx.beats, cap=settings.worker.max_backoff_seconds)
+        await run_loops(
+            loops,
+            stop=stop,
+            beats=ctx.beats,
+            cap=settings.worker.max_backoff_seconds,
+            grace=settings.worker.stop_grace_seconds,
+        )

@@ -40,4 +40,10 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         runner = ctx.runner(QUEUE, one_by_one(step.execute), ctx.gate(s3=store.ping))
         loops: dict[str, Loop] = {"ingest consumer": lambda: runner.run(stop, "ingest consumer")}
         loops.update([ctx.relay(TaskType.INGEST_FILE)])
-        await run_loops(loops, stop=stop, beats=ctx.beats, cap=settings.worker.max_backoff_seconds)
+        await run_loops(
+            loops,
+            stop=stop,
+            beats=ctx.beats,
+            cap=settings.worker.max_backoff_seconds,
+            grace=settings.worker.stop_grace_seconds,
+        )

@@ -5,7 +5,8 @@
     run_loops ──▶ all of a worker's loops, supervised, plus its heartbeat status file
 
 A fault rule is changed here or in the task runner, once, for every worker. Stop (SIGINT/SIGTERM)
-lets the messages in hand complete; unacknowledged ones come back when their visibility ends.
+lets the messages in hand complete within a grace period (`stop_grace_seconds`), then cancels them;
+unacknowledged ones come back when their visibility ends.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import random
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from src.domain.errors import DependencyUnavailable
 from src.domain.ports.outbox import OutboxStore
@@ -75,19 +77,43 @@ async def supervise(name: str, loop: Loop, *, stop: asyncio.Event, beats: Heartb
         await sleep_or_stop(stop, backoff.next())
 
 
-async def run_loops(loops: Mapping[str, Loop], *, stop: asyncio.Event, beats: Heartbeats, cap: float = 60.0) -> None:
-    """All of a worker's loops, each supervised, plus its status file, until stopped."""
+async def run_loops(
+    loops: Mapping[str, Loop],
+    *,
+    stop: asyncio.Event,
+    beats: Heartbeats,
+    cap: float = 60.0,
+    grace: float = 20.0,
+) -> None:
+    """All of a worker's loops, each supervised, plus its status file, until stopped.
+
+    Once stopped, the loops get `grace` seconds to finish what they hold; then they are cancelled.
+    Cancelling is safe: every task commits its outcome with its work, and a message is acknowledged
+    only after that commit, so what was cut off comes back when its visibility ends."""
 
     async def publish_status() -> None:
         while not stop.is_set():
             beats.write()
             await sleep_or_stop(stop, 2.0)
 
+    running: asyncio.Future[Any] = asyncio.gather(
+        publish_status(), *(supervise(name, loop, stop=stop, beats=beats, cap=cap) for name, loop in loops.items())
+    )
+    stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
     try:
-        await asyncio.gather(
-            publish_status(), *(supervise(name, loop, stop=stop, beats=beats, cap=cap) for name, loop in loops.items())
-        )
+        await asyncio.wait([running, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if not running.done():
+            await asyncio.wait({running}, timeout=grace)
+        if running.done():
+            running.result()
+            return
+        logger.warning("still busy %.0f s after being stopped: cancelling the work in hand", grace)
+        running.cancel()
+        await asyncio.wait({running})  # returns once the loops have unwound, without raising their cancel
     finally:
+        stopping.cancel()
+        if not running.done():  # this coroutine itself was cancelled
+            running.cancel()
         beats.remove()
 
 

@@ -18,7 +18,7 @@ from src.domain.errors import DependencyUnavailable
 from src.domain.ports.task_queue import QueueMessage
 from tests.fakes import FakeTaskQueue
 from workers.heartbeat import Heartbeats, read_status
-from workers.runner import Backoff, supervise
+from workers.runner import Backoff, run_loops, supervise
 from workers.task_runner import DependencyGate, TaskRunner
 
 
@@ -153,6 +153,34 @@ async def test_a_loop_that_dies_is_restarted_and_counted(beats: Heartbeats, tmp_
     assert "connection was lost" in row["last_error"]
     stop.set()
     await task
+
+
+async def test_a_stopped_worker_finishes_quick_work_and_cancels_what_outlasts_the_grace(beats: Heartbeats) -> None:
+    stop = asyncio.Event()
+    started: list[str] = []
+    finished: list[str] = []
+    cancelled: list[str] = []
+
+    async def quick() -> None:
+        started.append("quick")
+        await stop.wait()
+        finished.append("quick")
+
+    async def endless_batch() -> None:
+        started.append("endless")
+        try:
+            await asyncio.Event().wait()  # a batch that never ends by itself
+        except asyncio.CancelledError:
+            cancelled.append("endless")
+            raise
+
+    worker = asyncio.create_task(
+        run_loops({"quick": quick, "endless": endless_batch}, stop=stop, beats=beats, grace=0.05)
+    )
+    await until(lambda: len(started) == 2)
+    stop.set()
+    await asyncio.wait_for(worker, timeout=30)
+    assert finished == ["quick"] and cancelled == ["endless"]
 
 
 def test_status_reports_a_killed_process_as_dead(tmp_path: Path) -> None:
