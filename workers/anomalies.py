@@ -36,8 +36,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
                 },
                 stop=stop,
                 beats=ctx.beats,
-                cap=settings.worker.max_backoff_seconds,
-                grace=settings.worker.stop_grace_seconds,
+                cfg=settings.worker,
             )
         finally:
             await lock.release()

@@ -58,8 +58,6 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         }
         loops.update([ctx.relay(TaskType.ARCHIVE, TaskType.RESTORE, TaskType.LOG_CLEANUP)])
         try:
-            await run_loops(
-                loops, stop=stop, beats=ctx.beats, cap=cfg.max_backoff_seconds, grace=cfg.stop_grace_seconds
-            )
+            await run_loops(loops, stop=stop, beats=ctx.beats, cfg=cfg)
         finally:
             await lock.release()

@@ -29,6 +29,5 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             {"cleanup consumer": lambda: runner.run(stop, "cleanup consumer")},
             stop=stop,
             beats=ctx.beats,
-            cap=settings.worker.max_backoff_seconds,
-            grace=settings.worker.stop_grace_seconds,
+            cfg=settings.worker,
         )

@@ -91,8 +91,6 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             first_after=cfg.reconcile_interval_seconds,
         )
         try:
-            await run_loops(
-                loops, stop=stop, beats=ctx.beats, cap=cfg.max_backoff_seconds, grace=cfg.stop_grace_seconds
-            )
+            await run_loops(loops, stop=stop, beats=ctx.beats, cfg=cfg)
         finally:
             await lock.release()

@@ -23,6 +23,7 @@ from typing import Any
 from src.domain.errors import DependencyUnavailable
 from src.domain.ports.outbox import OutboxStore
 from src.domain.tasks import TaskType
+from src.entrypoints.settings import WorkerSettings
 from src.usecases.publish_tasks import PublishTasks, RelayOutbox
 from workers.heartbeat import Heartbeats
 
@@ -82,12 +83,11 @@ async def run_loops(
     *,
     stop: asyncio.Event,
     beats: Heartbeats,
-    cap: float = 60.0,
-    grace: float = 20.0,
+    cfg: WorkerSettings,
 ) -> None:
     """All of a worker's loops, each supervised, plus its status file, until stopped.
 
-    Once stopped, the loops get `grace` seconds to finish what they hold; then they are cancelled.
+    Once stopped, the loops get `cfg.stop_grace_seconds` to finish what they hold; then they are cancelled.
     Cancelling is safe: every task commits its outcome with its work, and a message is acknowledged
     only after that commit, so what was cut off comes back when its visibility ends."""
 
@@ -96,6 +96,7 @@ async def run_loops(
             beats.write()
             await sleep_or_stop(stop, 2.0)
 
+    cap, grace = cfg.max_backoff_seconds, cfg.stop_grace_seconds
     running: asyncio.Future[Any] = asyncio.gather(
         publish_status(), *(supervise(name, loop, stop=stop, beats=beats, cap=cap) for name, loop in loops.items())
     )

@@ -187,8 +187,8 @@ class WorkerSettings(BaseSettings):
     max_backoff_seconds: float = 60.0
     # On SIGTERM a worker lets the batch in hand finish for this long, then cancels it: the work is
     # transactional and unacknowledged messages come back, so a long batch (a backlog being mined)
-    # cannot outlast the orchestrator's grace period (Kubernetes kills after 30 s by default).
-    stop_grace_seconds: float = Field(default=20.0, ge=0)
+    # cannot outlast the orchestrator's grace period (infra/k8s/workers.yaml gives 60 s).
+    stop_grace_seconds: float = Field(default=45.0, ge=0)
     # How often the index worker compares search with PostgreSQL per tenant/day, how far back, and
     # how old an event must be to count (younger ones may still be on their way to the index).
     reconcile_interval_seconds: float = 300.0

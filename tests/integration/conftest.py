@@ -135,6 +135,8 @@ async def stack(postgres_url: str, redis_url: str, aws_url: str, search_node: Se
         worker__receive_wait_seconds=1,
         worker__relay_interval_seconds=0.5,
         worker__relay_stale_seconds=1.0,
+        # Well inside running_worker's 60 s wait: a backlog other tests left must not outlast it.
+        worker__stop_grace_seconds=20.0,
     )
     app = make_app(settings)
     async with app.router.lifespan_context(app):

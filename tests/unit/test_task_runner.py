@@ -16,6 +16,7 @@ import pytest
 
 from src.domain.errors import DependencyUnavailable
 from src.domain.ports.task_queue import QueueMessage
+from src.entrypoints.settings import WorkerSettings
 from tests.fakes import FakeTaskQueue
 from workers.heartbeat import Heartbeats, read_status
 from workers.runner import Backoff, run_loops, supervise
@@ -175,7 +176,12 @@ async def test_a_stopped_worker_finishes_quick_work_and_cancels_what_outlasts_th
             raise
 
     worker = asyncio.create_task(
-        run_loops({"quick": quick, "endless": endless_batch}, stop=stop, beats=beats, grace=0.05)
+        run_loops(
+            {"quick": quick, "endless": endless_batch},
+            stop=stop,
+            beats=beats,
+            cfg=WorkerSettings(stop_grace_seconds=0.05),
+        )
     )
     await until(lambda: len(started) == 2)
     stop.set()
