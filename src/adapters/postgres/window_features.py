@@ -1,7 +1,9 @@
 """Window features from `logs`, one GROUP BY per feature family, merged per (service, window).
 
-Families: event volume and errors (from `logs`), and new patterns (from `patterns`: templates first
-seen, in event time, in the window — a new kind of line is often the first sign of an incident).
+Families: event volume and errors (from `logs`), new patterns (from `patterns`: templates first
+seen, in event time, in the window — a new kind of line is often the first sign of an incident),
+and per-pattern counts (from `pattern_counts`, merged patterns counted under the pattern they were
+merged into; only a window's most frequent patterns, so that a window's features stay bounded).
 To add another family, add a query returning `service, window_start` and its values.
 """
 
@@ -15,7 +17,14 @@ from uuid import UUID
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from src.domain.anomalies.features import ERROR_SEVERITY, NEW_PATTERNS, WindowFeatures, severity_features
+from src.domain.anomalies.features import (
+    ERROR_SEVERITY,
+    NEW_PATTERNS,
+    TOP_PATTERNS_PER_WINDOW,
+    WindowFeatures,
+    pattern_feature,
+    severity_features,
+)
 from src.domain.ports.window_feature_source import WindowFeatureSource
 
 # Windows aligned on the epoch: floor(epoch / width) * width.
@@ -44,6 +53,26 @@ _NEW_PATTERNS = text(
 )
 
 
+# Per-pattern counts are per minute: a window of W minutes sums W of them.
+_PATTERN_COUNTS = text(
+    f"""
+    SELECT service, window_start, pattern_id, total FROM (
+        SELECT c.service, {_WINDOW_START.replace('"timestamp"', "c.minute")} AS window_start,
+               coalesce(p.merged_into, c.pattern_id) AS pattern_id, sum(c.total) AS total,
+               row_number() OVER (
+                   PARTITION BY c.service, {_WINDOW_START.replace('"timestamp"', "c.minute")}
+                   ORDER BY sum(c.total) DESC, coalesce(p.merged_into, c.pattern_id)
+               ) AS rank
+        FROM pattern_counts c
+        LEFT JOIN patterns p ON p.tenant_id = c.tenant_id AND p.id = c.pattern_id
+        WHERE c.tenant_id = :tenant_id AND c.minute >= :start AND c.minute < :end
+        GROUP BY 1, 2, 3
+    ) ranked
+    WHERE rank <= :top_patterns
+    """
+)
+
+
 def _severity_family(row: Any) -> dict[str, float]:
     return severity_features(int(row.volume), int(row.errors))
 
@@ -52,9 +81,14 @@ def _new_pattern_family(row: Any) -> dict[str, float]:
     return {NEW_PATTERNS: float(row.new_patterns)}
 
 
+def _pattern_count_family(row: Any) -> dict[str, float]:
+    return {pattern_feature(row.pattern_id): float(row.total)}
+
+
 _FAMILIES: tuple[tuple[TextClause, Callable[[Any], dict[str, float]]], ...] = (
     (_SEVERITY_COUNTS, _severity_family),
     (_NEW_PATTERNS, _new_pattern_family),
+    (_PATTERN_COUNTS, _pattern_count_family),
 )
 
 
@@ -71,6 +105,7 @@ class PostgresWindowFeatures(WindowFeatureSource):
             "end": end,
             "width": int(window.total_seconds()),
             "error": int(ERROR_SEVERITY),
+            "top_patterns": TOP_PATTERNS_PER_WINDOW,
         }
         merged: dict[tuple[str, datetime], dict[str, float]] = {}
         for query, to_features in _FAMILIES:

@@ -20,6 +20,10 @@ VOLUME = "volume"
 ERRORS = "errors"
 ERROR_RATIO = "error_ratio"
 NEW_PATTERNS = "new_patterns"
+# Per-pattern counts are named `pattern:<id>`: one feature per pattern a window saw among its most
+# frequent (a burst of one kind of line — retries, timeouts — that volume alone would dilute).
+PATTERN_PREFIX = "pattern:"
+TOP_PATTERNS_PER_WINDOW = 20
 
 # ERROR and FATAL (CRITICAL, ALERT, EMERG and PANIC normalise to FATAL at ingest).
 ERROR_SEVERITY = Severity.ERROR
@@ -55,13 +59,18 @@ SPECS: dict[str, FeatureSpec] = {
 }
 
 
+def pattern_feature(pattern_id: str) -> str:
+    return PATTERN_PREFIX + pattern_id
+
+
 def spec_for(name: str) -> FeatureSpec:
     """The spec of a feature; an unknown name (e.g. `pattern:<id>` counts added by a feature source)
     is judged as an upward count, which is what per-pattern counts are."""
     found = SPECS.get(name)
     if found is not None:
         return found
-    return FeatureSpec(name=name, label=name, kind=Kind.COUNT, direction=Direction.UP)
+    label = f"pattern {name.removeprefix(PATTERN_PREFIX)}" if name.startswith(PATTERN_PREFIX) else name
+    return FeatureSpec(name=name, label=label, kind=Kind.COUNT, direction=Direction.UP)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -129,7 +129,7 @@ def test_extra_features_from_a_source_are_judged_as_upward_counts() -> None:
     target = WindowFeatures(service="api", start=T0 + 60 * MIN, values={**severity_features(300, 1), "pattern:7": 90.0})
     [scored] = WindowScorer(FixedModel(0.0)).score(history=history, windows=[target])
     assert scored.drivers[0].feature == "pattern:7" and scored.score >= 0.5
-    assert scored.sentence.startswith("pattern:7 90/min vs 2/min usual")
+    assert scored.sentence.startswith("pattern 7 90/min vs 2/min usual")
 
 
 def test_silence_of_a_known_service_becomes_zero_windows() -> None:
