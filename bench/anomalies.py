@@ -34,8 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.anomalies_data import NEW_PATTERN_READY, generate
 from src.adapters.sklearn.isolation_forest import SklearnIsolationForest
 from src.domain.anomalies.baseline import BaselineConfig
-from src.domain.anomalies.features import ERROR_SEVERITY, WindowFeatures, severity_features
+from src.domain.anomalies.features import (
+    ERROR_SEVERITY,
+    NEW_PATTERNS,
+    TOP_PATTERNS_PER_WINDOW,
+    WindowFeatures,
+    pattern_feature,
+    severity_features,
+)
 from src.domain.anomalies.scoring import ScoredWindow, ScoringConfig, WindowScorer
+from src.domain.patterns.miner import TemplateMiner
+from src.domain.patterns.records import mining_text
 from src.domain.severity import normalise_severity
 
 THRESHOLD = 0.5  # the production default (LOGPLANE_ANOMALY_THRESHOLD)
@@ -56,24 +65,34 @@ def prf(detected: set[object], truth: set[object]) -> tuple[float, float, float]
     return precision, recall, f1
 
 
-def bgl(datasets: Path, window_seconds: int) -> dict[str, object]:
+def bgl(datasets: Path, window_seconds: int, *, patterns: bool) -> dict[str, object]:
     path = datasets / "BGL" / "BGL_2k.log_structured.csv"
-    windows: dict[int, list[int]] = {}  # window index -> [volume, errors, alerts]
+    windows: dict[int, list[int]] = {}  # window index -> [volume, errors, alerts, new patterns]
+    mined: dict[int, list[str]] = {}  # window index -> pattern id of each line, as first mined
+    miner = TemplateMiner("bench", "bgl")
     for row in csv.DictReader(path.open(encoding="utf-8")):
         key = int(row["Timestamp"]) // window_seconds
-        counts = windows.setdefault(key, [0, 0, 0])
+        counts = windows.setdefault(key, [0, 0, 0, 0])
         counts[0] += 1
         counts[1] += normalise_severity(row["Level"]) >= ERROR_SEVERITY  # INFO … FATAL, SEVERE: all known
         counts[2] += row["Label"] != "-"
+        match = miner.add(mining_text(row["Content"]))  # the platform's miner, as the index worker runs it
+        counts[3] += match.created
+        mined.setdefault(key, []).append(match.pattern_id)
     width = timedelta(seconds=window_seconds)
     origin = datetime(2005, 6, 3, tzinfo=UTC)
     laid: list[WindowFeatures] = []
     truth: set[object] = set()
     naive: set[object] = set()
     for k, key in enumerate(sorted(windows)):
-        volume, errors, alerts = windows[key]
+        volume, errors, alerts, new = windows[key]
         at = origin + k * width
-        laid.append(WindowFeatures(service="bgl", start=at, values=severity_features(volume, errors)))
+        values = severity_features(volume, errors)
+        if patterns:  # as src/adapters/postgres/window_features.py computes them
+            values[NEW_PATTERNS] = float(new)
+            top = Counter(miner.resolve(pid) for pid in mined[key]).most_common(TOP_PATTERNS_PER_WINDOW)
+            values.update((pattern_feature(pid), float(n)) for pid, n in top)
+        laid.append(WindowFeatures(service="bgl", start=at, values=values))
         if alerts:
             truth.add(at)
         if errors:
@@ -161,8 +180,12 @@ def main() -> None:
     print("| data | detector | windows | anomalous | flagged | precision | recall | F1 |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     results = [
-        (f"BGL, {w // 60}-min windows (non-empty, end to end)", bgl(args.datasets, w))
+        (
+            f"BGL, {w // 60}-min windows (non-empty, end to end), {'with' if p else 'without'} pattern features",
+            bgl(args.datasets, w, patterns=p),
+        )
         for w in sorted({args.bgl_window, 60}, reverse=True)
+        for p in (True, False)
     ]
     g = generated(range(args.seeds), args.days)
     results.append((f"generated, {args.seeds} seeds x 3 services x 1 day ({args.days - 1} days history)", g))
