@@ -151,6 +151,7 @@ FILTER_NAMES = frozenset(
         "user_id",
         "action",
         "trace_id",
+        "pattern_id",
         "q",
         "sort",
         "attributes",
@@ -237,6 +238,7 @@ def query_from_filters(filters: dict[str, Any]) -> LogQuery:
     if sort not in ("asc", "desc"):
         raise InvalidInput("sort is asc or desc", details={"field": "sort"})
     q = _text(filters, "q")
+    pattern_id = _text(filters, "pattern_id")
     query = LogQuery(
         start=_when(filters.get("from"), "from"),
         end=_when(filters.get("to"), "to"),
@@ -248,6 +250,7 @@ def query_from_filters(filters: dict[str, Any]) -> LogQuery:
         action=_text(filters, "action"),
         trace_id=_text(filters, "trace_id"),
         attributes=tuple(attributes.items()),
+        pattern_ids=(pattern_id,) if pattern_id else (),
         text=parse_text_query(q, now=_when(filters.get("q_now"), "q_now")) if q and q.strip() else None,
         descending=sort == "desc",
         use_cursor=True,

@@ -24,6 +24,7 @@ from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import LogQuery
 from src.domain.relative_time import pinned_bounds
 from src.domain.tasks import QUEUE_FOR, AsyncTask, TaskStatus, TaskType
+from src.usecases.pattern_members import named_pattern_ids, with_pattern_members
 from src.usecases.publish_tasks import PublishTasks
 from src.usecases.task_lifecycle import TaskLifecycle
 
@@ -54,6 +55,7 @@ class StreamExport:
 
     def check(self, *, principal: Principal, query: LogQuery, fmt: ExportFormat) -> None:
         principal.require(Scope.READ)
+        named_pattern_ids(query)
         if fmt is ExportFormat.PARQUET:
             raise InvalidInput(
                 "Parquet is not streamed; request it with POST /api/v1/exports", code="unsupported_format"
@@ -65,6 +67,7 @@ class StreamExport:
         self.check(principal=principal, query=query, fmt=fmt)
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)
+            query = await with_pattern_members(uow, principal.tenant_id, query)
             lines = uow.reader.export_lines(tenant_id=principal.tenant_id, query=query, csv=fmt is ExportFormat.CSV)
             async for chunk in _maybe_gzip(lines, gzip):
                 yield chunk
@@ -186,7 +189,8 @@ class RunExport:
             nonlocal rows
             async with self._uow_factory() as uow:
                 await uow.act_as_tenant(task.tenant_id)
-                async for event in uow.reader.stream_query(tenant_id=task.tenant_id, query=query):
+                widened = await with_pattern_members(uow, task.tenant_id, query)
+                async for event in uow.reader.stream_query(tenant_id=task.tenant_id, query=widened):
                     rows += 1
                     if rows % self._progress_every == 0:
                         await self._progress(task, message, rows)
@@ -197,8 +201,9 @@ class RunExport:
             newlines = 0
             async with self._uow_factory() as uow:
                 await uow.act_as_tenant(task.tenant_id)
+                widened = await with_pattern_members(uow, task.tenant_id, query)
                 async for chunk in uow.reader.export_lines(
-                    tenant_id=task.tenant_id, query=query, csv=fmt is ExportFormat.CSV
+                    tenant_id=task.tenant_id, query=widened, csv=fmt is ExportFormat.CSV
                 ):
                     newlines += chunk.count(b"\n")
                     if newlines // self._progress_every > rows // self._progress_every:

@@ -8,12 +8,11 @@ from dataclasses import replace
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import DependencyUnavailable, InvalidInput
 from src.domain.histogram import zero_filled
-from src.domain.patterns.expand import named_patterns, with_members
 from src.domain.ports.search_index import SearchIndex, SearchPage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.query import LogQuery, LogStats, StatsQuery
 from src.domain.querylang.errors import UnsupportedQuery
-from src.domain.text import require_storable
+from src.usecases.pattern_members import named_pattern_ids, with_pattern_members
 
 logger = logging.getLogger(__name__)
 
@@ -44,18 +43,11 @@ class SearchLogs:
             return await uow.reader.search(tenant_id=principal.tenant_id, query=query), "postgres"
 
     async def _with_pattern_members(self, principal: Principal, query: LogQuery) -> LogQuery:
-        """A pattern named by `pattern_id` (parameter or `q`) stands for itself and its aliases."""
-        named = set(query.pattern_ids) | (named_patterns(query.text) if query.text is not None else set())
-        if not named:
+        if not named_pattern_ids(query):
             return query
-        for value in named:
-            require_storable(value, field="pattern_id")
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(principal.tenant_id)
-            members = {p: await uow.patterns.members(tenant_id=principal.tenant_id, pattern_id=p) for p in named}
-        ids = sorted({m for p in query.pattern_ids for m in (members[p] or [p])})
-        text = with_members(query.text, members) if query.text is not None else None
-        return replace(query, pattern_ids=tuple(ids), text=text)
+            return await with_pattern_members(uow, principal.tenant_id, query)
 
 
 class SummariseLogs:

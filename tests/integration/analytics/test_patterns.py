@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
+import orjson
 
 from tests.conftest import create_tenant
 from tests.integration.analytics.helpers import mined_events
 from tests.integration.api.conftest import plain_url
+from tests.integration.archive.helpers import wait_task
 from tests.integration.conftest import Stack, running_worker
 
 CHECKOUT = "checkout"
@@ -143,3 +146,54 @@ async def test_a_restarted_worker_restores_patterns_from_postgresql(stack: Stack
     assert {e["pattern_id"] for e in after} == {before}
     listed = (await stack.client.get("/api/v1/patterns", headers=h)).json()["items"]
     assert [(p["id"], p["count"]) for p in listed] == [(before, 4)]
+
+
+async def test_a_merged_pattern_is_read_under_its_survivor_in_search_and_both_exports(
+    stack: Stack, postgres_url: str
+) -> None:
+    # Events keep the id they were mined under; after a merge, reads by the survivor include them.
+    tenant, other = await create_tenant(stack.client), await create_tenant(stack.client)
+    base = datetime.now(UTC) - timedelta(minutes=30)
+    events = _lines(base)
+    for who in (tenant, other):
+        await stack.ingest(who.headers, events)
+    async with running_worker(stack.settings, "index", "export"):
+        groups = _by_pattern(await mined_events(stack, tenant.headers, len(events), service=CHECKOUT))
+        survivor, alias = sorted(groups, key=lambda p: len(groups[p]))[:2]
+        owner = await asyncpg.connect(plain_url(postgres_url))
+        try:
+            await owner.execute(
+                "UPDATE patterns SET merged_into = $3 WHERE tenant_id = $1 AND id = $2",
+                uuid.UUID(tenant.id),
+                alias,
+                survivor,
+            )
+        finally:
+            await owner.close()
+        expected = sorted(e["id"] for e in groups[survivor] + groups[alias])
+
+        found = await stack.client.get(
+            "/api/v1/logs", params={"pattern_id": survivor, "page_size": 1000}, headers=tenant.headers
+        )
+        assert sorted(e["id"] for e in found.json()["items"]) == expected
+        streamed = await stack.client.get(
+            "/api/v1/logs/export", params={"format": "ndjson", "q": f"pattern_id:{survivor}"}, headers=tenant.headers
+        )
+        assert streamed.status_code == 200, streamed.text
+        assert sorted(orjson.loads(line)["id"] for line in streamed.content.splitlines()) == expected
+        requested = await stack.client.post(
+            "/api/v1/exports", json={"format": "ndjson", "filters": {"pattern_id": survivor}}, headers=tenant.headers
+        )
+        assert requested.status_code == 202, requested.text
+        task = await wait_task(stack, tenant.headers, requested.json()["task_id"])
+        assert task["status"] == "succeeded", task
+        status = (await stack.client.get(f"/api/v1/exports/{task['task_id']}", headers=tenant.headers)).json()
+        async with httpx.AsyncClient() as plain:
+            body = (await plain.get(status["url"])).content
+        assert sorted(orjson.loads(line)["id"] for line in body.splitlines()) == expected
+
+        # Pattern ids hash the tenant in: the other tenant has none of these, and sees nothing by them.
+        theirs = await stack.client.get(
+            "/api/v1/logs/export", params={"format": "ndjson", "pattern_id": survivor}, headers=other.headers
+        )
+        assert theirs.status_code == 200 and theirs.content == b""
