@@ -40,7 +40,14 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             settle=timedelta(seconds=cfg.archive_settle_seconds),
             visibility_seconds=settings.aws.visibility_timeout,
         )
-        restore = RestoreLogs(ctx.uow, store, index, codecs=codecs, max_receive_count=settings.aws.max_receive_count)
+        restore = RestoreLogs(
+            ctx.uow,
+            store,
+            index,
+            codecs=codecs,
+            max_receive_count=settings.aws.max_receive_count,
+            mine=ctx.pattern_miner(),
+        )
         lock = PostgresLeaderLock(ctx.owner_engine, key=RETENTION_LOCK_KEY)
         retention = ScheduleRetention(ctx.uow, lock, ctx.publish)
 

@@ -25,6 +25,7 @@ from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import TaskType
 from src.entrypoints.bootstrap import make_archive_store, make_search_index, make_task_queue
 from src.entrypoints.settings import Settings
+from src.usecases.mine_patterns import MinePatterns, MinerCache
 from src.usecases.publish_tasks import PublishTasks
 from src.usecases.redrive_dead_letters import RedriveDeadLetters
 from workers.heartbeat import Heartbeats
@@ -56,6 +57,11 @@ class WorkerContext:
         store = make_archive_store(self.settings)
         self.closing(store)
         return store
+
+    def pattern_miner(self) -> MinePatterns | None:
+        """Pattern mining for the events a worker indexes (index, restore), or None when it is off."""
+        cfg = self.settings.worker
+        return MinePatterns(self.uow, MinerCache(max_miners=cfg.miner_cache_size)) if cfg.mine_patterns else None
 
     def closing(self, resource: object) -> None:
         """Close `resource` (if it has `close`) when the worker stops."""

@@ -17,7 +17,6 @@ from src.domain.ports.task_queue import QueueMessage
 from src.domain.tasks import TaskType
 from src.entrypoints.settings import Settings
 from src.usecases.index_tasks import QUEUE, IndexTasks
-from src.usecases.mine_patterns import MinePatterns, MinerCache
 from src.usecases.reconcile_search import ReconcileSearch
 from src.usecases.request_reindex import RequestReindex
 from workers.bootstrap import worker_context
@@ -41,7 +40,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             visibility_seconds=settings.aws.visibility_timeout,
             # Mining here, not on the API: the acknowledgement never waits for it, and the document
             # reaches the index with its pattern id in one write (no second update per event).
-            mine=MinePatterns(ctx.uow, MinerCache(max_miners=cfg.miner_cache_size)) if cfg.mine_patterns else None,
+            mine=ctx.pattern_miner(),
         )
 
         async def handle(messages: Sequence[QueueMessage]) -> list[str]:

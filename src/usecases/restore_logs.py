@@ -17,6 +17,7 @@ from src.domain.ports.task_queue import QueueMessage
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType
 from src.usecases.archive_logs import ArchiveMismatch
+from src.usecases.mine_patterns import MinePatterns
 from src.usecases.task_lifecycle import TaskLifecycle, TaskRefused
 
 
@@ -24,7 +25,7 @@ class RestoreLogs:
     """Rules: only the tenant's own manifests are read; objects are checked against their SHA-256 and
     read in the format their manifest names (archives keep their format when the tenant's changes);
     rows already present (same id) are not inserted again, so a restore can be repeated; restored
-    rows are indexed at once."""
+    rows are mined for patterns (when mining is on, as the index worker does) and indexed at once."""
 
     def __init__(
         self,
@@ -35,8 +36,10 @@ class RestoreLogs:
         codecs: Mapping[ArchiveFormat, ArchiveCodec],
         max_receive_count: int = 5,
         batch_size: int = 5000,
+        mine: MinePatterns | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._mine = mine
         self._codecs = codecs
         self._life = TaskLifecycle(uow_factory, max_receive_count=max_receive_count)
         self._store = store
@@ -81,6 +84,8 @@ class RestoreLogs:
                     new = await self._insert(task.tenant_id, batch)
                     restored += new
                     present += len(batch) - new
+                    if self._mine is not None:  # archives hold no pattern ids: mine as at first ingest
+                        batch = await self._mine.execute(batch)
                     report = await self._index.index(batch)
                     indexed += report.indexed
                 await self._life.progress(task, {"restored": restored, "already_present": present})

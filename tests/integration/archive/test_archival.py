@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
+
 from tests.conftest import create_tenant
-from tests.integration.archive.helpers import archived_rows, events_on, pg_rows, wait_task
+from tests.integration.archive.helpers import archived_rows, dsn, events_on, pg_rows, wait_task
 from tests.integration.conftest import Stack, running_worker
 from tests.polling import until
 
@@ -60,6 +63,15 @@ async def test_cleanup_archives_exactly_the_deleted_rows_and_spares_others(stack
     assert (await stack.client.get("/api/v1/archives", headers=other.headers)).json()["items"] == []
 
 
+async def _pattern_ids(postgres_url: str, tenant_id: str) -> dict[str, str | None]:
+    conn = await asyncpg.connect(dsn(postgres_url))
+    try:
+        rows = await conn.fetch("SELECT id, pattern_id FROM logs WHERE tenant_id = $1", uuid.UUID(tenant_id))
+    finally:
+        await conn.close()
+    return {str(r["id"]): r["pattern_id"] for r in rows}
+
+
 async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgres_url: str) -> None:
     tenant = await create_tenant(stack.client)
     # A day no other test uses: this tenant alone on it, so cleanup drops the whole partition.
@@ -68,6 +80,8 @@ async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgr
         await stack.ingest(tenant.headers, events)
         await stack.wait_searchable(tenant.headers, 30)
         original = await pg_rows(postgres_url, tenant.id)
+        mined = await _pattern_ids(postgres_url, tenant.id)
+        assert len(mined) == 30 and None not in mined.values()
         before = datetime.now(UTC) - timedelta(days=19)
         task_id = (
             await stack.client.delete(
@@ -92,7 +106,10 @@ async def test_restore_brings_archived_rows_back_searchable(stack: Stack, postgr
         assert restore["status"] == "succeeded", restore
         assert restore["result"]["restored"] == 30
         assert await pg_rows(postgres_url, tenant.id) == original
+        # Archives hold no pattern ids: restored rows are mined again, into the patterns they had.
+        assert await _pattern_ids(postgres_url, tenant.id) == mined
         await stack.wait_searchable(tenant.headers, 30, q="restore-me")
+        await stack.wait_searchable(tenant.headers, 30, q="pattern_id:*")
 
         # Restoring again stores nothing twice.
         again = await stack.client.post(
