@@ -29,8 +29,9 @@ class CleanupLogs:
     """Rules:
     - nothing is deleted unless the archive's manifest exists and PostgreSQL holds no more rows in
       the range than the manifest lists (fewer is a cleanup resumed after a crash);
-    - PostgreSQL first (whole partitions where possible, bounded batches otherwise), then the
-      search index; a retry repeats both, and neither can reach outside the range.
+    - PostgreSQL first (whole partitions where possible, bounded batches otherwise, then the
+      per-minute pattern counts of the range), then the search index; a retry repeats both, and
+      neither can reach outside the range.
     """
 
     def __init__(
@@ -78,4 +79,5 @@ class CleanupLogs:
             "already_deleted": manifest.rows - remaining,
             "dropped_partitions": report.dropped_partitions,
             "deleted_documents": documents,
+            "deleted_pattern_minutes": report.deleted_pattern_minutes,
         }

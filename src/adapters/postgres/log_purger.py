@@ -26,6 +26,11 @@ _PARTITIONS = text(
     """
 )
 
+# Whole minutes before the range's end: pattern counts are per minute of event time. A late event
+# (received after `received_before`, timestamped inside the range) is not deleted now but loses its
+# count; it is archived and deleted by the next cleanup of the range.
+_PATTERN_MINUTES = text("DELETE FROM pattern_counts WHERE tenant_id = :t AND minute + interval '1 minute' <= :before")
+
 _BATCH = text(
     f"""
     DELETE FROM logs WHERE (tenant_id, "timestamp", id) IN (
@@ -78,7 +83,9 @@ class PostgresLogPurger(LogPurger):
                 deleted += count
                 if count < batch_size:
                     break
-        return PurgeReport(deleted_rows=deleted, dropped_partitions=dropped)
+            async with self._engine.begin() as conn:
+                minutes = (await conn.execute(_PATTERN_MINUTES, params)).rowcount
+        return PurgeReport(deleted_rows=deleted, dropped_partitions=dropped, deleted_pattern_minutes=minutes)
 
     async def _drop_if_only_ours(self, name: str, params: dict[str, object]) -> int | None:
         """Drop a whole day when every row in it is in the range; None when it holds anything else."""

@@ -13,6 +13,8 @@ from uuid import UUID
 class PurgeReport:
     deleted_rows: int
     dropped_partitions: list[str]
+    # Per-minute pattern counts of the deleted minutes: analytics follow the logs out.
+    deleted_pattern_minutes: int = 0
 
 
 class LogPurger(Protocol):

@@ -44,7 +44,12 @@ async def test_cleanup_archives_exactly_the_deleted_rows_and_spares_others(stack
         assert cleanup["status"] == "succeeded", cleanup
         assert cleanup["result"]["deleted_rows"] == 75
         assert cleanup["result"]["deleted_documents"] == 75
+        assert cleanup["result"]["deleted_pattern_minutes"] > 0
 
+    # Pattern counts follow the rows: the deleted days' minutes are gone, the rest and the other
+    # tenant's are whole.
+    assert await _pattern_totals(postgres_url, tenant.id, cutoff) == (0, 25)
+    assert await _pattern_totals(postgres_url, other.id, cutoff) == (30, 10)
     # PostgreSQL keeps only today's rows of this tenant; the other tenant lost nothing.
     assert await pg_rows(postgres_url, tenant.id, before=cutoff) == {}
     assert len(await pg_rows(postgres_url, tenant.id)) == 25
@@ -61,6 +66,22 @@ async def test_cleanup_archives_exactly_the_deleted_rows_and_spares_others(stack
     assert await _search_total(stack, tenant.headers) == 25
     assert await _search_total(stack, other.headers) == 40
     assert (await stack.client.get("/api/v1/archives", headers=other.headers)).json()["items"] == []
+
+
+async def _pattern_totals(postgres_url: str, tenant_id: str, cutoff: datetime) -> tuple[int, int]:
+    """Mined events counted in `pattern_counts` before and after `cutoff`."""
+    conn = await asyncpg.connect(dsn(postgres_url))
+    try:
+        row = await conn.fetchrow(
+            "SELECT coalesce(sum(total) FILTER (WHERE minute < $2), 0) AS before, "
+            "coalesce(sum(total) FILTER (WHERE minute >= $2), 0) AS after FROM pattern_counts WHERE tenant_id = $1",
+            uuid.UUID(tenant_id),
+            cutoff,
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return int(row["before"]), int(row["after"])
 
 
 async def _pattern_ids(postgres_url: str, tenant_id: str) -> dict[str, str | None]:
