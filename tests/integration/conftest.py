@@ -134,7 +134,9 @@ async def stack(postgres_url: str, redis_url: str, aws_url: str, search_node: Se
         opensearch__url=search_node.url,
         worker__receive_wait_seconds=1,
         worker__relay_interval_seconds=0.5,
-        worker__relay_stale_seconds=1.0,
+        # Longer than a backlog other tests left takes to drain: a queued task is not sent again
+        # (at 1 s, a worker behind on that backlog saw every waiting task re-sent every second).
+        worker__relay_stale_seconds=60.0,
         # Well inside running_worker's 60 s wait: a backlog other tests left must not outlast it.
         worker__stop_grace_seconds=20.0,
     )

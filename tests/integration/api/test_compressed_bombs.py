@@ -31,7 +31,7 @@ from tests.integration.conftest import ApiProcess, _start
 LINES = 1_000_000
 MAX_GROWTH = 64 * 1024 * 1024
 MAX_SECONDS = 1.0
-MAX_P99 = 0.100
+MAX_P90 = 0.100
 SAMPLES = 100
 
 
@@ -188,8 +188,8 @@ async def _alone(client: httpx.AsyncClient, tenant: TenantHandle) -> list[float]
     return latencies
 
 
-def _p99(latencies: list[float]) -> float:
-    return sorted(latencies)[int(len(latencies) * 0.99)]
+def _percentile(latencies: list[float], q: float) -> float:
+    return sorted(latencies)[min(len(latencies) - 1, int(len(latencies) * q))]
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
@@ -223,13 +223,15 @@ async def test_a_compressed_million_events_is_refused_fast_without_stalling_anot
             await steady
     assert len(latencies) >= SAMPLES, len(latencies)
     # Each bomb takes milliseconds; p99 rather than max, as a loaded machine may pause the process.
-    assert _p99(refused) < MAX_SECONDS, f"{route.name}: p99 of refusals {_p99(refused):.2f} s"
+    assert _percentile(refused, 0.99) < MAX_SECONDS, f"{route.name}: p99 of refusals {_percentile(refused, 0.99):.2f} s"
     assert rss.growth < MAX_GROWTH, f"{route.name}: the API grew by {rss.growth / 2**20:.0f} MiB"
-    p99, baseline = _p99(latencies), _p99(alone)
-    # The 100 ms, plus an allowance that grows with how slow this machine is right now
-    # (its alone p99 is a few ms when it is quiet): a stall like the one fixed here is seconds.
-    assert p99 < MAX_P99 + 4 * baseline, (
-        f"{route.name}: other tenant's p99 {p99 * 1000:.0f} ms under bombs, {baseline * 1000:.0f} ms alone"
+    p90, baseline = _percentile(latencies, 0.90), _percentile(alone, 0.90)
+    # 100 ms, plus an allowance that grows with how slow this machine is right now (its alone
+    # figure is a few ms when it is quiet). A stall like the one fixed here is seconds and hits
+    # most requests made during a bomb, so the 90th percentile shows it; the 99th of 100 samples
+    # is the maximum, which one scheduler pause on a loaded machine decides.
+    assert p90 < MAX_P90 + 4 * baseline, (
+        f"{route.name}: other tenant's p90 {p90 * 1000:.0f} ms under bombs, {baseline * 1000:.0f} ms alone"
     )
 
 
