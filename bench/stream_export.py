@@ -65,13 +65,13 @@ if str(ROOT) not in sys.path:
 
 from bench.harness import (  # noqa: E402 - after the sys.path fix so `python bench/stream_export.py` works
     COPY_COLUMNS,
-    SEVERITY_NUMBERS,
     ApiServer,
     Backing,
     CpuMeter,
     Profiler,
     Tenant,
     asyncpg_dsn,
+    copy_tail,
     create_tenant,
     float_list,
     key_value,
@@ -422,21 +422,7 @@ async def load_rows(owner_url: str, tenant_id: uuid.UUID, rows: int) -> float:
     from src.domain.ids import new_id
 
     templates = make_events(5000, seed=11)
-    parts = [
-        (
-            SEVERITY_NUMBERS[e["severity"]],
-            e["service"],
-            e["message"],
-            e["host"],
-            e.get("user_id"),
-            None,
-            e.get("trace_id"),
-            e.get("span_id"),
-            orjson.dumps(e["attributes"]).decode(),
-            None,
-        )
-        for e in templates
-    ]
+    parts = [copy_tail(e) for e in templates]
     now = datetime.now(UTC)
     first = now - timedelta(hours=6)
     step = timedelta(hours=6) / max(rows, 1)

@@ -18,25 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from src.adapters.postgres.log_repository import STAGING_COLUMNS  # noqa: E402  (needs ROOT on sys.path)
+
 HOST = "127.0.0.1"
 ADMIN_TOKEN = "bench-admin-token-" + "a" * 40
 JWT_SECRET = "bench-jwt-secret-" + "b" * 48
-COPY_COLUMNS = (
-    "id",
-    "tenant_id",
-    "timestamp",
-    "received_at",
-    "severity",
-    "service",
-    "message",
-    "host",
-    "user_id",
-    "action",
-    "trace_id",
-    "span_id",
-    "attributes",
-    "client_id",
-)
+# What the benchmarks COPY into `logs`, in this order: the columns of the ingest adapter's own COPY.
+COPY_COLUMNS = STAGING_COLUMNS
 SEVERITY_NUMBERS = {"debug": 5, "info": 9, "warn": 13, "error": 17}
 
 

@@ -104,29 +104,27 @@ def make_events(n: int, *, seed: int = 42) -> list[dict[str, Any]]:
     return events
 
 
+def copy_tail(e: dict[str, Any]) -> tuple[Any, ...]:
+    """A client event's COPY columns after id, tenant_id, timestamp and received_at."""
+    return (
+        SEVERITY_NUMBERS[e["severity"]],
+        e["service"],
+        e["message"],
+        e["host"],
+        e.get("user_id"),
+        None,
+        e.get("trace_id"),
+        e.get("span_id"),
+        orjson.dumps(e["attributes"]).decode(),
+        None,
+    )
+
+
 def copy_records(events: list[dict[str, Any]], tenant_id: uuid.UUID) -> list[tuple[Any, ...]]:
     from src.domain.ids import new_id
 
     received = datetime.now(UTC)
-    return [
-        (
-            new_id(),
-            tenant_id,
-            datetime.fromisoformat(e["timestamp"]),
-            received,
-            SEVERITY_NUMBERS[e["severity"]],
-            e["service"],
-            e["message"],
-            e["host"],
-            e.get("user_id"),
-            None,
-            e.get("trace_id"),
-            e.get("span_id"),
-            orjson.dumps(e["attributes"]).decode(),
-            None,
-        )
-        for e in events
-    ]
+    return [(new_id(), tenant_id, datetime.fromisoformat(e["timestamp"]), received, *copy_tail(e)) for e in events]
 
 
 def ndjson_bodies(events: list[dict[str, Any]], batch: int) -> list[bytes]:
