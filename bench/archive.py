@@ -71,15 +71,14 @@ from typing import Any
 import asyncpg
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/archive.py`
 
-from bench.archive_data import copy_records  # noqa: E402  (needs ROOT on sys.path when run as a script)
-from bench.harness import (  # noqa: E402
+from bench.archive_data import copy_records
+from bench.harness import (
     ADMIN_TOKEN,
     COPY_COLUMNS,
     JWT_SECRET,
+    ROOT,
     CpuMeter,
     asyncpg_dsn,
     log,

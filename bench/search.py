@@ -39,7 +39,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -56,12 +55,11 @@ import asyncpg
 import httpx
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/search.py`
 
-from bench.harness import (  # noqa: E402  (needs ROOT on sys.path when run as a script)
+from bench.harness import (
     COPY_COLUMNS,
+    ROOT,
     SEVERITY_NUMBERS,
     ApiServer,
     Backing,
@@ -75,12 +73,13 @@ from bench.harness import (  # noqa: E402  (needs ROOT on sys.path when run as a
     make_events,
     ndjson_bodies,
     pct,
+    script_setup,
     server_version,
     start_backing,
 )
-from bench.harness import wait_for_quiet as _wait_for_quiet  # noqa: E402
-from bench.harness.data import SERVICES, event_message  # noqa: E402
-from bench.harness.stack import ChildProcess, run_cleanups, service_env  # noqa: E402
+from bench.harness import wait_for_quiet as _wait_for_quiet
+from bench.harness.data import HOSTS, draw_event
+from bench.harness.stack import ChildProcess, run_cleanups, service_env
 
 
 def wait_for_quiet(max_wait: float) -> float:
@@ -482,9 +481,7 @@ async def run_latency(
         lines, own = [], []
         now = datetime.now(UTC).isoformat()
         for _ in range(batch):
-            service = rng.choice(SERVICES)
-            user = f"u_{rng.randrange(50000):05d}"
-            severity, message, attributes = event_message(rng, service, user)
+            service, _user, severity, message, attributes = draw_event(rng)
             marker = "ev" + uuid.uuid4().hex[:16]
             own.append(marker)
             event = {
@@ -852,12 +849,9 @@ def generate_stored(n: int, tenant_id: uuid.UUID, rng: random.Random, now: datet
     from src.domain.logs import LogEvent
     from src.domain.severity import Severity
 
-    hosts = [f"ip-10-0-{i // 8}-{i % 8 + 10}" for i in range(24)]
     out = []
     for _ in range(n):
-        service = rng.choice(SERVICES)
-        user = f"u_{rng.randrange(50000):05d}"
-        severity, message, attributes = event_message(rng, service, user)
+        service, user, severity, message, attributes = draw_event(rng)
         traced = rng.random() < 0.6
         out.append(
             LogEvent(
@@ -868,7 +862,7 @@ def generate_stored(n: int, tenant_id: uuid.UUID, rng: random.Random, now: datet
                 message=message,
                 severity=Severity(SEVERITY_NUMBERS[severity]),
                 service=service,
-                host=rng.choice(hosts),
+                host=rng.choice(HOSTS),
                 user_id=user if traced else None,
                 action=None,
                 trace_id=f"{rng.getrandbits(128):032x}" if traced else None,
@@ -1404,11 +1398,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        uvloop.install()
+    script_setup()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}

@@ -45,7 +45,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -59,12 +58,11 @@ from typing import Any
 import asyncpg
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/stream_export.py`
 
-from bench.harness import (  # noqa: E402 - after the sys.path fix so `python bench/stream_export.py` works
+from bench.harness import (
     COPY_COLUMNS,
+    ROOT,
     ApiServer,
     Backing,
     CpuMeter,
@@ -78,13 +76,14 @@ from bench.harness import (  # noqa: E402 - after the sys.path fix so `python be
     log,
     machine,
     make_events,
+    script_setup,
     server_version,
     start_backing,
     summarize_profile,
     wait_for_quiet,
     write_keeping,
 )
-from bench.ingest import RawConnection, post_bytes  # noqa: E402
+from bench.ingest import RawConnection, post_bytes
 
 RESULTS = ROOT / "bench" / "results" / "stream_export.md"
 HAND_NOTES = "## Analysis"  # a section of the results file from this heading on survives a re-run
@@ -778,11 +777,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        uvloop.install()
+    script_setup()
     command = " ".join(["python bench/stream_export.py", *(sys.argv[1:] if argv is None else argv)])
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="logplane-bench-stream-"))
     workdir.mkdir(parents=True, exist_ok=True)

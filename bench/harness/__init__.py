@@ -18,6 +18,7 @@ from bench.harness.common import (
     log,
     machine,
     pct,
+    script_setup,
     server_version,
     write_keeping,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "pct",
     "processes",
     "run_cleanups",
+    "script_setup",
     "server_version",
     "start_backing",
     "start_moto",

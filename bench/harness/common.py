@@ -8,6 +8,7 @@ import contextlib
 import math
 import os
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,17 @@ SEVERITY_NUMBERS = {"debug": 5, "info": 9, "warn": 13, "error": 17}
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def script_setup(*, uvloop: bool = True) -> None:
+    """What a benchmark's `main` does first: SIGTERM ends it through SystemExit (so its `finally`
+    blocks stop what it started), and with `uvloop` asyncio runs on uvloop, as the API does."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if uvloop:
+        with contextlib.suppress(ImportError):  # uvicorn[standard] brings it
+            import uvloop as loop
+
+            loop.install()
 
 
 def asyncpg_dsn(url: str) -> str:
