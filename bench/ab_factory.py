@@ -46,63 +46,24 @@ def _gc_stats() -> None:
     gc.callbacks.append(callback)
 
 
-_COLUMNS = (
-    "id",
-    "tenant_id",
-    "timestamp",
-    "received_at",
-    "severity",
-    "service",
-    "message",
-    "host",
-    "user_id",
-    "action",
-    "trace_id",
-    "span_id",
-    "attributes",
-    "client_id",
-)
-
-
 def _copy_staging() -> None:
-    import orjson
-
-    from src.adapters.postgres.log_repository import PostgresLogRepository
+    from src.adapters.postgres.log_repository import (
+        STAGING_COLUMNS,
+        STAGING_DDL,
+        STAGING_TABLE,
+        PostgresLogRepository,
+        staged_records,
+    )
 
     async def add_many(self: Any, *, events: Any) -> None:
         if not events:
             return
         raw = await self._conn.get_raw_connection()
         driver = raw.driver_connection  # the asyncpg connection, inside the unit of work's transaction
-        await driver.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS logs_staging (LIKE logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        )
-        dumps = orjson.dumps
-        await driver.copy_records_to_table(
-            "logs_staging",
-            columns=_COLUMNS,
-            records=[
-                (
-                    e.id,
-                    e.tenant_id,
-                    e.timestamp,
-                    e.received_at,
-                    int(e.severity),
-                    e.service,
-                    e.message,
-                    e.host,
-                    e.user_id,
-                    e.action,
-                    e.trace_id,
-                    e.span_id,
-                    dumps(e.attributes).decode(),
-                    e.client_id,
-                )
-                for e in events
-            ],
-        )
+        await driver.execute(STAGING_DDL)
+        await driver.copy_records_to_table(STAGING_TABLE, columns=STAGING_COLUMNS, records=staged_records(events))
         # Same column order: the staging table was made LIKE logs.
-        await driver.execute("INSERT INTO logs SELECT * FROM logs_staging")
+        await driver.execute(f"INSERT INTO logs SELECT * FROM {STAGING_TABLE}")
 
     PostgresLogRepository.add_many = add_many  # type: ignore[method-assign]
 

@@ -40,7 +40,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -54,11 +53,10 @@ from typing import Any
 
 import asyncpg
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/analytics_ingest.py`
 
-from bench.harness import (  # noqa: E402 - after the sys.path fix so `python bench/analytics_ingest.py` works
+from bench.harness import (
+    ROOT,
     ApiServer,
     CpuMeter,
     asyncpg_dsn,
@@ -68,13 +66,14 @@ from bench.harness import (  # noqa: E402 - after the sys.path fix so `python be
     machine,
     make_events,
     ndjson_bodies,
+    script_setup,
     server_version,
     wait_for_quiet,
     write_keeping,
 )
-from bench.ingest import run_bulk  # noqa: E402
-from bench.patterns import DATASETS  # noqa: E402
-from bench.search import Stack, WorkerProcess, os_client, os_count, start_stack  # noqa: E402
+from bench.ingest import run_bulk
+from bench.patterns import DATASETS
+from bench.search import Stack, WorkerProcess, os_client, os_count, start_stack
 
 _MINED = re.compile(r"mined (\d+) events in ([0-9.]+) s CPU")
 MARKER = "## Analysis"
@@ -448,7 +447,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    script_setup(uvloop=False)  # this one has always run on asyncio's own loop
     command = "python bench/analytics_ingest.py " + " ".join(sys.argv[1:] if argv is None else argv)
     workdir = Path(tempfile.mkdtemp(prefix="logplane-bench-analytics-"))
     stack: Stack | None = None

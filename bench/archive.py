@@ -71,17 +71,19 @@ from typing import Any
 import asyncpg
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/archive.py`
 
-from bench.archive_data import copy_records  # noqa: E402  (needs ROOT on sys.path when run as a script)
-from bench.harness import (  # noqa: E402
+from bench.archive_data import copy_records
+from bench.harness import (
+    ADMIN_TOKEN,
     COPY_COLUMNS,
+    JWT_SECRET,
+    ROOT,
     CpuMeter,
     asyncpg_dsn,
     log,
     machine,
+    run_cleanups,
     server_version,
     start_moto,
     start_postgres,
@@ -118,17 +120,13 @@ class Stack:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
-        for cleanup in reversed(self.cleanups):
-            try:
-                cleanup()
-            except Exception as e:
-                log(f"cleanup failed: {type(e).__name__}: {e}")
+        run_cleanups(self.cleanups)
 
 
 def start_stack(workdir: Path) -> Stack:
     # Settings follow production rules unless LOGPLANE_ENV=dev: give them real-length secrets.
-    os.environ.setdefault("LOGPLANE_ADMIN_TOKEN", "bench-admin-token-" + "a" * 40)
-    os.environ.setdefault("LOGPLANE_JWT_SECRET", "bench-jwt-secret-" + "b" * 48)
+    os.environ.setdefault("LOGPLANE_ADMIN_TOKEN", ADMIN_TOKEN)
+    os.environ.setdefault("LOGPLANE_JWT_SECRET", JWT_SECRET)
     stack = Stack()
     try:
         stack.owner_url, stack.pg_pid, stack.pg_note = start_postgres(workdir, stack.cleanups)
@@ -218,13 +216,9 @@ async def load_rows(owner_url: str, tenant_id: uuid.UUID, n: int, days: list[dat
 
 
 def archive_sql() -> str:
-    from src.adapters.postgres.log_reader import _COLUMNS
+    from src.adapters.postgres.log_reader import ARCHIVABLE_SQL
 
-    # The statement PostgresLogReader.stream_archivable runs, with asyncpg's placeholders.
-    return (
-        f'SELECT {_COLUMNS} FROM logs WHERE tenant_id = $1 AND "timestamp" < $2 '
-        'AND received_at < $3 ORDER BY "timestamp", id'
-    )
+    return ARCHIVABLE_SQL  # the statement PostgresLogReader.stream_archivable runs
 
 
 async def app_connection(owner_url: str) -> asyncpg.Connection:
@@ -293,17 +287,16 @@ def timed_archive_class() -> type:
     return TimedArchiveLogs
 
 
-@dataclass
-class ArchiveRun:
+@dataclass(kw_only=True)
+class Run:
+    """One timed archive step: what it wrote, and the cores it used."""
+
     seconds: float
     rows: int
     objects: int
     bytes: int
     raw_bytes: int
-    verify: float
     put: float
-    readback_get: float
-    manifest: float
     cpu: dict[str, float]
     cpu_text: str
     sha_by_day: dict[str, str]
@@ -316,6 +309,13 @@ class ArchiveRun:
     def cpu_us(self) -> float:
         """This process's CPU per event during the step (robust to other load on the machine)."""
         return self.cpu.get("bench", 0.0) * self.seconds / self.rows * 1e6
+
+
+@dataclass(kw_only=True)
+class ArchiveRun(Run):
+    verify: float
+    readback_get: float
+    manifest: float
 
 
 async def archive_round(container: Any, tenant_id: uuid.UUID, before: datetime, stack: Stack) -> ArchiveRun:
@@ -394,32 +394,13 @@ async def archive_round(container: Any, tenant_id: uuid.UUID, before: datetime, 
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class RawRun:
-    seconds: float
-    rows: int
-    objects: int
-    bytes: int
-    raw_bytes: int
-    put: float
-    cpu: dict[str, float]
-    cpu_text: str
-    sha_by_day: dict[str, str]
-
-    @property
-    def rate(self) -> float:
-        return self.rows / self.seconds
-
-    @property
-    def cpu_us(self) -> float:
-        """This process's CPU per event during the step (robust to other load on the machine)."""
-        return self.cpu.get("bench", 0.0) * self.seconds / self.rows * 1e6
+class RawRun(Run):
+    """One round of the raw baseline (what ArchiveLogs is measured against)."""
 
 
 async def raw_round(s3: Any, bucket: str, tenant_id: uuid.UUID, before: datetime, stack: Stack, run: str) -> RawRun:
+    from src.adapters.postgres.log_reader import archivable_event
     from src.domain.archive import event_line
-    from src.domain.logs import LogEvent
-    from src.domain.severity import Severity
 
     sql = archive_sql()
     conn = await app_connection(stack.owner_url)
@@ -464,22 +445,7 @@ async def raw_round(s3: Any, bucket: str, tenant_id: uuid.UUID, before: datetime
             lines: list[bytes] = []
             received_before = datetime.now(UTC)
             async for r in conn.cursor(sql, tenant_id, before, received_before, prefetch=2000):
-                event = LogEvent(
-                    id=r[0],
-                    tenant_id=r[1],
-                    timestamp=r[2],
-                    received_at=r[3],
-                    severity=Severity(r[4]),
-                    service=r[5],
-                    message=r[6],
-                    host=r[7],
-                    user_id=r[8],
-                    action=r[9],
-                    trace_id=r[10],
-                    span_id=r[11],
-                    attributes=orjson.loads(r[12]),
-                    client_id=r[13],
-                )
+                event = archivable_event(r, tenant_id)  # as the adapter builds it
                 event_day = event.timestamp.astimezone(UTC).date()
                 if event_day != day:
                     if day is not None:
@@ -571,34 +537,18 @@ def fast_stream_archivable() -> Any:
     Same statement, same UoW connection and transaction (so the tenant setting and RLS hold), but
     rows come from the asyncpg driver cursor with a 2000-row prefetch instead of SQLAlchemy's
     AsyncResult (50-row fetches, a greenlet per row, RowMapping), and LogEvent is built from the
-    Record without `as_uuid`'s str round trip (`tenant_id` is the argument; asyncpg's UUID is a
-    uuid.UUID subclass whose str() is C). Installed only in this process, for one extra round.
+    Record without `as_uuid`'s str round trip (`tenant_id` is the argument). Installed only in this
+    process, for one extra round. src/ has since adopted this read path: the events are built by its
+    own `archivable_event`, so the what-if and the adapter share one row builder.
     """
-    from src.domain.logs import LogEvent
-    from src.domain.severity import Severity
+    from src.adapters.postgres.log_reader import archivable_event
 
     sql = archive_sql()
 
     async def stream_archivable(self: Any, *, tenant_id: uuid.UUID, before: datetime, received_before: datetime) -> Any:
         raw = await self._conn.get_raw_connection()
         async for r in raw.driver_connection.cursor(sql, tenant_id, before, received_before, prefetch=2000):
-            attributes = r[12]
-            yield LogEvent(
-                id=r[0],
-                tenant_id=tenant_id,
-                timestamp=r[2],
-                received_at=r[3],
-                severity=Severity(r[4]),
-                service=r[5],
-                message=r[6],
-                host=r[7],
-                user_id=r[8],
-                action=r[9],
-                trace_id=r[10],
-                span_id=r[11],
-                attributes=orjson.loads(attributes) if isinstance(attributes, str) else attributes,
-                client_id=r[13],
-            )
+            yield archivable_event(r, tenant_id)
 
     return stream_archivable
 
@@ -652,29 +602,6 @@ class Probe:
     cpu_us: float  # this process's CPU per row, best run
 
 
-def _event_from_record(r: Any) -> Any:
-    from src.domain.logs import LogEvent
-    from src.domain.severity import Severity
-
-    attributes = r[12]
-    return LogEvent(
-        id=r[0],
-        tenant_id=r[1],
-        timestamp=r[2],
-        received_at=r[3],
-        severity=Severity(r[4]),
-        service=r[5],
-        message=r[6],
-        host=r[7],
-        user_id=r[8],
-        action=r[9],
-        trace_id=r[10],
-        span_id=r[11],
-        attributes=orjson.loads(attributes) if isinstance(attributes, str) else attributes,
-        client_id=r[13],
-    )
-
-
 async def read_probes(container: Any, owner_url: str, tenant_id: uuid.UUID, before: datetime) -> list[Probe]:
     """Ways to read the same rows into LogEvents, with nothing else done to them.
 
@@ -685,6 +612,7 @@ async def read_probes(container: Any, owner_url: str, tenant_id: uuid.UUID, befo
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from src.adapters.postgres.engine import APP_ROLE
+    from src.adapters.postgres.log_reader import archivable_event
     from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 
     sql = archive_sql()
@@ -719,7 +647,7 @@ async def read_probes(container: Any, owner_url: str, tenant_id: uuid.UUID, befo
             await uow.act_as_tenant(tenant_id)
             raw = await uow._conn.get_raw_connection()
             async for r in raw.driver_connection.cursor(sql, tenant_id, before, datetime.now(UTC), prefetch=2000):
-                _event_from_record(r)
+                archivable_event(r, tenant_id)
                 n += 1
                 if n >= PROBE_ROWS:
                     break
@@ -732,7 +660,7 @@ async def read_probes(container: Any, owner_url: str, tenant_id: uuid.UUID, befo
             async with conn.transaction():
                 await conn.execute("SELECT set_config('logplane.tenant_id', $1, true)", str(tenant_id))
                 async for r in conn.cursor(sql, tenant_id, before, datetime.now(UTC), prefetch=2000):
-                    _event_from_record(r)
+                    archivable_event(r, tenant_id)
                     n += 1
                     if n >= PROBE_ROWS:
                         break

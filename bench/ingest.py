@@ -38,7 +38,6 @@ import asyncio
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -53,11 +52,9 @@ from typing import Any
 import asyncpg
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/ingest.py`
 
-from bench.harness import (  # noqa: E402 - after the sys.path fix so `python bench/ingest.py` works
+from bench.harness import (
     COPY_COLUMNS,
     ApiServer,
     Backing,
@@ -73,11 +70,12 @@ from bench.harness import (  # noqa: E402 - after the sys.path fix so `python be
     machine,
     make_events,
     ndjson_bodies,
+    script_setup,
     server_version,
     start_backing,
     wait_for_quiet,
 )
-from bench.harness.data import copy_records  # noqa: E402
+from bench.harness.data import copy_records
 
 
 async def run_copy(owner_url: str, records: list[tuple[Any, ...]], chunk: int, cpu: CpuMeter) -> float:
@@ -449,13 +447,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
-        pass
+    script_setup()
     tools = [t.strip() for t in args.client.split(",") if t.strip()]
     tools = list(dict.fromkeys((("wrk" if shutil.which("wrk") else "python") if t == "auto" else t) for t in tools))
     if any(t not in ("wrk", "python") for t in tools) or not tools:

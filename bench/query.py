@@ -33,12 +33,10 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/query.py`
 
-from bench.harness import ApiServer, create_tenant, log  # noqa: E402
-from bench.search import (  # noqa: E402
+from bench.harness import ROOT, ApiServer, create_tenant, log
+from bench.search import (
     SearchLoader,
     Stack,
     index_total,

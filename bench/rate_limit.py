@@ -19,11 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/rate_limit.py`
 
-from bench.harness import log, machine, start_redis  # noqa: E402
+from bench.harness import log, machine, start_redis
 
 
 async def run_sync(redis_url: str, n: int, concurrency: int) -> tuple[float, float]:

@@ -34,12 +34,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -56,14 +55,11 @@ import asyncpg
 import httpx
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/search.py`
 
-from bench.harness import (  # noqa: E402  (needs ROOT on sys.path when run as a script)
-    ADMIN_TOKEN,
+from bench.harness import (
     COPY_COLUMNS,
-    JWT_SECRET,
+    ROOT,
     SEVERITY_NUMBERS,
     ApiServer,
     Backing,
@@ -77,12 +73,13 @@ from bench.harness import (  # noqa: E402  (needs ROOT on sys.path when run as a
     make_events,
     ndjson_bodies,
     pct,
+    script_setup,
     server_version,
     start_backing,
 )
-from bench.harness import wait_for_quiet as _wait_for_quiet  # noqa: E402
-from bench.harness.data import SERVICES, event_message  # noqa: E402
-from bench.harness.stack import die_with_parent  # noqa: E402
+from bench.harness import wait_for_quiet as _wait_for_quiet
+from bench.harness.data import HOSTS, draw_event
+from bench.harness.stack import ChildProcess, run_cleanups, service_env
 
 
 def wait_for_quiet(max_wait: float) -> float:
@@ -200,11 +197,7 @@ class Stack:
         }
 
     def close(self) -> None:
-        for cleanup in reversed(self.cleanups):
-            try:
-                cleanup()
-            except Exception as e:
-                log(f"cleanup failed: {type(e).__name__}: {e}")
+        run_cleanups(self.cleanups)
         self.backing.close()
 
 
@@ -267,46 +260,23 @@ async def _provision(stack: Stack, ensure_index_template: Any) -> None:
     await ensure_index_template(stack.os_url)
 
 
-class WorkerProcess:
+class WorkerProcess(ChildProcess):
     """`python -m src.entrypoints.cli.main worker index` as a child; SIGTERM lets its batch finish."""
 
-    def __init__(self, stack: Stack, log_path: Path) -> None:
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "LOGPLANE_ENV": "bench",
-            "LOGPLANE_DATABASE_URL": stack.backing.owner_url,
-            "LOGPLANE_REDIS_URL": stack.backing.redis_url,
-            "LOGPLANE_ADMIN_TOKEN": ADMIN_TOKEN,
-            "LOGPLANE_JWT_SECRET": JWT_SECRET,
-            **stack.env(),
-        }
-        self.log_path = log_path
-        self._offset = log_path.stat().st_size if log_path.exists() else 0
-        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.started = time.time()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "src.entrypoints.cli.main", "worker", "index"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
+    stop_wait = 30.0
 
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
+    def __init__(self, stack: Stack, log_path: Path) -> None:
+        self._offset = log_path.stat().st_size if log_path.exists() else 0
+        self.started = time.time()
+        super().__init__(
+            [sys.executable, "-m", "src.entrypoints.cli.main", "worker", "index"],
+            env=service_env(stack.backing, stack.env()),
+            log_path=log_path,
+        )
 
     def check(self) -> None:
         if self.proc.poll() is not None:
             raise RuntimeError(f"index worker exited with {self.proc.returncode}:\n{self.tail()}")
-
-    def tail(self, limit: int = 4000) -> str:
-        with contextlib.suppress(OSError):
-            return self.log_path.read_bytes()[-limit:].decode(errors="replace")
-        return ""
 
     def log_lines(self) -> list[dict[str, Any]]:
         """This run's JSON log lines."""
@@ -318,16 +288,6 @@ class WorkerProcess:
                     if isinstance(entry, dict):
                         out.append(entry)
         return out
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -521,9 +481,7 @@ async def run_latency(
         lines, own = [], []
         now = datetime.now(UTC).isoformat()
         for _ in range(batch):
-            service = rng.choice(SERVICES)
-            user = f"u_{rng.randrange(50000):05d}"
-            severity, message, attributes = event_message(rng, service, user)
+            service, _user, severity, message, attributes = draw_event(rng)
             marker = "ev" + uuid.uuid4().hex[:16]
             own.append(marker)
             event = {
@@ -891,12 +849,9 @@ def generate_stored(n: int, tenant_id: uuid.UUID, rng: random.Random, now: datet
     from src.domain.logs import LogEvent
     from src.domain.severity import Severity
 
-    hosts = [f"ip-10-0-{i // 8}-{i % 8 + 10}" for i in range(24)]
     out = []
     for _ in range(n):
-        service = rng.choice(SERVICES)
-        user = f"u_{rng.randrange(50000):05d}"
-        severity, message, attributes = event_message(rng, service, user)
+        service, user, severity, message, attributes = draw_event(rng)
         traced = rng.random() < 0.6
         out.append(
             LogEvent(
@@ -907,7 +862,7 @@ def generate_stored(n: int, tenant_id: uuid.UUID, rng: random.Random, now: datet
                 message=message,
                 severity=Severity(SEVERITY_NUMBERS[severity]),
                 service=service,
-                host=rng.choice(hosts),
+                host=rng.choice(HOSTS),
                 user_id=user if traced else None,
                 action=None,
                 trace_id=f"{rng.getrandbits(128):032x}" if traced else None,
@@ -916,25 +871,6 @@ def generate_stored(n: int, tenant_id: uuid.UUID, rng: random.Random, now: datet
             )
         )
     return out
-
-
-def copy_tuple(e: Any) -> tuple[Any, ...]:
-    return (
-        e.id,
-        e.tenant_id,
-        e.timestamp,
-        e.received_at,
-        int(e.severity),
-        e.service,
-        e.message,
-        e.host,
-        e.user_id,
-        e.action,
-        e.trace_id,
-        e.span_id,
-        orjson.dumps(e.attributes).decode(),
-        None,
-    )
 
 
 class SearchLoader:
@@ -954,6 +890,8 @@ class SearchLoader:
 
     async def load_until(self, target: int) -> None:
         """Load until `target` events, or until the time budget or a memory guard stops it."""
+        from src.adapters.postgres.log_repository import staged_records
+
         args = self.args
         conn = await asyncpg.connect(asyncpg_dsn(self.stack.backing.owner_url))
         client = os_client(self.stack.os_url)
@@ -976,7 +914,7 @@ class SearchLoader:
                 parts = [events[i :: args.load_concurrency] for i in range(args.load_concurrency)]
                 jobs = [raw_bulk(client, bulk_actions(part)) for part in parts if part]
                 if not args.skip_pg_load:
-                    records = [copy_tuple(e) for e in events]
+                    records = staged_records(events)
                     jobs.append(conn.copy_records_to_table("logs", records=records, columns=COPY_COLUMNS))
                 await asyncio.gather(*jobs)
                 self.loaded += n
@@ -1460,11 +1398,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        uvloop.install()
+    script_setup()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -1551,36 +1485,21 @@ def main(argv: list[str] | None = None) -> int:
             log(f"search: loading up to {args.search_events:,} events (budget {args.load_budget:g} s)")
             loader = SearchLoader(stack, tenant.id, args)
             kinds = ["filter24", "filter", "word", "word+phrase", "stats"]
+            query = functools.partial(
+                run_queries, api.base_url, tenant, kinds=kinds, budget=args.search_budget, os_url=stack.os_url
+            )
             for checkpoint in sorted(c for c in args.checkpoints if c < args.search_events):
                 asyncio.run(loader.load_until(checkpoint))
                 if loader.loaded < checkpoint:
                     break
                 total = asyncio.run(index_total(stack.os_url))
                 log(f"search: checkpoint at {loader.loaded:,} tenant events ({total:,} in the index)")
-                found = asyncio.run(
-                    run_queries(
-                        api.base_url,
-                        tenant,
-                        kinds=kinds,
-                        requests=args.checkpoint_requests,
-                        budget=args.search_budget,
-                        os_url=stack.os_url,
-                    )
-                )
+                found = asyncio.run(query(requests=args.checkpoint_requests))
                 checkpoints.append((loader.loaded, total, found))
             asyncio.run(loader.load_until(args.search_events))
             load = asyncio.run(loader.result(asyncio.run(index_total(stack.os_url))))
             rss_marks.append((f"after the search load ({load.loaded:,})", load.rss_after))
-            queries = asyncio.run(
-                run_queries(
-                    api.base_url,
-                    tenant,
-                    kinds=kinds,
-                    requests=args.search_requests,
-                    budget=args.search_budget,
-                    os_url=stack.os_url,
-                )
-            )
+            queries = asyncio.run(query(requests=args.search_requests))
             rss_marks.append(("after the queries (peak VmHWM)", rss_mib(stack.osmem_pid, "VmHWM")))
 
         node_data = workdir / "opensearch" / "data"

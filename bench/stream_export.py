@@ -45,7 +45,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -59,32 +58,32 @@ from typing import Any
 import asyncpg
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/stream_export.py`
 
-from bench.harness import (  # noqa: E402 - after the sys.path fix so `python bench/stream_export.py` works
+from bench.harness import (
     COPY_COLUMNS,
-    SEVERITY_NUMBERS,
+    ROOT,
     ApiServer,
     Backing,
     CpuMeter,
     Profiler,
     Tenant,
     asyncpg_dsn,
+    copy_tail,
     create_tenant,
     float_list,
     key_value,
     log,
     machine,
     make_events,
+    script_setup,
     server_version,
     start_backing,
     summarize_profile,
     wait_for_quiet,
     write_keeping,
 )
-from bench.ingest import RawConnection, post_bytes  # noqa: E402
+from bench.ingest import RawConnection, post_bytes
 
 RESULTS = ROOT / "bench" / "results" / "stream_export.md"
 HAND_NOTES = "## Analysis"  # a section of the results file from this heading on survives a re-run
@@ -422,21 +421,7 @@ async def load_rows(owner_url: str, tenant_id: uuid.UUID, rows: int) -> float:
     from src.domain.ids import new_id
 
     templates = make_events(5000, seed=11)
-    parts = [
-        (
-            SEVERITY_NUMBERS[e["severity"]],
-            e["service"],
-            e["message"],
-            e["host"],
-            e.get("user_id"),
-            None,
-            e.get("trace_id"),
-            e.get("span_id"),
-            orjson.dumps(e["attributes"]).decode(),
-            None,
-        )
-        for e in templates
-    ]
+    parts = [copy_tail(e) for e in templates]
     now = datetime.now(UTC)
     first = now - timedelta(hours=6)
     step = timedelta(hours=6) / max(rows, 1)
@@ -792,11 +777,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        uvloop.install()
+    script_setup()
     command = " ".join(["python bench/stream_export.py", *(sys.argv[1:] if argv is None else argv)])
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="logplane-bench-stream-"))
     workdir.mkdir(parents=True, exist_ok=True)

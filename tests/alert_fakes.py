@@ -19,7 +19,7 @@ from src.domain.alerting.model import (
     RuleState,
     Silence,
 )
-from src.domain.errors import InvalidInput
+from src.domain.errors import DomainError, InvalidInput
 from src.domain.ports.alert_channel_repository import AlertChannelRepository
 from src.domain.ports.alert_history_repository import AlertHistoryRepository
 from src.domain.ports.alert_rule_repository import AlertRuleRepository
@@ -221,14 +221,22 @@ class FakeAlertSignals(AlertSignals):
         self.patterns = 0
         self.error_groups = 0
         self.anomaly = 0.0
+        self.error: DomainError | None = None  # raised by every read while set (tables unreachable)
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
 
     async def new_patterns(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> int:
+        self._check()
         return self.patterns
 
     async def new_error_groups(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> int:
+        self._check()
         return self.error_groups
 
     async def max_anomaly_score(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> float:
+        self._check()
         return self.anomaly
 
 

@@ -18,11 +18,12 @@ from bench.harness.common import (
     log,
     machine,
     pct,
+    script_setup,
     server_version,
     write_keeping,
 )
 from bench.harness.cpu import CpuMeter, machine_busy, processes, tree, wait_for_quiet
-from bench.harness.data import copy_records, make_events, ndjson_bodies
+from bench.harness.data import copy_records, copy_tail, make_events, ndjson_bodies
 from bench.harness.profile import Profiler, summarize_profile
 from bench.harness.stack import (
     ApiServer,
@@ -31,6 +32,7 @@ from bench.harness.stack import (
     count_rows,
     create_tenant,
     free_port,
+    run_cleanups,
     start_backing,
     start_moto,
     start_postgres,
@@ -51,6 +53,7 @@ __all__ = [
     "Tenant",
     "asyncpg_dsn",
     "copy_records",
+    "copy_tail",
     "count_rows",
     "create_tenant",
     "float_list",
@@ -64,6 +67,8 @@ __all__ = [
     "ndjson_bodies",
     "pct",
     "processes",
+    "run_cleanups",
+    "script_setup",
     "server_version",
     "start_backing",
     "start_moto",

@@ -8,6 +8,7 @@ import contextlib
 import math
 import os
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,30 +19,29 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from src.adapters.postgres.log_repository import STAGING_COLUMNS  # noqa: E402  (needs ROOT on sys.path)
+
 HOST = "127.0.0.1"
 ADMIN_TOKEN = "bench-admin-token-" + "a" * 40
 JWT_SECRET = "bench-jwt-secret-" + "b" * 48
-COPY_COLUMNS = (
-    "id",
-    "tenant_id",
-    "timestamp",
-    "received_at",
-    "severity",
-    "service",
-    "message",
-    "host",
-    "user_id",
-    "action",
-    "trace_id",
-    "span_id",
-    "attributes",
-    "client_id",
-)
+# What the benchmarks COPY into `logs`, in this order: the columns of the ingest adapter's own COPY.
+COPY_COLUMNS = STAGING_COLUMNS
 SEVERITY_NUMBERS = {"debug": 5, "info": 9, "warn": 13, "error": 17}
 
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def script_setup(*, uvloop: bool = True) -> None:
+    """What a benchmark's `main` does first: SIGTERM ends it through SystemExit (so its `finally`
+    blocks stop what it started), and with `uvloop` asyncio runs on uvloop, as the API does."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if uvloop:
+        with contextlib.suppress(ImportError):  # uvicorn[standard] brings it
+            import uvloop as loop
+
+            loop.install()
 
 
 def asyncpg_dsn(url: str) -> str:

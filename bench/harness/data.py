@@ -15,6 +15,7 @@ SERVICES = ("api-gateway", "auth", "billing", "checkout", "search", "inventory",
 REGIONS = ("eu-west-1", "us-east-1", "ap-southeast-2")
 PATHS = ("/api/v1/orders", "/api/v1/cart", "/api/v1/users/me", "/api/v1/search", "/api/v1/payments")
 TABLES = ("orders", "order_items", "customers", "invoices", "shipments")
+HOSTS = tuple(f"ip-10-0-{i // 8}-{i % 8 + 10}" for i in range(24))
 
 
 def event_message(rng: random.Random, service: str, user: str) -> tuple[str, str, dict[str, Any]]:
@@ -76,23 +77,27 @@ def event_message(rng: random.Random, service: str, user: str) -> tuple[str, str
     return sev, msg, attrs
 
 
+def draw_event(rng: random.Random) -> tuple[str, str, str, str, dict[str, Any]]:
+    """(service, user, severity, message, attributes) of one event: the draws every generator starts with."""
+    service = rng.choice(SERVICES)
+    user = f"u_{rng.randrange(50000):05d}"
+    return (service, user, *event_message(rng, service, user))
+
+
 def make_events(n: int, *, seed: int = 42) -> list[dict[str, Any]]:
     """N events as a client would send them, timestamps spread over today (UTC) until a minute ago."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     span = max((now - midnight).total_seconds() - 60, 1.0)
-    hosts = [f"ip-10-0-{i // 8}-{i % 8 + 10}" for i in range(24)]
     events = []
     for _ in range(n):
-        service = rng.choice(SERVICES)
-        user = f"u_{rng.randrange(50000):05d}"
-        severity, message, attributes = event_message(rng, service, user)
+        service, user, severity, message, attributes = draw_event(rng)
         event: dict[str, Any] = {
             "timestamp": (midnight + timedelta(seconds=rng.random() * span)).isoformat(),
             "severity": severity,
             "service": service,
-            "host": rng.choice(hosts),
+            "host": rng.choice(HOSTS),
             "message": message,
             "attributes": attributes,
         }
@@ -104,29 +109,27 @@ def make_events(n: int, *, seed: int = 42) -> list[dict[str, Any]]:
     return events
 
 
+def copy_tail(e: dict[str, Any]) -> tuple[Any, ...]:
+    """A client event's COPY columns after id, tenant_id, timestamp and received_at."""
+    return (
+        SEVERITY_NUMBERS[e["severity"]],
+        e["service"],
+        e["message"],
+        e["host"],
+        e.get("user_id"),
+        None,
+        e.get("trace_id"),
+        e.get("span_id"),
+        orjson.dumps(e["attributes"]).decode(),
+        None,
+    )
+
+
 def copy_records(events: list[dict[str, Any]], tenant_id: uuid.UUID) -> list[tuple[Any, ...]]:
     from src.domain.ids import new_id
 
     received = datetime.now(UTC)
-    return [
-        (
-            new_id(),
-            tenant_id,
-            datetime.fromisoformat(e["timestamp"]),
-            received,
-            SEVERITY_NUMBERS[e["severity"]],
-            e["service"],
-            e["message"],
-            e["host"],
-            e.get("user_id"),
-            None,
-            e.get("trace_id"),
-            e.get("span_id"),
-            orjson.dumps(e["attributes"]).decode(),
-            None,
-        )
-        for e in events
-    ]
+    return [(new_id(), tenant_id, datetime.fromisoformat(e["timestamp"]), received, *copy_tail(e)) for e in events]
 
 
 def ndjson_bodies(events: list[dict[str, Any]], batch: int) -> list[bytes]:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,15 @@ import asyncpg
 import httpx
 
 from bench.harness.common import ADMIN_TOKEN, HOST, JWT_SECRET, ROOT, asyncpg_dsn, log
+
+
+def run_cleanups(cleanups: list[Callable[[], None]]) -> None:
+    """Undo what was started, last first; a failing step is logged and the rest still run."""
+    for cleanup in reversed(cleanups):
+        try:
+            cleanup()
+        except Exception as e:
+            log(f"cleanup failed: {type(e).__name__}: {e}")
 
 
 @dataclass
@@ -30,11 +39,7 @@ class Backing:
     pg_note: str = ""
 
     def close(self) -> None:
-        for cleanup in reversed(self.cleanups):
-            try:
-                cleanup()
-            except Exception as e:
-                log(f"cleanup failed: {type(e).__name__}: {e}")
+        run_cleanups(self.cleanups)
 
 
 def start_postgres(workdir: Path, cleanups: list[Callable[[], None]]) -> tuple[str, int | None, str]:
@@ -125,7 +130,60 @@ def free_port() -> int:
         return port
 
 
-class ApiServer:
+def service_env(backing: Backing, extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment of an API or worker child: this repository importable, the backing services, `extra`."""
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "LOGPLANE_ENV": "bench",
+        "LOGPLANE_DATABASE_URL": backing.owner_url,
+        "LOGPLANE_REDIS_URL": backing.redis_url,
+        "LOGPLANE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "LOGPLANE_JWT_SECRET": JWT_SECRET,
+        **extra,
+    }
+
+
+class ChildProcess:
+    """A child process that dies with this script, its output appended to `log_path`; `stop()` sends
+    SIGTERM (a graceful drain) and kills it after `stop_wait` seconds."""
+
+    stop_wait = 20.0
+
+    def __init__(self, args: list[str], *, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def tail(self, limit: int = 4000) -> str:
+        with contextlib.suppress(OSError):
+            return self.log_path.read_bytes()[-limit:].decode(errors="replace")
+        return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(self.stop_wait)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+class ApiServer(ChildProcess):
     """The real API under uvicorn, as a child process; `stop()` sends SIGTERM (graceful drain)."""
 
     def __init__(
@@ -134,17 +192,7 @@ class ApiServer:
         self.port = free_port()
         self.workers = workers
         self.base_url = f"http://{HOST}:{self.port}"
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "LOGPLANE_ENV": "bench",
-            "LOGPLANE_DATABASE_URL": backing.owner_url,
-            "LOGPLANE_REDIS_URL": backing.redis_url,
-            "LOGPLANE_ADMIN_TOKEN": ADMIN_TOKEN,
-            "LOGPLANE_JWT_SECRET": JWT_SECRET,
-            "LOGPLANE_RATE_LIMIT_ENABLED": "false",
-        }
-        env.update(extra_env)
+        env = service_env(backing, {"LOGPLANE_RATE_LIMIT_ENABLED": "false", **extra_env})
         args = [
             sys.executable,
             "-m",
@@ -165,21 +213,7 @@ class ApiServer:
         ]
         if workers > 1:
             args += ["--workers", str(workers)]
-        self.log_path = log_path
-        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
+        super().__init__(args, env=env, log_path=log_path)
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
@@ -197,21 +231,6 @@ class ApiServer:
                     last = repr(e)
                 time.sleep(0.2)
         raise RuntimeError(f"API not ready within {timeout:g} s: {last}\n{self.tail()}")
-
-    def tail(self, limit: int = 4000) -> str:
-        with contextlib.suppress(OSError):
-            return self.log_path.read_bytes()[-limit:].decode(errors="replace")
-        return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
 
 
 @dataclass

@@ -10,7 +10,6 @@ from uuid import UUID
 
 from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
-from src.domain.ports.alert_signals import AlertSignals
 from src.domain.ports.archive_store import ArchiveStore, StoredObject
 from src.domain.ports.search_index import IndexReport, SearchIndex, SearchPage
 from src.domain.ports.secret_cipher import SecretCipher
@@ -107,24 +106,3 @@ class UnconfiguredSecretCipher(SecretCipher):
 
     def decrypt(self, ciphertext: bytes) -> str:
         raise _off("alert secret encryption", "LOGPLANE_ALERTS_SECRET_KEY")
-
-
-class UnconfiguredAlertSignals(AlertSignals):
-    """No analytics tables wired to alerting yet: rules on new patterns, new error groups and anomaly
-    scores are stored and evaluated, and each evaluation records this error on the rule instead of
-    a value (its state does not change)."""
-
-    @staticmethod
-    def _unavailable(what: str) -> DependencyUnavailable:
-        return DependencyUnavailable(
-            f"{what} are not available to alert rules on this deployment yet", code="alert_signals_unavailable"
-        )
-
-    async def new_patterns(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> int:
-        raise self._unavailable("new-pattern signals")
-
-    async def new_error_groups(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> int:
-        raise self._unavailable("new-error-group signals")
-
-    async def max_anomaly_score(self, *, tenant_id: UUID, service: str | None, start: datetime, end: datetime) -> float:
-        raise self._unavailable("anomaly scores")

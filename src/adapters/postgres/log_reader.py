@@ -72,10 +72,32 @@ def _where(tenant_id: UUID, query: LogQuery) -> tuple[str, dict[str, Any]]:
     return " AND ".join(clauses), params
 
 
-_ARCHIVABLE = (
+# The statement of `stream_archivable`, with asyncpg's placeholders (tenant, before, received before).
+ARCHIVABLE_SQL = (
     f'SELECT {_COLUMNS} FROM logs WHERE tenant_id = $1 AND "timestamp" < $2 AND received_at < $3 '
     'ORDER BY "timestamp", id'
 )
+
+
+def archivable_event(r: Any, tenant_id: UUID) -> LogEvent:
+    """One record of `ARCHIVABLE_SQL` as an event; `tenant_id` is the statement's own argument."""
+    attributes = r[12]
+    return LogEvent(
+        id=UUID(bytes=r[0].bytes),  # the stdlib type: asyncpg's subclass is not JSON-serialisable
+        tenant_id=tenant_id,
+        timestamp=r[2],
+        received_at=r[3],
+        severity=Severity(r[4]),
+        service=r[5],
+        message=r[6],
+        host=r[7],
+        user_id=r[8],
+        action=r[9],
+        trace_id=r[10],
+        span_id=r[11],
+        attributes=orjson.loads(attributes) if isinstance(attributes, str) else attributes,
+        client_id=r[13],
+    )
 
 
 class PostgresLogReader(LogReader):
@@ -193,25 +215,9 @@ class PostgresLogReader(LogReader):
         # records: about half the cost per row of SQLAlchemy's streaming (bench/results/archive.md).
         raw = (await self._conn.get_raw_connection()).driver_connection
         assert raw is not None
-        cursor = raw.cursor(_ARCHIVABLE, tenant_id, before, received_before, prefetch=2000)
+        cursor = raw.cursor(ARCHIVABLE_SQL, tenant_id, before, received_before, prefetch=2000)
         async for r in cursor:
-            attributes = r[12]
-            yield LogEvent(
-                id=UUID(bytes=r[0].bytes),  # the stdlib type: asyncpg's subclass is not JSON-serialisable
-                tenant_id=tenant_id,
-                timestamp=r[2],
-                received_at=r[3],
-                severity=Severity(r[4]),
-                service=r[5],
-                message=r[6],
-                host=r[7],
-                user_id=r[8],
-                action=r[9],
-                trace_id=r[10],
-                span_id=r[11],
-                attributes=orjson.loads(attributes) if isinstance(attributes, str) else attributes,
-                client_id=r[13],
-            )
+            yield archivable_event(r, tenant_id)
 
     async def count_archivable(self, *, tenant_id: UUID, before: datetime, received_before: datetime) -> int:
         result = await self._conn.execute(

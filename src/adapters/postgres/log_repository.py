@@ -9,7 +9,7 @@ without the staging table (see `engine.prepare_staging`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from uuid import UUID
 
 import asyncpg
@@ -65,7 +65,8 @@ _LOG_COLUMNS = (
 STAGING_TABLE = "logs_staging"
 # Per session (temporary) and emptied by each commit, so nothing is ever left behind in it.
 STAGING_DDL = f"CREATE TEMP TABLE IF NOT EXISTS {STAGING_TABLE} (LIKE logs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-_STAGING_COLUMNS = (
+# The COPY column order of `staged_records` (the benchmarks COPY into `logs` in the same order).
+STAGING_COLUMNS = (
     "id",
     "tenant_id",
     "timestamp",
@@ -82,7 +83,7 @@ _STAGING_COLUMNS = (
     "client_id",
 )
 # Columns named, not `*`: a staging table made before a migration that added a column still fits.
-_STAGED = ", ".join(f'"{c}"' for c in _STAGING_COLUMNS)
+_STAGED = ", ".join(f'"{c}"' for c in STAGING_COLUMNS)
 _INSERT_STAGED = f"INSERT INTO logs ({_STAGED}) SELECT {_STAGED} FROM {STAGING_TABLE}"
 
 
@@ -140,30 +141,7 @@ class PostgresLogRepository(LogRepository):
 
     @staticmethod
     async def _copy_staged(driver: asyncpg.Connection, events: Sequence[LogEvent]) -> None:
-        dumps = orjson.dumps
-        await driver.copy_records_to_table(
-            STAGING_TABLE,
-            columns=_STAGING_COLUMNS,
-            records=[
-                (
-                    e.id,
-                    e.tenant_id,
-                    e.timestamp,
-                    e.received_at,
-                    int(e.severity),
-                    e.service,
-                    e.message,
-                    e.host,
-                    e.user_id,
-                    e.action,
-                    e.trace_id,
-                    e.span_id,
-                    dumps(e.attributes).decode(),
-                    e.client_id,
-                )
-                for e in events
-            ],
-        )
+        await driver.copy_records_to_table(STAGING_TABLE, columns=STAGING_COLUMNS, records=staged_records(events))
         await driver.execute(_INSERT_STAGED)
 
     async def get(self, *, tenant_id: UUID, log_id: UUID) -> LogEvent | None:
@@ -188,6 +166,30 @@ class PostgresLogRepository(LogRepository):
             return 0
         result = await self._conn.execute(_RESTORE, _columns(events))
         return len(result.fetchall())
+
+
+def staged_records(events: Iterable[LogEvent]) -> list[tuple[object, ...]]:
+    """The events as COPY rows, in `STAGING_COLUMNS` order."""
+    dumps = orjson.dumps
+    return [
+        (
+            e.id,
+            e.tenant_id,
+            e.timestamp,
+            e.received_at,
+            int(e.severity),
+            e.service,
+            e.message,
+            e.host,
+            e.user_id,
+            e.action,
+            e.trace_id,
+            e.span_id,
+            dumps(e.attributes).decode(),
+            e.client_id,
+        )
+        for e in events
+    ]
 
 
 def _columns(events: Sequence[LogEvent]) -> dict[str, list[object]]:

@@ -10,7 +10,7 @@ import pytest
 
 from src.domain.alerting.model import AlertState, DeliveryStatus
 from src.domain.credentials import Principal, Scope
-from src.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from src.domain.errors import Conflict, DependencyUnavailable, Forbidden, InvalidInput, NotFound
 from src.domain.ids import new_id
 from src.domain.logs import LogEvent
 from src.domain.severity import Severity
@@ -228,10 +228,8 @@ async def test_signal_kinds_read_the_signals_port(world: World) -> None:
 
 
 async def test_an_unmeasurable_rule_keeps_its_state_and_shows_why(world: World) -> None:
-    from src.adapters.disabled import UnconfiguredAlertSignals
-
-    world.evaluate = EvaluateAlerts(
-        world.uow, FakeSearchIndex(), UnconfiguredAlertSignals(), world.lock, world.deliver, clock=world.clock
+    world.signals.error = DependencyUnavailable(
+        "new-error-group signals are not available", code="alert_signals_unavailable"
     )
     rule_id = await world.rule("new_error_group in 1h", query="")
     report = await world.evaluate.execute()
