@@ -1,11 +1,20 @@
 """Strip the header a raw log line carries before its message: `<time> … <LEVEL> [thread] component: `.
 
 Templates describe messages; a header in front (time, host, pid, level, logger) adds words that
-vary with the deployment, not with the event. Most line formats put the severity last in the
-header, so the header ends at the first level word — but only when every word before it looks
-like a header word and one holds a digit (a time, a pid), so that a message that merely says
-"error" (`Request 42 failed with error timeout`) is left alone.
-Bracketed fields, a dash and one `logger:` word right after the level belong to the header too.
+vary with the deployment, not with the event. A header is recognised by one of two anchors:
+
+- a **level word**: most line formats put the severity last in the header, so the header ends at
+  the first level word — but only when every word before it looks like a header word and one holds
+  a digit (a time, a pid), so that a message that merely says "error" (`Request 42 failed with
+  error timeout`) is left alone. Bracketed fields, a dash, and one `logger:` word, one
+  `logger -` word or one column-padded word (`Info    CBS    Loaded …`) right after it go too;
+- a **time** (`10:00:01`, `2026-12-02`, epoch seconds or milliseconds between 2001 and 2100) in a
+  line that starts with header words, for formats without a level (syslog's `Dec  2 10:00:01 host
+  prog[pid]: …`, `<epoch> <host> <component> …`). The header then runs on over the fields after
+  the time (host, pid, flags, `[…]`) up to the first plain word, or ends at a `prog:` tag.
+
+A line starting with an ordinary word (`Backup finished at 2026-01-01 10:00:00`) never has a
+header; nor does one whose would-be message is empty.
 """
 
 from __future__ import annotations
@@ -16,19 +25,107 @@ _LEVELS = r"trace|debug|info|notice|warn|warning|error|err|fatal|critical|crit|a
 _MONTHS_DAYS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun"
 # What a header is made of: words with a digit (times, dates, pids, hosts like `web-1`), bracketed
 # fields, a dash, month and day names, upper-case codes (`RAS KERNEL`) and `name:` words.
-_HEADER_WORD = rf"(?:\S*\d\S*|\[\S*|\S*\]|-|[A-Z][A-Z_]{{1,9}}|(?i:{_MONTHS_DAYS})|\S+:)"
+_HEADER_WORD = rf"(?:[^\s\d]*\d\S*|\[\S*|\S*\]|-|[A-Z][A-Z_]{{1,9}}|(?i:{_MONTHS_DAYS})|\S+:)"
 # Up to ten header words, then the level (bare, bracketed or with a colon).
 _HEADER = re.compile(rf"^((?:{_HEADER_WORD}\s+){{1,10}}?)[\[<(]?(?i:{_LEVELS})[\]>):]?(?=\s|$)")
-# After the level: `[thread]` fields, a lone dash, and one `logger:` word (no spaces, ends with `:`).
-_TAIL = re.compile(r"^(?:\s+(?:\[[^\]]*\](?:[^\s\]]*\])?|-))*(?:\s+[^\s\[]+:(?=\s))?\s*")
+# After the level: `[thread]` fields and lone dashes, then one logger: a `logger:` word, a
+# `dotted.Logger -` (log4j's `%c - %m`) or a word padded to a column (`CBS    Loaded …`).
+_TAIL = re.compile(
+    r"^(?:\s+(?:\[[^\]]*\](?:[^\s\]]*\])?|-))*"
+    r"(?:\s+[^\s\[]+:(?=\s)|\s+[^\s\[]*[.$][^\s\[]*\w\s+-(?=\s)|\s+[^\s\[]+(?=\s\s))?\s*"
+)
+
+# Time-less headers: the anchor is a time inside a run of header fields.
+_MAX_WORDS = 12
+# A time of day (not part of a longer `a:b:c:d` chain such as a MAC or IPv6 address) or a date
+# with a four-digit year; both may sit inside a longer word (`2026-12-02T10:00:01Z`, `[10:00:01]`).
+_TIME = re.compile(r"(?<![\d:])\d{1,2}:\d{2}:\d{2}(?![\d:])|(?<!\d)(?:19|20)\d\d([-/.])\d{1,2}\1\d{1,2}(?!\d)")
+# A quick look for something like a time at the start of a line before splitting it into words
+# (a superset of `_TIME` and `_EPOCH` below; one alternation after a digit keeps it fast).
+_ANY_TIME = re.compile(r"\d(?::\d\d:\d|[-/.]\d\d?[-/.]\d|\d{9})")
+_HEAD_CHARS = 240
+_CLOCK = re.compile(r"\d:\d\d:\d\d")
+# Epoch seconds (10 digits) or milliseconds (13), optionally with a fraction.
+_EPOCH = re.compile(r"[\[(]?(\d{10}|\d{13})(?:[.,]\d{1,9})?[\])]?,?")
+_EPOCH_SECONDS = (978307200, 4102444800)  # 2001-01-01 .. 2100-01-01: not a count or an id
+# A header field: a word with a digit, a bracketed field, a dash, an upper-case code, a month or
+# day name, a `name:` tag, or an identifier joined by dots or underscores (`unix.hw`, `state_change`).
+_FIELD = re.compile(
+    rf"[^\s\d]*\d\S*|[\[(<]\S*|\S*[\])>]:?|-|[A-Z][A-Z_]{{1,9}}|(?i:{_MONTHS_DAYS}),?|[^\s:]+:"
+    r"|[A-Za-z][\w$-]*[._][\w.$-]*\w"
+)
+# The first word of a line that may carry a header (checked first: most messages start with a word).
+_START = re.compile(rf"(?:{_FIELD.pattern})(?:\s|$)")
+_WORD = re.compile(r"\S+")
+# A syslog tag: a program name with its pid, or a lower-case one (`kernel:`); a capitalised
+# `Name:` after the time is the start of the message (`NIFF: node …`, `Error: …`).
+_TAG = re.compile(r"[^\s:\[]+\[\d+\]:|[a-z][\w./-]*:")
+_NAME = re.compile(r"[a-z][a-z_-]*")
+_LEVEL_WORD = re.compile(rf"[\[<(]?(?i:{_LEVELS})[\]>):]?")
+
+
+def _is_time(word: str) -> bool:
+    if _TIME.search(word) is not None:
+        return True
+    epoch = _EPOCH.fullmatch(word)
+    if epoch is None:
+        return False
+    seconds = int(epoch.group(1)[:10])
+    return _EPOCH_SECONDS[0] <= seconds < _EPOCH_SECONDS[1]
+
+
+def _after_level(line: str, end: int, bare: str | None = None) -> str:
+    rest = line[end:]
+    tail = _TAIL.match(rest)
+    message = rest[tail.end() :] if tail is not None else rest.lstrip()
+    return message or bare or line
+
+
+def _time_header(line: str) -> str:
+    if _START.match(line) is None or _ANY_TIME.search(line, 0, _HEAD_CHARS) is None:
+        return line  # the common case of a message: it starts with a plain word, or has no time
+    timed = digits = False
+    fields = words = after = 0  # header fields and plain words before the time, fields after it
+    last = None
+    for index, word in enumerate(_WORD.finditer(line)):
+        text = word.group()
+        if index == _MAX_WORDS:
+            return line
+        if _is_time(text):
+            digits = digits or not index or any(char.isdigit() for char in line[: word.start()])
+            timed, after = True, 0
+        elif not timed:
+            # Before the time: header fields (a level word may name a state there too), and up to
+            # two lower-case words (a component, a state: `node temperature`) after two fields.
+            if fields >= 2 and words < 2 and _NAME.fullmatch(text) is not None:
+                words += 1
+            elif _FIELD.fullmatch(text) is not None or _LEVEL_WORD.fullmatch(text) is not None:
+                fields += 1
+            else:
+                return line
+        elif not digits:
+            return line  # no digit before the time: `user_id 1700000000 logged in` is a message
+        elif _LEVEL_WORD.fullmatch(text):
+            return _after_level(line, word.end(), line[word.start() :])
+        elif _TAG.fullmatch(text):
+            return line[word.end() :].lstrip() or line  # a `prog[pid]:` tag ends the header, as in syslog
+        elif _FIELD.fullmatch(text) is None or text.endswith(":"):
+            # The message starts here. After plain words, the time must have had a field after it.
+            if index == 1 and _CLOCK.search(line, 0, word.start()) is None:
+                return line  # a lone date or number is not a header: `2026-01-01 at noon the job failed`
+            return line[word.start() :] if after or not words else line
+        else:
+            after += 1
+        last = word
+    # Fields up to the end of the line: the last one is the message (a header is never all of it).
+    if last is None or not timed or not after or (words and after < 2):
+        return line
+    return line[last.start() :]
 
 
 def strip_header(line: str) -> str:
     """The message part of `line`, or `line` itself when no header is recognised."""
     head = _HEADER.match(line)
-    if head is None or not any(char.isdigit() for char in head.group(1)):
-        return line
-    rest = line[head.end() :]
-    tail = _TAIL.match(rest)
-    message = rest[tail.end() :] if tail is not None else rest.lstrip()
-    return message or line
+    if head is not None and any(char.isdigit() for char in head.group(1)):
+        return _after_level(line, head.end())
+    return _time_header(line)
