@@ -37,6 +37,9 @@ _TAIL = re.compile(
 
 # Time-less headers: the anchor is a time inside a run of header fields.
 _MAX_WORDS = 12
+# Fields after the time: a host and a pid, a host and a component; more is message
+# (`<time> <host> <pid> 10.0.0.1 - alice [...] "GET …"` keeps its client address).
+_MAX_AFTER = 2
 # A time of day (not part of a longer `a:b:c:d` chain such as a MAC or IPv6 address) or a date
 # with a four-digit year; both may sit inside a longer word (`2026-12-02T10:00:01Z`, `[10:00:01]`).
 _TIME = re.compile(r"(?<![\d:])\d{1,2}:\d{2}:\d{2}(?![\d:])|(?<!\d)(?:19|20)\d\d([-/.])\d{1,2}\1\d{1,2}(?!\d)")
@@ -51,15 +54,19 @@ _EPOCH_SECONDS = (978307200, 4102444800)  # 2001-01-01 .. 2100-01-01: not a coun
 # A header field: a word with a digit, a bracketed field, a dash, an upper-case code, a month or
 # day name, a `name:` tag, or an identifier joined by dots or underscores (`unix.hw`, `state_change`).
 _FIELD = re.compile(
-    rf"[^\s\d]*\d\S*|[\[(<]\S*|\S*[\])>]:?|-|[A-Z][A-Z_]{{1,9}}|(?i:{_MONTHS_DAYS}),?|[^\s:]+:"
+    rf"[^\s\d]*\d\S*|[\[(<]\S*|[^\s(\[<]*[\])>]:?|-|[A-Z][A-Z_]{{1,9}}|(?i:{_MONTHS_DAYS}),?|[^\s:]+:"
     r"|[A-Za-z][\w$-]*[._][\w.$-]*\w"
 )
 # The first word of a line that may carry a header (checked first: most messages start with a word).
+# After the time, fields are hosts, pids, flags, `[…]` and component names; an upper-case word
+# (`API key …`, `POST /login`) or a `name:` there starts the message.
+_LATER_FIELD = re.compile(r"[^\s\d]*\d\S*|[\[(<]\S*|[^\s(\[<]*[\])>]|-|[A-Za-z][\w$-]*[._][\w.$-]*\w")
 _START = re.compile(rf"(?:{_FIELD.pattern})(?:\s|$)")
 _WORD = re.compile(r"\S+")
 # A syslog tag: a program name with its pid, or a lower-case one (`kernel:`); a capitalised
 # `Name:` after the time is the start of the message (`NIFF: node …`, `Error: …`).
-_TAG = re.compile(r"[^\s:\[]+\[\d+\]:|[a-z][\w./-]*:")
+_PID_TAG = re.compile(r"[^\s:\[]+\[\d+\]:")
+_TAG = re.compile(rf"{_PID_TAG.pattern}|[a-z][\w./-]*:")
 _NAME = re.compile(r"[a-z][a-z_-]*")
 _LEVEL_WORD = re.compile(rf"[\[<(]?(?i:{_LEVELS})[\]>):]?")
 
@@ -74,6 +81,11 @@ def _is_time(word: str) -> bool:
     return _EPOCH_SECONDS[0] <= seconds < _EPOCH_SECONDS[1]
 
 
+def _next_word(line: str, pos: int) -> str:
+    word = _WORD.search(line, pos)
+    return "" if word is None else word.group()
+
+
 def _after_level(line: str, end: int, bare: str | None = None) -> str:
     rest = line[end:]
     tail = _TAIL.match(rest)
@@ -86,7 +98,7 @@ def _time_header(line: str) -> str:
         return line  # the common case of a message: it starts with a plain word, or has no time
     timed = digits = False
     fields = words = after = 0  # header fields and plain words before the time, fields after it
-    last = None
+    last = host = None
     for index, word in enumerate(_WORD.finditer(line)):
         text = word.group()
         if index == _MAX_WORDS:
@@ -107,9 +119,13 @@ def _time_header(line: str) -> str:
             return line  # no digit before the time: `user_id 1700000000 logged in` is a message
         elif _LEVEL_WORD.fullmatch(text):
             return _after_level(line, word.end(), line[word.start() :])
-        elif _TAG.fullmatch(text):
-            return line[word.end() :].lstrip() or line  # a `prog[pid]:` tag ends the header, as in syslog
-        elif _FIELD.fullmatch(text) is None or text.endswith(":"):
+        elif _PID_TAG.fullmatch(text) or (after == 1 and host is None and _TAG.fullmatch(text)):
+            # Syslog's tag ends the header: `prog[pid]:`, or `prog:` right after the host.
+            return line[word.end() :].lstrip() or line
+        elif host is None and not after and _PID_TAG.fullmatch(_next_word(line, word.end())):
+            host = word  # syslog's `<time> <host> <prog>[<pid>]:`, where the host may be any name
+            continue
+        elif after == _MAX_AFTER or text.endswith(":") or _LATER_FIELD.fullmatch(text) is None:
             # The message starts here. After plain words, the time must have had a field after it.
             if index == 1 and _CLOCK.search(line, 0, word.start()) is None:
                 return line  # a lone date or number is not a header: `2026-01-01 at noon the job failed`
@@ -117,8 +133,9 @@ def _time_header(line: str) -> str:
         else:
             after += 1
         last = word
-    # Fields up to the end of the line: the last one is the message (a header is never all of it).
-    if last is None or not timed or not after or (words and after < 2):
+    # Fields up to the end of the line: the last one is the message (a header is never all of it),
+    # unless it is a bare number (more likely a pid than a message).
+    if last is None or not timed or not after or (words and after < 2) or last.group().isdigit():
         return line
     return line[last.start() :]
 
