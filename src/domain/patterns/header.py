@@ -86,6 +86,14 @@ def _next_word(line: str, pos: int) -> str:
     return "" if word is None else word.group()
 
 
+def _ambiguous_host(word: str, following: str) -> bool:
+    """Whether `word`, right after the time, may be a plain host name (`gateway 311 …`, `gateway
+    app.db …`) as well as the message's first word (`processed 311 rows`). Neither reading is safe:
+    the line is kept whole, since a message starting with a host name would split its pattern by
+    host, while a time in front is masked like any other value."""
+    return _LATER_FIELD.fullmatch(following) is not None and not word.endswith(":")
+
+
 def _after_level(line: str, end: int, bare: str | None = None) -> str:
     rest = line[end:]
     tail = _TAIL.match(rest)
@@ -129,6 +137,8 @@ def _time_header(line: str) -> str:
             # The message starts here. After plain words, the time must have had a field after it.
             if index == 1 and _CLOCK.search(line, 0, word.start()) is None:
                 return line  # a lone date or number is not a header: `2026-01-01 at noon the job failed`
+            if not after and _ambiguous_host(text, _next_word(line, word.end())):
+                return line
             return line[word.start() :] if after or not words else line
         else:
             after += 1

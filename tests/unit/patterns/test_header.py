@@ -100,6 +100,10 @@ def test_a_header_without_a_level_ends_after_its_time_and_the_fields_after_it(li
         "aa:bb:10:00:01:ff link up",  # a MAC address is not a time
         '10.0.0.1 - - [02/Dec/2026:10:00:01 +0000] "GET /api HTTP/1.1" 200 512',
         "3 (n.leader), 0x0 (n.zxid), 0x1 (n.round), LOOKING (n.state)",
+        # A plain word then a field after the time: a host and a pid, or a message? Kept whole.
+        "2026-12-02T10:00:01Z gateway 311 Started worker",
+        "2026-12-02T10:00:01Z processed 311 rows",
+        "1764633601.886 gateway auth.tokens deadlock detected",
         # Nothing but header: keep the line rather than nothing.
         "2026-12-02T10:00:01Z",
         "2026-12-02T10:00:01Z web-1 1234",
