@@ -140,6 +140,8 @@ def _time_header(line: str) -> str:
         elif host is None and not after and _PID_TAG.fullmatch(_next_word(line, word.end())):
             host = word  # syslog's `<time> <host> <prog>[<pid>]:`, where the host may be any name
             continue
+        elif text == "-":
+            continue  # a separator (`<time> - app.module - INFO - …`), not a field
         elif after == _MAX_AFTER or text.endswith(":") or _LATER_FIELD.fullmatch(text) is None:
             # The message starts here. After plain words, the time must have had a field after it.
             if index == 1 and _CLOCK.search(line, 0, word.start()) is None:

@@ -76,6 +76,9 @@ def test_a_line_without_a_recognised_header_is_left_alone(line: str) -> None:
         # A level after a time-anchored header still ends it.
         ("2026-12-02T10:00:01Z web.local myapp[12]: ERROR charge failed", "ERROR charge failed"),
         ("2026-12-02T10:00:01Z web-1 1234 WARN [main] disk almost full", "disk almost full"),
+        # Python's logging format and klog (Kubernetes).
+        ("2026-01-01 10:00:00,123 - app.billing - INFO - charge failed", "charge failed"),
+        ("I1202 10:00:01.123456    1234 server.go:123] Serving on :8080", "Serving on :8080"),
         # logfmt: a leading time key is a header too; the other keys stay.
         ("ts=2026-01-01T10:00:00Z level=info msg=hello", "level=info msg=hello"),
     ],
