@@ -25,11 +25,12 @@ The same figures for `drain3` with its example masking are printed as the baseli
 drain3 is not installed: `pip install -e '.[bench]'`). Systems are marked by the set they belonged to
 while the miner was designed: `design` (looked at) or `held-out` (not looked at until the end).
 `--input raw` mines the raw lines of `<Name>_2k.log` instead, each through the generic header
-stripper the platform uses for unparsed lines (`src/domain/patterns/header.py`: the header ends at
+stripper the platform applies before mining (`src/domain/patterns/header.py`: the header ends at
 a level word, or after a time and the few fields that follow it); both miners get the same
 stripped text. The generated workloads are then also measured behind headers of four common shapes
-(`HEADER_SHAPES`: syslog, ISO time + host + pid, epoch + host + component, log4j), and the stripping
-rate is printed with the combined stripping + mining rate.
+(`HEADER_SHAPES`: syslog, ISO time + host + pid, epoch + host + component, log4j) and one it does
+not recognise (a plain host name after an ISO time), and the stripping rate is printed with the
+combined stripping + mining rate.
 
 Two generated workloads (`bench/patterns_data.py`, known templates) are measured the same way:
 `app/access/kv` (written before tuning, then looked at once — see docs/benchmarks.md) and
