@@ -47,6 +47,11 @@ class LoginOut(BaseModel):
     expires_at: datetime
 
 
+class AuthMethodsOut(BaseModel):
+    password: bool = Field(description="POST /api/v1/auth/login with tenant, email and password")
+    oidc: bool = Field(description="GET /api/v1/auth/oidc/login?tenant=<name> (LOGPLANE_OIDC_ISSUER is set)")
+
+
 class MeOut(BaseModel):
     user: UserOut | None = Field(description="The logged-in user; null for an API key or JWT")
     role: Role | None

@@ -43,6 +43,7 @@ class Platform:
     data_dir: Path
     admin_token: str
     demo: dict[str, str]
+    issuer: str  # the OpenID Connect provider the platform offers single sign-on through
 
     def admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_token}"}
@@ -59,10 +60,17 @@ class Tenant:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
-def _start(data_dir: Path, port: int, stderr: Path) -> subprocess.Popen[str]:
+def _start(data_dir: Path, port: int, stderr: Path, issuer: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV}
     # Alert rules evaluated every 2 s (not 60): the console test sees a rule it created fire.
     env.setdefault("LOGPLANE_ALERTS_EVALUATION_INTERVAL_SECONDS", "2")
+    # Single sign-on through a real (mock) provider in this process: the login page offers it.
+    env.update(
+        LOGPLANE_OIDC_ISSUER=issuer,
+        LOGPLANE_OIDC_CLIENT_ID="logplane-console",
+        LOGPLANE_OIDC_CLIENT_SECRET="console-oidc-secret-" + "s" * 24,
+        LOGPLANE_OIDC_REDIRECT_URI=f"http://127.0.0.1:{port}/api/v1/auth/oidc/callback",
+    )
     with stderr.open("w") as err:
         return subprocess.Popen(
             [sys.executable, "-m", "src.entrypoints.cli.main", "dev", "--data-dir", str(data_dir), "--port", str(port)],
@@ -87,10 +95,10 @@ def _wait_for_banner(proc: subprocess.Popen[str], stderr: Path, timeout: float =
     pytest.fail("logplane dev did not print its banner in time")
 
 
-def _launch(base_dir: Path) -> tuple[subprocess.Popen[str], Path, int]:
+def _launch(base_dir: Path, issuer: str) -> tuple[subprocess.Popen[str], Path, int]:
     data_dir, port = base_dir / ".logplane", free_port()
     stderr = base_dir / "dev.stderr"
-    proc = _start(data_dir, port, stderr)
+    proc = _start(data_dir, port, stderr, issuer)
     try:
         _wait_for_banner(proc, stderr)
     except pytest.fail.Exception:
@@ -111,19 +119,29 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium chromium-driver)")
-    try:
-        proc, data_dir, port = _launch(tmp_path_factory.mktemp("console"))
-    except pytest.fail.Exception:
-        # One more try in a fresh directory: on a machine shared by several test suites, a
-        # start-up can lose a race for system resources (initdb's semaphores, a free port taken).
-        proc, data_dir, port = _launch(tmp_path_factory.mktemp("console"))
-    try:
-        state = json.loads((data_dir / "dev.json").read_text())
-        yield Platform(
-            base=f"http://127.0.0.1:{port}", data_dir=data_dir, admin_token=state["admin_token"], demo=state["demo"]
-        )
-    finally:
-        _stop(proc)
+    import oidc_provider_mock
+
+    with oidc_provider_mock.run_server_in_thread() as provider:
+        host, provider_port = provider.server_address[:2]
+        assert host == "127.0.0.1", host  # the tab fixture lets nothing else through
+        issuer = f"http://127.0.0.1:{provider_port}"
+        try:
+            proc, data_dir, port = _launch(tmp_path_factory.mktemp("console"), issuer)
+        except pytest.fail.Exception:
+            # One more try in a fresh directory: on a machine shared by several test suites, a
+            # start-up can lose a race for system resources (initdb's semaphores, a free port taken).
+            proc, data_dir, port = _launch(tmp_path_factory.mktemp("console"), issuer)
+        try:
+            state = json.loads((data_dir / "dev.json").read_text())
+            yield Platform(
+                base=f"http://127.0.0.1:{port}",
+                data_dir=data_dir,
+                admin_token=state["admin_token"],
+                demo=state["demo"],
+                issuer=issuer,
+            )
+        finally:
+            _stop(proc)
 
 
 def new_tenant(platform: Platform, prefix: str) -> Tenant:
@@ -247,7 +265,7 @@ def login(tab: Watched, tenant: Tenant, role: str) -> None:
     page.get_by_label("Tenant").fill(tenant.name)
     page.get_by_label("Email").fill(tenant.users[role])
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.locator("#nav").get_by_role("link", name="Search").wait_for()
     page.locator("main[data-page='search']").wait_for()
 

@@ -87,6 +87,8 @@ async def test_oidc_login_opens_a_session(oidc_app: object, app_client: httpx.As
     assert created.status_code == 201, created.text
     sub = _provider_user(issuer, email)
     async with browser(oidc_app) as web:
+        # What the console's login page asks before it offers single sign-on.
+        assert (await web.get("/api/v1/auth/methods")).json() == {"password": True, "oidc": True}
         back = await _sign_in_at_provider(web, tenant, sub)
         done = await _callback(web, back)
         assert done.status_code == 200, done.text
@@ -134,6 +136,7 @@ async def test_oidc_refusals(oidc_app: object, app_client: httpx.AsyncClient, is
 
 
 async def test_oidc_is_off_unless_configured(app_client: httpx.AsyncClient) -> None:
+    assert (await app_client.get("/api/v1/auth/methods")).json() == {"password": True, "oidc": False}
     off = await app_client.get("/api/v1/auth/oidc/login", params={"tenant": "x"})
     assert_error(off, 404, "oidc_disabled")
     assert_error(await app_client.get("/api/v1/auth/oidc/callback", params={"code": "c", "state": "s"}), 404)

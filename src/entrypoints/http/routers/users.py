@@ -30,6 +30,7 @@ from src.entrypoints.http.schemas import TenantOut
 from src.entrypoints.http.user_schemas import (
     AuditEntryOut,
     AuditListOut,
+    AuthMethodsOut,
     LoginIn,
     LoginOut,
     MeOut,
@@ -82,6 +83,15 @@ def users_router(limiter: Limiter, rates: TenantRates, login_limit: str) -> APIR
         )
         set_session_cookies(response, logged_in, secure=c.settings.auth.env != "dev")
         return response
+
+    @router.get(
+        "/auth/methods",
+        summary="How people can log in here (the console's login page asks before drawing itself)",
+        response_model=AuthMethodsOut,
+    )
+    @limiter.limit(login_limit, key_func=_client_ip)
+    async def methods(request: Request, c: ContainerDep) -> JsonResponse:
+        return JsonResponse({"password": True, "oidc": c.oidc_start is not None})
 
     @router.post(
         "/auth/logout",

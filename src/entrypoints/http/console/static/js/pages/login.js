@@ -1,4 +1,4 @@
-import { api } from '../api.js';
+import { api, url } from '../api.js';
 import { errorBox, field, h } from '../dom.js';
 import { navigate } from '../main.js';
 import { loadSession } from '../session.js';
@@ -39,4 +39,24 @@ export async function render(main, params) {
 
   main.append(h('section', { class: 'page narrow' }, form));
   (tenant.value ? email : tenant).focus();
+  await offerSso(form, tenant, status);
+}
+
+// Single sign-on is offered only where the server has a provider (LOGPLANE_OIDC_ISSUER): it
+// redirects to the provider and comes back to the console with a session.
+async function offerSso(form, tenant, status) {
+  const methods = await api('/api/v1/auth/methods').catch(() => null);
+  if (!methods || !methods.oidc) return;
+  const sso = h('button', { type: 'button', class: 'sso', onclick: () => {
+    const name = tenant.value.trim();
+    if (!name) {
+      status.replaceChildren(errorBox('Enter your tenant first: single sign-on logs you in to one tenant.'));
+      tenant.focus();
+      return;
+    }
+    localStorage.setItem('logplane.tenant', name);
+    window.location.assign(url('/api/v1/auth/oidc/login', { tenant: name }));
+  } }, 'Log in with single sign-on');
+  form.insertBefore(h('p', { class: 'or' }, 'or'), status);
+  form.insertBefore(sso, status);
 }
