@@ -218,3 +218,31 @@ def test_alerts_page_creates_a_channel_and_a_rule_that_fires(
     silence.get_by_role("button", name="Silence").click()
     page.locator("table.silences tbody tr", has_text="deploy").wait_for()
     tab.shot("alerts")
+
+    # Editing: the row's Edit fills the form, Save replaces the rule (its state stays).
+    page.get_by_role("button", name="Edit rule checkout busy").click()
+    editing = page.get_by_role("form", name="Edit rule")
+    assert editing.get_by_label("Query", exact=True).input_value() == "service:checkout"
+    assert editing.get_by_role("checkbox", name="local hook").is_checked()
+    editing.get_by_label("Condition", exact=True).fill("count > 1000000 in 1h")
+    editing.get_by_role("checkbox", name="Enabled").uncheck()
+    editing.get_by_role("button", name="Save rule").click()
+    edited = page.locator("table.rules tbody tr", has_text="count > 1000000 in 1h")
+    edited.wait_for()
+    assert "(disabled)" in edited.inner_text() and page.get_by_role("form", name="New rule").count() == 1
+    (stored,) = httpx.get(f"{platform.base}/api/v1/alert-rules", headers=analytics.headers()).json()["items"]
+    assert (stored["condition"], stored["enabled"], stored["state"]["state"]) == (
+        "count > 1000000 in 1h",
+        False,
+        "firing",
+    )
+    # A channel saved without typing its secret keeps the stored one: the test still delivers.
+    page.get_by_role("button", name="Edit channel local hook").click()
+    editing = page.get_by_role("form", name="Edit channel")
+    assert editing.get_by_label("Webhook URL", exact=True).input_value() == receiver
+    editing.get_by_label("Name", exact=True).fill("local hook renamed")
+    editing.get_by_role("button", name="Save channel").click()
+    renamed = page.locator("table.channels tbody tr", has_text="local hook renamed")
+    renamed.wait_for()
+    renamed.get_by_role("button", name="Send a test to local hook renamed").click()
+    renamed.get_by_text("delivered").wait_for()

@@ -57,4 +57,3 @@ def test_single_sign_on_from_the_login_page_opens_a_session_in_the_chosen_tenant
         context.close()
     assert all(PROVIDER_CDN in url for url in tab.outside), tab.outside
     assert [e for e in tab.unexpected() if PROVIDER_CDN not in e and "ERR_FAILED" not in e] == []
-

@@ -1,6 +1,7 @@
-// Alerting: rules with their state (create, delete), notification channels (create with a
-// write-only secret, send a test), silences (create, end) and the history of firings and resolves
-// with the delivery of each notification. Writes need the scope saved searches need; the API decides.
+// Alerting: rules with their state (create, edit, delete), notification channels (create and edit
+// with a write-only secret, send a test), silences (create, end) and the history of firings and
+// resolves with the delivery of each notification. Writes need the scope saved searches need; the
+// API decides. Editing fills the "new" form and saves with PUT (a rule keeps its state).
 import { api } from '../api.js';
 import { errorBox, field, fmtTime, h, select, table, toast } from '../dom.js';
 import { none } from './range.js';
@@ -68,7 +69,9 @@ export async function render(main) {
           h('td', null, c.name), h('td', null, c.type), h('td', { class: 'mono' }, target),
           h('td', null, c.has_secret ? 'set' : 'none'),
           h('td', null, test, result),
-          h('td', null, h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete channel ${c.name}`, onclick: () => remove(`/api/v1/alert-channels/${c.id}`, `channel ${c.name}`, channelsBox) }, 'Delete')));
+          h('td', null,
+            h('button', { type: 'button', class: 'small', 'aria-label': `Edit channel ${c.name}`, onclick: () => editChannel(c) }, 'Edit'), ' ',
+            h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete channel ${c.name}`, onclick: () => remove(`/api/v1/alert-channels/${c.id}`, `channel ${c.name}`, channelsBox) }, 'Delete')));
       }), { class: 'channels' })
       : none('channels'));
   }
@@ -85,7 +88,9 @@ export async function render(main) {
         h('td', null, h('span', { class: `status-${r.state.state}` }, stateText(r.state)), r.state.error ? h('div', { class: 'err' }, r.state.error) : null),
         h('td', { class: 'ts' }, fmtTime(r.state.since || r.state.evaluated_at)),
         h('td', null, r.channel_ids.map(channelName).join(', ')),
-        h('td', null, h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete rule ${r.name}`, onclick: () => remove(`/api/v1/alert-rules/${r.id}`, `rule ${r.name}`, rulesBox) }, 'Delete')))), { class: 'rules' })
+        h('td', null,
+          h('button', { type: 'button', class: 'small', 'aria-label': `Edit rule ${r.name}`, onclick: () => editRule(r) }, 'Edit'), ' ',
+          h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete rule ${r.name}`, onclick: () => remove(`/api/v1/alert-rules/${r.id}`, `rule ${r.name}`, rulesBox) }, 'Delete')))), { class: 'rules' })
       : none('alert rules'));
   }
 
@@ -125,15 +130,45 @@ export async function render(main) {
   const rQuery = h('input', { name: 'query', spellcheck: 'false', class: 'query', placeholder: 'service:checkout severity:>=error' });
   const rCondition = h('input', { name: 'condition', required: true, spellcheck: 'false', value: 'count > 100 in 5m' });
   const rCooldown = h('input', { name: 'cooldown_seconds', type: 'number', min: '0', value: '0' });
+  const rEnabled = h('input', { name: 'enabled', type: 'checkbox', checked: true });
   const ruleStatus = h('div', { 'aria-live': 'polite' });
+  const ruleHeading = h('h3', null, 'New rule');
+  const ruleSubmit = h('button', { type: 'submit', class: 'primary' }, 'Create rule');
+  let editingRule = null;
+  const ruleCancel = h('button', { type: 'button', hidden: true, onclick: () => editRule(null) }, 'Cancel');
+  function editRule(rule) {
+    editingRule = rule;
+    rName.value = rule ? rule.name : '';
+    rQuery.value = rule ? rule.query : '';
+    rCondition.value = rule ? rule.condition : 'count > 100 in 5m';
+    rCooldown.value = String(rule ? rule.cooldown_seconds : 0);
+    rEnabled.checked = rule ? rule.enabled : true;
+    for (const box of channelPicks.querySelectorAll('input')) box.checked = Boolean(rule) && rule.channel_ids.includes(box.value);
+    ruleHeading.textContent = rule ? `Edit rule ${rule.name}` : 'New rule';
+    ruleForm.setAttribute('aria-label', rule ? 'Edit rule' : 'New rule');
+    ruleSubmit.textContent = rule ? 'Save rule' : 'Create rule';
+    ruleCancel.hidden = !rule;
+    ruleStatus.replaceChildren();
+    if (rule) {
+      ruleHeading.scrollIntoView({ block: 'start' });
+      rName.focus();
+    }
+  }
   const ruleForm = h('form', { class: 'inline-form', 'aria-label': 'New rule', onsubmit: async (e) => {
     e.preventDefault();
     ruleStatus.replaceChildren();
     const channelIds = [...channelPicks.querySelectorAll('input:checked')].map((i) => i.value);
+    const body = { name: rName.value.trim(), query: rQuery.value.trim(), condition: rCondition.value.trim(), channel_ids: channelIds, cooldown_seconds: Number(rCooldown.value || 0), enabled: rEnabled.checked };
     try {
-      const rule = await api('/api/v1/alert-rules', { method: 'POST', body: { name: rName.value.trim(), query: rQuery.value.trim(), condition: rCondition.value.trim(), channel_ids: channelIds, cooldown_seconds: Number(rCooldown.value || 0) } });
-      toast(`Rule ${rule.name} created`);
-      rName.value = '';
+      if (editingRule) {
+        // PUT replaces the whole rule: what the form does not show (service) is sent back as it was.
+        const rule = await api(`/api/v1/alert-rules/${editingRule.id}`, { method: 'PUT', body: { ...body, service: editingRule.service } });
+        toast(`Rule ${rule.name} saved`);
+      } else {
+        const rule = await api('/api/v1/alert-rules', { method: 'POST', body });
+        toast(`Rule ${rule.name} created`);
+      }
+      editRule(null);
       await loadAll();
     } catch (error) {
       ruleStatus.replaceChildren(errorBox(error));
@@ -141,8 +176,8 @@ export async function render(main) {
     }
   } }, field('Name', rName), field('Query', rQuery, 'A filter in the query language; empty: all events'),
   field('Condition', rCondition, 'count > 100 in 5m · error_ratio > 5% in 10m · new_pattern in 15m · new_error_group in 1h · anomaly_score >= 0.8 in 10m'),
-  field('Cooldown (seconds)', rCooldown), channelPicks,
-  h('button', { type: 'submit', class: 'primary' }, 'Create rule'), ruleStatus);
+  field('Cooldown (seconds)', rCooldown), h('label', null, rEnabled, ' Enabled'), channelPicks,
+  ruleSubmit, ruleCancel, ruleStatus);
 
   // New channel.
   const cName = h('input', { name: 'name', required: true, maxlength: '200' });
@@ -158,12 +193,41 @@ export async function render(main) {
   const secretField = field('Secret', cSecret, SECRET_HINT.webhook);
   const emailFields = h('div', { class: 'inline-form', hidden: true }, field('SMTP host', eHost), field('Port', ePort), field('Username', eUser), field('From', eFrom), field('To (comma-separated)', eTo));
   const secretHint = secretField.querySelector('.hint');
-  cType.addEventListener('change', () => {
+  cType.addEventListener('change', () => showType());
+  const showType = () => {
     urlField.hidden = cType.value !== 'webhook';
     emailFields.hidden = cType.value !== 'email';
-    secretHint.textContent = SECRET_HINT[cType.value];
-  });
+    secretHint.textContent = SECRET_HINT[cType.value] + (editingChannel ? ' Leave empty to keep the stored one.' : '');
+  };
   const channelStatus = h('div', { 'aria-live': 'polite' });
+  const channelHeading = h('h3', null, 'New channel');
+  const channelSubmit = h('button', { type: 'submit', class: 'primary' }, 'Create channel');
+  let editingChannel = null;
+  const channelCancel = h('button', { type: 'button', hidden: true, onclick: () => editChannel(null) }, 'Cancel');
+  function editChannel(channel) {
+    editingChannel = channel;
+    const config = (channel && channel.config) || {};
+    cName.value = channel ? channel.name : '';
+    cType.value = channel ? channel.type : 'webhook';
+    cType.disabled = Boolean(channel);  // a channel keeps its type: its secret means something per type
+    cUrl.value = config.url || '';
+    eHost.value = config.host || '';
+    ePort.value = String(config.port || 587);
+    eUser.value = config.username || '';
+    eFrom.value = config.from || '';
+    eTo.value = (config.to || []).join(', ');
+    cSecret.value = '';
+    channelHeading.textContent = channel ? `Edit channel ${channel.name}` : 'New channel';
+    channelForm.setAttribute('aria-label', channel ? 'Edit channel' : 'New channel');
+    channelSubmit.textContent = channel ? 'Save channel' : 'Create channel';
+    channelCancel.hidden = !channel;
+    channelStatus.replaceChildren();
+    showType();
+    if (channel) {
+      channelHeading.scrollIntoView({ block: 'start' });
+      cName.focus();
+    }
+  }
   const channelForm = h('form', { class: 'inline-form', 'aria-label': 'New channel', onsubmit: async (e) => {
     e.preventDefault();
     channelStatus.replaceChildren();
@@ -176,17 +240,20 @@ export async function render(main) {
     const body = { name: cName.value.trim(), type: cType.value, config };
     if (cSecret.value) body.secret = cSecret.value;
     try {
-      const channel = await api('/api/v1/alert-channels', { method: 'POST', body });
-      toast(`Channel ${channel.name} created`);
-      cName.value = '';
-      cSecret.value = '';
-      cUrl.value = '';
+      if (editingChannel) {
+        const channel = await api(`/api/v1/alert-channels/${editingChannel.id}`, { method: 'PUT', body });
+        toast(`Channel ${channel.name} saved`);
+      } else {
+        const channel = await api('/api/v1/alert-channels', { method: 'POST', body });
+        toast(`Channel ${channel.name} created`);
+      }
+      editChannel(null);
       await loadAll();
     } catch (error) {
       channelStatus.replaceChildren(errorBox(error));
     }
   } }, field('Name', cName), field('Type', cType), urlField, emailFields, secretField,
-  h('button', { type: 'submit', class: 'primary' }, 'Create channel'), channelStatus);
+  channelSubmit, channelCancel, channelStatus);
 
   // New silence.
   const sDuration = select(DURATIONS, '3600', { name: 'duration_seconds' });
@@ -209,9 +276,9 @@ export async function render(main) {
   main.append(h('section', { class: 'page' },
     h('h1', null, 'Alerts'),
     h('h2', null, 'Rules'), rulesBox,
-    h('h3', null, 'New rule'), ruleForm,
+    ruleHeading, ruleForm,
     h('h2', null, 'Channels'), channelsBox,
-    h('h3', null, 'New channel'), channelForm,
+    channelHeading, channelForm,
     h('h2', null, 'Silences'), silencesBox,
     h('h3', null, 'New silence'), silenceForm,
     h('h2', null, 'History'), historyBox,
