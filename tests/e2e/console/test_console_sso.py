@@ -42,6 +42,7 @@ def test_single_sign_on_from_the_login_page_opens_a_session_in_the_chosen_tenant
         assert page.url.startswith(platform.base)
 
         page.get_by_label("Tenant").fill(tenant.name)
+        tab.shot("login-sso")
         sso.click()
         page.wait_for_url(f"{platform.issuer}/**")  # at the provider
         page.locator("input[name='sub']").fill(sub)
