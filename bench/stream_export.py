@@ -84,6 +84,7 @@ from bench.harness import (
     write_keeping,
 )
 from bench.ingest import RawConnection, post_bytes
+from src.entrypoints.http.ws_protocol import IMPORT_PATH as COALESCING_WEBSOCKETS
 
 RESULTS = ROOT / "bench" / "results" / "stream_export.md"
 HAND_NOTES = "## Analysis"  # a section of the results file from this heading on survives a re-run
@@ -308,6 +309,21 @@ async def _connect_clients(ws_url: str, api_key: str, count: int, deflate: bool)
     return sockets
 
 
+async def _admitted(sockets: list[Any]) -> None:
+    """Every client's stream is open (a ping answered): a refused one (the tenant's stream cap)
+    closes after its handshake, and would silently shrink the fan-out being measured."""
+
+    async def ping(ws: Any) -> None:
+        await ws.send(orjson.dumps({"type": "ping"}).decode())
+        while b'"pong"' not in await asyncio.wait_for(ws.recv(decode=False), 30):
+            pass
+
+    outcomes = await asyncio.gather(*(ping(ws) for ws in sockets), return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    if refused:
+        raise RuntimeError(f"{len(refused)} of {len(sockets)} stream clients were not admitted: {refused[0]!r}")
+
+
 async def run_stream(
     args: argparse.Namespace,
     api_ws: ApiServer,
@@ -321,6 +337,7 @@ async def run_stream(
     started = time.perf_counter()
     sockets = await _connect_clients(ws_url, tenant.api_key, args.clients, args.ws_deflate)
     connect_seconds = time.perf_counter() - started
+    await _admitted(sockets)
     clients = [StreamClient(ws) for ws in sockets]
     readers = [asyncio.create_task(c.run()) for c in clients]
     await asyncio.sleep(0.5)
@@ -616,7 +633,7 @@ def render(
         f"{'REDIS_URL' if os.environ.get('REDIS_URL') else 'embedded redis-server'}.",
         "",
         f"API: two uvicorn processes of `{args.factory}` (1 worker each, uvloop, httptools, WebSocket "
-        "implementation `auto` = websockets-sansio, rate limiting off)"
+        f"protocol `{args.ws}`, rate limiting off)"
         + "".join(f", {k}={v}" for k, v in args.api_env)
         + ". A serves the WebSocket clients and the exports, B takes the ingest, so each event goes "
         "B -> PostgreSQL commit -> Redis PUBLISH -> A -> client.",
@@ -759,6 +776,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--profile-duration", type=float, default=10.0, help="measured seconds of the profiled re-run")
     p.add_argument("--ws-deflate", action="store_true", help="let the clients offer permessage-deflate")
+    p.add_argument(
+        "--ws",
+        default=COALESCING_WEBSOCKETS,
+        help="uvicorn WebSocket protocol of both APIs: the one `logplane api` serves (default; one write "
+        "per connection per loop turn) or e.g. websockets-sansio (uvicorn's: one write per frame)",
+    )
     p.add_argument("--rows", type=int, default=1_000_000, help="rows to load and export (0 skips the export phase)")
     p.add_argument("--repeat", type=int, default=2, help="runs per export path; the best counts")
     p.add_argument("--skip-stream", action="store_true", help="export phase only")
@@ -794,7 +817,10 @@ def main(argv: list[str] | None = None) -> int:
                     workers=1,
                     log_path=workdir / f"api-{name}.log",
                     factory=args.factory,
-                    extra_env=dict(args.api_env),
+                    # The per-tenant stream cap (50 by default) must not refuse the benchmark's
+                    # own clients: every one of them is one tenant's stream.
+                    extra_env={"LOGPLANE_API_STREAM_MAX_PER_TENANT": str(args.clients + 10), **dict(args.api_env)},
+                    ws_protocol=args.ws,
                 )
             )
         for server in servers:

@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 
 from bench.harness.common import ADMIN_TOKEN, HOST, JWT_SECRET, ROOT, asyncpg_dsn, log
+from src.entrypoints.http.ws_protocol import IMPORT_PATH as COALESCING_WEBSOCKETS
 
 
 def run_cleanups(cleanups: list[Callable[[], None]]) -> None:
@@ -187,7 +188,14 @@ class ApiServer(ChildProcess):
     """The real API under uvicorn, as a child process; `stop()` sends SIGTERM (graceful drain)."""
 
     def __init__(
-        self, backing: Backing, *, workers: int, log_path: Path, factory: str, extra_env: dict[str, str]
+        self,
+        backing: Backing,
+        *,
+        workers: int,
+        log_path: Path,
+        factory: str,
+        extra_env: dict[str, str],
+        ws_protocol: str = COALESCING_WEBSOCKETS,
     ) -> None:
         self.port = free_port()
         self.workers = workers
@@ -208,6 +216,8 @@ class ApiServer(ChildProcess):
             "uvloop",
             "--http",
             "httptools",
+            "--ws",  # as `logplane api` serves (src/entrypoints/cli/serve.py)
+            ws_protocol,
             "--log-level",
             "warning",
         ]

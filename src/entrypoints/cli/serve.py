@@ -20,9 +20,13 @@ def serve_api(*, host: str | None, port: int | None, workers: int | None) -> int
         # Its own listener (an internal address, say): /metrics is then not on the API port at all.
         start_http_server(settings.metrics.port, addr=settings.metrics.host)
         logger.info("metrics on http://%s:%d/metrics", settings.metrics.host, settings.metrics.port)
+    from src.entrypoints.http.ws_protocol import IMPORT_PATH as COALESCING_WEBSOCKETS
+
     uvicorn.run(
         "src.entrypoints.http.asgi:create_app",
         factory=True,
+        # A connection's frames of one loop turn in one write (the live tail's fan-out).
+        ws=COALESCING_WEBSOCKETS,
         host=host or settings.api.host,
         port=port or settings.api.port,
         workers=workers or settings.api.workers,

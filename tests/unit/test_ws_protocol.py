@@ -1,0 +1,65 @@
+"""The coalescing WebSocket transport: one write per loop turn, same bytes in the same order."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from src.entrypoints.http.ws_protocol import CoalescingTransport
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+        self.extra = {"peername": ("127.0.0.1", 5000)}
+
+    def write(self, data: bytes) -> None:
+        assert not self.closed, "written after close"
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.extra.get(name, default)
+
+
+def _wrap(real: RecordingTransport) -> CoalescingTransport:
+    return CoalescingTransport(cast(asyncio.Transport, real), asyncio.get_running_loop())
+
+
+async def test_frames_of_one_turn_leave_in_one_write_in_order() -> None:
+    real = RecordingTransport()
+    transport = _wrap(real)
+    for frame in (b"one", b"", b"two", bytearray(b"three")):
+        transport.write(frame)
+    assert real.writes == []  # nothing before the turn ends
+    await asyncio.sleep(0)
+    assert real.writes == [b"onetwothree"]
+    transport.write(b"four")  # the next turn: its own write
+    await asyncio.sleep(0)
+    assert real.writes == [b"onetwothree", b"four"]
+
+
+async def test_close_sends_what_was_written_first_and_nothing_after() -> None:
+    real = RecordingTransport()
+    transport = _wrap(real)
+    transport.write(b"last frame")
+    transport.write(b"close frame")
+    transport.close()
+    assert real.writes == [b"last frameclose frame"] and real.closed
+    await asyncio.sleep(0)  # the scheduled flush finds nothing, and writes nothing to a closed socket
+    transport.write(b"too late")
+    await asyncio.sleep(0)
+    assert real.writes == [b"last frameclose frame"]
+
+
+async def test_everything_else_is_the_real_transports() -> None:
+    real = RecordingTransport()
+    transport = _wrap(real)
+    assert transport.get_extra_info("peername") == ("127.0.0.1", 5000)
+    assert transport.is_closing() is False
