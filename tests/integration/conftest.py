@@ -79,10 +79,12 @@ class Stack:
         return [item["id"] for item in response.json()["items"]]
 
     async def wait_searchable(
-        self, headers: dict[str, str], expected: int, within: float = 90, **params: Any
+        self, headers: dict[str, str], expected: int, within: float = 180, **params: Any
     ) -> dict[str, Any]:
-        # Generous: the session's shared index queue may hold other tests' tasks ahead of these, and
-        # the index worker mines patterns before indexing; the wait ends as soon as they are there.
+        # Generous: the session's shared index queue may hold other tests' tasks ahead of these (the
+        # first test to run the index worker after the parsing and query suites waited 63 s for that
+        # backlog on 2 cores), and the worker mines patterns before indexing; the wait ends as soon
+        # as they are there.
         deadline = asyncio.get_running_loop().time() + within
         body: dict[str, Any] = {}
         while asyncio.get_running_loop().time() < deadline:
