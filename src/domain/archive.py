@@ -53,6 +53,65 @@ def manifest_prefix(tenant_id: UUID) -> str:
     return f"tenant={tenant_id}/manifests/"
 
 
+# `{"id":…,"tenant_id":…,…}` without the values: keys, quotes, colons, commas, braces and the newline.
+_LINE_FRAME = (
+    len(
+        orjson.dumps(
+            dict.fromkeys(
+                (
+                    "id", "tenant_id", "timestamp", "received_at", "severity", "service", "host", "user_id",
+                    "action", "trace_id", "span_id", "message", "attributes", "client_id",
+                ),
+                0,
+            )
+        )
+    )
+    - 14  # the fourteen placeholder zeros
+    + 1  # the newline
+)  # fmt: skip
+_UUID_TEXT = 38  # "8-4-4-4-12" with its quotes
+_SEVERITY_TEXT = {s: len(s.name) + 2 for s in Severity}
+
+
+def _json_len(value: str | None) -> int:
+    return 4 if value is None else len(orjson.dumps(value))
+
+
+def _time_len(moment: datetime) -> int:
+    # isoformat(): 19 characters, ".ffffff" when there are microseconds, the offset ("+00:00"), quotes.
+    offset = moment.utcoffset()
+    return (
+        21
+        + (7 if moment.microsecond else 0)
+        + (6 if offset is not None else 0)
+        + (3 if offset and offset.seconds % 60 else 0)
+    )
+
+
+def event_line_size(event: LogEvent, attributes_json: bytes | None = None) -> int:
+    """`len(event_line(event))` without building the line: a columnar writer (Parquet) reports the
+    NDJSON size of what it archived (the compression ratio) at a fraction of the cost. Pass the
+    attributes' JSON when it was made anyway."""
+    if attributes_json is None:
+        attributes_json = orjson.dumps(event.attributes)
+    return (
+        _LINE_FRAME
+        + 2 * _UUID_TEXT
+        + _time_len(event.timestamp)
+        + _time_len(event.received_at)
+        + _SEVERITY_TEXT[event.severity]
+        + _json_len(event.service)
+        + _json_len(event.host)
+        + _json_len(event.user_id)
+        + _json_len(event.action)
+        + _json_len(event.trace_id)
+        + _json_len(event.span_id)
+        + _json_len(event.message)
+        + len(attributes_json)
+        + _json_len(event.client_id)
+    )
+
+
 def event_line(event: LogEvent) -> bytes:
     return (
         orjson.dumps(
