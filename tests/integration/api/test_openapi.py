@@ -79,6 +79,7 @@ async def test_security_schemes_cover_every_tenant_route(document: dict[str, Any
         "/metrics",
         "/api/v1/auth/token",
         "/api/v1/auth/login",
+        "/api/v1/auth/methods",
         "/api/v1/auth/oidc/login",
         "/api/v1/auth/oidc/callback",
     }
