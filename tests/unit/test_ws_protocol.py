@@ -28,6 +28,13 @@ class RecordingTransport:
         return self.extra.get(name, default)
 
 
+async def _next_turn() -> None:
+    """Until the loop has run what was scheduled with call_soon before now (the flush)."""
+    turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon(turn.set_result, None)
+    await turn
+
+
 def _wrap(real: RecordingTransport) -> CoalescingTransport:
     return CoalescingTransport(cast(asyncio.Transport, real), asyncio.get_running_loop())
 
@@ -38,10 +45,10 @@ async def test_frames_of_one_turn_leave_in_one_write_in_order() -> None:
     for frame in (b"one", b"", b"two", bytearray(b"three")):
         transport.write(frame)
     assert real.writes == []  # nothing before the turn ends
-    await asyncio.sleep(0)
+    await _next_turn()
     assert real.writes == [b"onetwothree"]
     transport.write(b"four")  # the next turn: its own write
-    await asyncio.sleep(0)
+    await _next_turn()
     assert real.writes == [b"onetwothree", b"four"]
 
 
@@ -52,9 +59,9 @@ async def test_close_sends_what_was_written_first_and_nothing_after() -> None:
     transport.write(b"close frame")
     transport.close()
     assert real.writes == [b"last frameclose frame"] and real.closed
-    await asyncio.sleep(0)  # the scheduled flush finds nothing, and writes nothing to a closed socket
+    await _next_turn()  # the scheduled flush finds nothing, and writes nothing to a closed socket
     transport.write(b"too late")
-    await asyncio.sleep(0)
+    await _next_turn()
     assert real.writes == [b"last frameclose frame"]
 
 

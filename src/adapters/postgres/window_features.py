@@ -27,14 +27,15 @@ from src.domain.anomalies.features import (
 )
 from src.domain.ports.window_feature_source import WindowFeatureSource
 
-# Windows aligned on the epoch: floor(epoch / width) * width.
-_WINDOW_START = (
-    'to_timestamp(floor(extract(epoch FROM "timestamp") / CAST(:width AS integer)) * CAST(:width AS integer))'
-)
+
+def _window_start(column: str) -> str:
+    """The start of the window holding `column`: windows are aligned on the epoch."""
+    return f"to_timestamp(floor(extract(epoch FROM {column}) / CAST(:width AS integer)) * CAST(:width AS integer))"
+
 
 _SEVERITY_COUNTS = text(
     f"""
-    SELECT coalesce(service, '') AS service, {_WINDOW_START} AS window_start,
+    SELECT coalesce(service, '') AS service, {_window_start('"timestamp"')} AS window_start,
            count(*) AS volume, count(*) FILTER (WHERE severity >= CAST(:error AS smallint)) AS errors
     FROM logs
     WHERE tenant_id = :tenant_id AND "timestamp" >= :start AND "timestamp" < :end
@@ -45,7 +46,7 @@ _SEVERITY_COUNTS = text(
 
 _NEW_PATTERNS = text(
     f"""
-    SELECT service, {_WINDOW_START.replace('"timestamp"', "first_seen")} AS window_start, count(*) AS new_patterns
+    SELECT service, {_window_start("first_seen")} AS window_start, count(*) AS new_patterns
     FROM patterns
     WHERE tenant_id = :tenant_id AND first_seen >= :start AND first_seen < :end AND merged_into IS NULL
     GROUP BY 1, 2
@@ -53,20 +54,21 @@ _NEW_PATTERNS = text(
 )
 
 
-# Per-pattern counts are per minute: a window of W minutes sums W of them.
+# Per-pattern counts are per minute: a window of W minutes sums W of them. Counted per window first,
+# then ranked within it; only the most frequent are kept.
 _PATTERN_COUNTS = text(
     f"""
     SELECT service, window_start, pattern_id, total FROM (
-        SELECT c.service, {_WINDOW_START.replace('"timestamp"', "c.minute")} AS window_start,
-               coalesce(p.merged_into, c.pattern_id) AS pattern_id, sum(c.total) AS total,
-               row_number() OVER (
-                   PARTITION BY c.service, {_WINDOW_START.replace('"timestamp"', "c.minute")}
-                   ORDER BY sum(c.total) DESC, coalesce(p.merged_into, c.pattern_id)
-               ) AS rank
-        FROM pattern_counts c
-        LEFT JOIN patterns p ON p.tenant_id = c.tenant_id AND p.id = c.pattern_id
-        WHERE c.tenant_id = :tenant_id AND c.minute >= :start AND c.minute < :end
-        GROUP BY 1, 2, 3
+        SELECT counted.*,
+               row_number() OVER (PARTITION BY service, window_start ORDER BY total DESC, pattern_id) AS rank
+        FROM (
+            SELECT c.service, {_window_start("c.minute")} AS window_start,
+                   coalesce(p.merged_into, c.pattern_id) AS pattern_id, sum(c.total) AS total
+            FROM pattern_counts c
+            LEFT JOIN patterns p ON p.tenant_id = c.tenant_id AND p.id = c.pattern_id
+            WHERE c.tenant_id = :tenant_id AND c.minute >= :start AND c.minute < :end
+            GROUP BY 1, 2, 3
+        ) counted
     ) ranked
     WHERE rank <= :top_patterns
     """

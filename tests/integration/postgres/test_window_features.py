@@ -5,6 +5,7 @@ tenant's row-level security."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -18,6 +19,22 @@ from tests.conftest import create_tenant
 from tests.integration.api.conftest import plain_url
 
 MIN = timedelta(minutes=1)
+
+
+async def _features_by_minute(
+    postgres_url: str, tenant_id: str, start: datetime, *, minutes: int
+) -> dict[int, Mapping[str, float]]:
+    """The tenant's window features of `minutes` 1-minute windows from `start`, read as the app role."""
+    engine = make_app_engine(postgres_url)
+    try:
+        async with engine.connect() as conn, conn.begin():
+            await conn.execute(text("SELECT set_config('logplane.tenant_id', :t, true)"), {"t": tenant_id})
+            windows = await PostgresWindowFeatures(conn).extract(
+                tenant_id=uuid.UUID(tenant_id), start=start, end=start + minutes * MIN, window=MIN
+            )
+    finally:
+        await engine.dispose()
+    return {int((w.start - start) / MIN): w.values for w in windows}
 
 
 async def test_new_patterns_are_a_feature_of_the_window_they_first_appear_in(
@@ -50,16 +67,7 @@ async def test_new_patterns_are_a_feature_of_the_window_they_first_appear_in(
     finally:
         await owner.close()
 
-    engine = make_app_engine(postgres_url)
-    try:
-        async with engine.connect() as conn, conn.begin():
-            await conn.execute(text("SELECT set_config('logplane.tenant_id', :t, true)"), {"t": tenant.id})
-            windows = await PostgresWindowFeatures(conn).extract(
-                tenant_id=uuid.UUID(tenant.id), start=start, end=start + 3 * MIN, window=MIN
-            )
-    finally:
-        await engine.dispose()
-    by_minute = {int((w.start - start) / MIN): w.values for w in windows}
+    by_minute = await _features_by_minute(postgres_url, tenant.id, start, minutes=3)
     assert sorted(by_minute) == [0, 1, 2]
     assert by_minute[1]["errors"] == 1
     assert [by_minute[m].get("new_patterns", 0.0) for m in range(3)] == [0.0, 0.0, 1.0]  # not the other tenant's
@@ -94,16 +102,7 @@ async def test_pattern_counts_are_features_of_their_window_aliases_under_their_p
     finally:
         await owner.close()
 
-    engine = make_app_engine(postgres_url)
-    try:
-        async with engine.connect() as conn, conn.begin():
-            await conn.execute(text("SELECT set_config('logplane.tenant_id', :t, true)"), {"t": tenant.id})
-            windows = await PostgresWindowFeatures(conn).extract(
-                tenant_id=uuid.UUID(tenant.id), start=start, end=start + 2 * MIN, window=MIN
-            )
-    finally:
-        await engine.dispose()
-    by_minute = {int((w.start - start) / MIN): w.values for w in windows}
+    by_minute = await _features_by_minute(postgres_url, tenant.id, start, minutes=2)
     first = {k: v for k, v in by_minute[0].items() if k.startswith(PATTERN_PREFIX)}
     assert first == {pattern_feature(survivor): 10.0}  # 7 + the alias's 3; not the other tenant's 1000
     second = {k: v for k, v in by_minute[1].items() if k.startswith(PATTERN_PREFIX)}
