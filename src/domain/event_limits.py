@@ -96,11 +96,48 @@ def check_event(draft: LogDraft, *, limits: EventLimits, now: datetime) -> LogDr
     with it every neighbour. (Raw text lines were already sanitised by the parsers.)"""
     # Encoded once: it settles storability and size (this runs for every event of every batch).
     attributes_json = _attributes_json(draft.attributes) if draft.attributes else None
+    if not _plainly_within(draft, limits, attributes_json):
+        _check_content(draft, limits, attributes_json)
+    return _settle_timestamp(draft, limits, now)
+
+
+def _plainly_within(draft: LogDraft, limits: EventLimits, attributes_json: bytes | None) -> bool:
+    """True when every content rule plainly holds, in a few C-level scans: ASCII text without
+    U+0000 (its length is then its UTF-8 size, and it is storable), attributes whose JSON is
+    storable, small enough and holds too few `:` and brackets to break the key or depth limits.
+    It may say False of a valid event (non-ASCII text, a `:` in a value): `_check_content` decides
+    those, rule by rule, and names the first rule broken."""
+    message = draft.message
+    if not (
+        message
+        and message.isascii()
+        and len(message) <= limits.max_message_bytes
+        and "\x00" not in message
+        and not message.isspace()
+    ):
+        return False
+    longest = limits.max_field_chars
+    for value in (draft.service, draft.host, draft.user_id, draft.action, draft.trace_id, draft.span_id):
+        if value is not None and not (len(value) <= longest and value.isascii() and "\x00" not in value):
+            return False
+    client_id = draft.client_id
+    if client_id is not None and not (len(client_id) <= longest and client_id.isascii() and "\x00" not in client_id):
+        return False
+    if not draft.attributes:
+        return True
+    if attributes_json is None or b"\\u0000" in attributes_json or len(attributes_json) > limits.max_attributes_bytes:
+        return False
+    # Every key is followed by a `:`, and no value nests deeper than the brackets there are, plus one.
+    brackets = attributes_json.count(b"{") + attributes_json.count(b"[")
+    return brackets + 1 <= limits.max_attribute_depth and attributes_json.count(b":") <= limits.max_attribute_keys
+
+
+def _check_content(draft: LogDraft, limits: EventLimits, attributes_json: bytes | None) -> None:
+    """The content rules one by one, in the order the API reports them."""
     require_storable_event(draft, attributes_json=attributes_json)
     if not draft.message.strip():
         raise InvalidEvent("message must not be empty", code="message_required", details={"field": "message"})
-    # UTF-8 takes at most 4 bytes a character: most messages need no encoding to be judged.
-    if len(draft.message) * 4 > limits.max_message_bytes and len(draft.message.encode()) > limits.max_message_bytes:
+    if len(draft.message.encode()) > limits.max_message_bytes:
         raise PayloadTooLarge(
             f"message is larger than {limits.max_message_bytes} bytes",
             code="event_too_large",
@@ -123,6 +160,9 @@ def check_event(draft: LogDraft, *, limits: EventLimits, now: datetime) -> LogDr
                 code="event_too_large",
                 details={"field": "attributes", "max_bytes": limits.max_attributes_bytes},
             )
+
+
+def _settle_timestamp(draft: LogDraft, limits: EventLimits, now: datetime) -> LogDraft:
     if draft.timestamp is None:
         return replace(draft, timestamp=now)
     if draft.timestamp.tzinfo is None:
