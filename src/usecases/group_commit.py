@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from src.domain.errors import Conflict, DomainError
-from src.domain.ids import new_id
+from src.domain.ids import id_strings, new_id
 from src.domain.logs import LogEvent, StoredRef
 from src.domain.ports.ingest_metrics import IngestMetrics, NoMetrics
 from src.domain.ports.log_repository import IdempotencyClaim
@@ -253,7 +253,7 @@ class GroupCommitWriter:
             task_type=TaskType.REINDEX,
             user_id=user_ids.pop() if len(user_ids) == 1 else None,
             payload={
-                "log_ids": [str(e.id) for e in to_store],
+                "log_ids": id_strings([e.id for e in to_store]),
                 "from": rfc3339(min(e.timestamp for e in to_store)),
                 "to": rfc3339(max(e.timestamp for e in to_store)),
                 "count": len(to_store),

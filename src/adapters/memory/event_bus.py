@@ -32,6 +32,9 @@ class InProcessEventBus(EventBus):
         for deliver in list(self.listeners.get(tenant_id, [])):
             deliver(batch)
 
+    async def listened(self, *, tenant_ids: Sequence[UUID]) -> set[UUID]:
+        return {t for t in tenant_ids if self.listeners.get(t)}
+
     async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         self.listeners.setdefault(tenant_id, []).append(deliver)
         return _Local(self, tenant_id, deliver)

@@ -25,6 +25,10 @@ def channel(tenant_id: UUID) -> str:
     return f"logplane:tenant:{tenant_id}"
 
 
+def _text(name: bytes | str) -> str:
+    return name.decode() if isinstance(name, bytes) else name
+
+
 class _RedisSubscription(Subscription):
     def __init__(self, bus: RedisEventBus, tenant: str, deliver: Deliver) -> None:
         self._bus = bus
@@ -52,6 +56,17 @@ class RedisEventBus(EventBus):
             await self._redis.publish(channel(tenant_id), to_json(list(events)))
         except RedisError as e:
             raise DependencyUnavailable("the event bus (Redis) is unavailable", code="bus_unavailable") from e
+
+    async def listened(self, *, tenant_ids: Sequence[UUID]) -> set[UUID]:
+        if not tenant_ids:
+            return set()
+        by_channel = {channel(t): t for t in tenant_ids}
+        try:
+            # Every process's subscriptions, in one round trip: channels are subscribed per tenant.
+            counts = await self._redis.pubsub_numsub(*by_channel)
+        except RedisError as e:
+            raise DependencyUnavailable("the event bus (Redis) is unavailable", code="bus_unavailable") from e
+        return {by_channel[_text(name)] for name, count in counts if count}
 
     async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         name = channel(tenant_id)

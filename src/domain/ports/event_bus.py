@@ -23,6 +23,12 @@ class EventBus(Protocol):
         """Announce committed events (public view) on the tenant's channel."""
 
     @abstractmethod
+    async def listened(self, *, tenant_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of the tenants some process subscribes to right now. A publisher asks after its
+        commit, so a subscriber already listening when the events committed is counted; publishing
+        nothing to a tenant nobody listens to saves building its events' public view."""
+
+    @abstractmethod
     async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         """Call `deliver` with each batch published for the tenant, in this process, until closed.
 

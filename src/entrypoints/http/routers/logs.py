@@ -103,7 +103,11 @@ def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
             raise InvalidEvent("the batch is empty", code="empty_batch")
         result = await container.ingest.execute(IngestRequest(principal=principal, items=items, route="api_bulk"))
         errors = [_item_error(i, o) for i, o in enumerate(result.outcomes) if isinstance(o, DomainError)]
-        stored = [{"index": i, **_ref(o)} for i, o in enumerate(result.outcomes) if isinstance(o, StoredRef)]
+        stored = [
+            {"index": i, "id": o.id, "timestamp": o.timestamp}
+            for i, o in enumerate(result.outcomes)
+            if isinstance(o, StoredRef)
+        ]
         summary = {
             "accepted": result.accepted,
             "rejected": result.rejected,
