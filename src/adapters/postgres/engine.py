@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -42,6 +43,9 @@ def make_app_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) ->
         pool_pre_ping=True,
         # Statement parameters are event bodies: never in an exception's text, hence never in a log.
         hide_parameters=True,
+        # jsonb in C, and as ingest read it: jsonb prints a float like 1.5e300 as a 301-digit
+        # integer, which orjson reads back as the float and the stdlib json as an int nothing encodes.
+        json_deserializer=orjson.loads,
         connect_args={"server_settings": {"role": APP_ROLE, "timezone": "UTC"}},
     )
     event.listen(engine.sync_engine, "connect", prepare_staging)
@@ -54,5 +58,6 @@ def make_owner_engine(url: str, *, pool_size: int = 2) -> AsyncEngine:
         pool_size=pool_size,
         pool_pre_ping=True,
         hide_parameters=True,
+        json_deserializer=orjson.loads,
         connect_args={"server_settings": {"timezone": "UTC"}},
     )

@@ -359,3 +359,17 @@ async def test_the_epoch_itself_is_stored_exactly(
     )
     assert response.status_code == 201, response.text
     assert (await _stored(db, response.json()["id"]))["timestamp"] == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def test_a_float_past_64_bit_integers_reads_back_as_the_float(
+    app_client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    # jsonb prints 1.5e300 as a 301-digit integer; read with the stdlib json it became an int no
+    # JSON encoder of ours can write, and reading the event answered 500.
+    stored = await app_client.post(
+        "/api/v1/logs", json={"message": "huge", "attributes": {"big": 1.5e300, "small": 2}}, headers=tenant.headers
+    )
+    assert stored.status_code == 201, stored.text
+    response = await app_client.get(f"/api/v1/logs/{stored.json()['id']}", headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["attributes"] == {"big": 1.5e300, "small": 2}
