@@ -80,7 +80,7 @@ def _severity(value: Any) -> Severity:
     return found
 
 
-def _draft(wire: _EventWire) -> LogDraft:
+def _draft(wire: _EventWire, attributes: Any) -> LogDraft:
     if wire.severity is not msgspec.UNSET:
         if wire.level is not msgspec.UNSET:
             raise _Unsure
@@ -93,7 +93,6 @@ def _draft(wire: _EventWire) -> LogDraft:
     # pydantic's AwareDatetime refuses naive times, and the schema times before the epoch.
     if timestamp is not None and (timestamp.tzinfo is None or timestamp < EARLIEST_TIMESTAMP):
         raise _Unsure
-    attributes = {} if wire.attributes is _NO_ATTRIBUTES else orjson.loads(memoryview(wire.attributes))
     if type(attributes) is not dict:
         raise _Unsure
     return LogDraft(
@@ -116,7 +115,10 @@ def decode_array(body: bytes) -> list[LogDraft] | None:
     if (b"\\u" in body and _DOUBTFUL_ESCAPE.search(body)) or _LONG_FRACTION.search(body):
         return None
     try:
-        return [_draft(wire) for wire in _DECODER.decode(body)]
+        wires = _DECODER.decode(body)
+        # Every event's attributes in one orjson call (a call per event cost twice as much).
+        attributes = orjson.loads(b"[" + b",".join([wire.attributes for wire in wires]) + b"]")
+        return [_draft(wire, attrs) for wire, attrs in zip(wires, attributes, strict=True)]
     except (msgspec.DecodeError, ValueError, _Unsure):  # orjson's JSONDecodeError is a ValueError
         return None
 
