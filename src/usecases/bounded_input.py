@@ -143,6 +143,17 @@ def byte_lines(pieces: Iterable[bytes], *, max_line_bytes: int | None = None) ->
             yield from line.splitlines() or (b"",)
 
 
+def plain_lines(body: bytes, *, max_line_bytes: int) -> list[bytes] | None:
+    """The non-blank lines of a body held whole, as `byte_lines` would give them, split in C; or
+    None where it would not give the same (a `\\r`, or a line it would cut): take `byte_lines` then."""
+    if b"\r" in body:
+        return None
+    lines = body.split(b"\n")
+    if max(map(len, lines)) > max_line_bytes:
+        return None
+    return [line for line in lines if line.strip()]
+
+
 def text_lines(pieces: Iterable[bytes], *, max_line_bytes: int | None = None) -> Iterator[str]:
     """Decoded lines, lazily, split as `str.splitlines` splits; undecodable bytes become U+FFFD;
     a line past `max_line_bytes` is cut there."""

@@ -12,7 +12,7 @@ from fastapi import Request
 from src.domain.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from src.domain.event_limits import too_many_events
 from src.entrypoints.settings import IngestSettings
-from src.usecases.bounded_input import CutLine, body_pieces, byte_lines
+from src.usecases.bounded_input import CutLine, body_pieces, byte_lines, plain_lines
 from src.usecases.cooperative import cooperative, take_at_most
 
 
@@ -107,10 +107,19 @@ class RawBatch:
 async def read_raw_batch(
     request: Request, *, max_bytes: int, max_decompressed: int, max_events: int, max_line_bytes: int
 ) -> RawBatch:
-    """NDJSON is inflated and split lazily and refused at the `max_events + 1`st line."""
+    """NDJSON is refused past `max_events` lines; a compressed body is inflated and split lazily,
+    and refused at the `max_events + 1`st line."""
     media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media in NDJSON_TYPES:
-        pieces = await read_pieces(request, max_bytes=max_bytes, max_decompressed=max_decompressed)
+        gzip = _gzip(request)
+        wire = await read_wire(request, max_bytes=max_bytes)
+        # The common case (not compressed, so already held whole) is split in C, not line by line.
+        plain = None if gzip else plain_lines(wire, max_line_bytes=max_line_bytes)
+        if plain is not None:
+            if len(plain) > max_events:
+                raise too_many_events(max_events, max_events + 1)
+            return RawBatch(lines=plain)
+        pieces = body_pieces(wire, gzip=gzip, max_decompressed=max_decompressed)
         # Counted as plain lines first (no JSON objects built for a batch about to be refused).
         split = byte_lines(pieces, max_line_bytes=max_line_bytes)
         lines = await take_at_most((line for line in split if line.strip()), max_events)
