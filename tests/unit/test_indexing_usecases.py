@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -191,3 +192,22 @@ def test_page_depth_is_bounded() -> None:
     with pytest.raises(InvalidInput):
         LogQuery(page=101, page_size=100).check()
     LogQuery(page=1000, page_size=100, use_cursor=True).check()
+
+
+async def test_committed_events_reach_a_listening_tenant_only(world: World) -> None:
+    watched, unwatched = who(Scope.INGEST), who(Scope.INGEST)
+    seen: list[list[dict[str, Any]]] = []
+    await world.bus.subscribe(tenant_id=watched.tenant_id, deliver=seen.append)
+    published: list[UUID] = []
+    publish = world.bus.publish
+
+    async def spy(*, tenant_id: UUID, events: Any) -> None:
+        published.append(tenant_id)
+        await publish(tenant_id=tenant_id, events=events)
+
+    world.bus.publish = spy  # type: ignore[method-assign]
+    await world.store(unwatched, 2)
+    await world.store(watched, 3)
+    # Nobody listens to the second tenant: its events are not even built into stream messages.
+    assert published == [watched.tenant_id]
+    assert [len(batch) for batch in seen] == [3] and {e["message"] for e in seen[0]} == {"m0", "m1", "m2"}
