@@ -34,8 +34,8 @@ What it does, end to end, with nothing to set up:
 
 Everything (load generator, 100 clients, both APIs, PostgreSQL, Redis) shares the machine; the CPU
 each used is reported per phase, read from /proc, with A's CPU and write syscalls per delivered message.
-Candidate fixes for the stream can be A/B-tested without touching src/: `--factory
-bench.stream_ab_factory:create_app --api-env BENCH_STREAM_ENCODE_ONCE=1` (see that module).
+Changes to the stream can be A/B-tested against the same run's baseline: `--factory
+bench.stream_ab_factory:create_app --api-env BENCH_STREAM_ENCODE_PER_CLIENT=1` (see that module).
 The results file keeps a hand-written section starting with "## Analysis" across re-runs.
 """
 
