@@ -9,6 +9,10 @@ The switches are monkeypatches, so a change can be measured against the same run
   (`src/usecases/live_tail.py`, `FrameCache`): the `{"type": "log", "data": event}` text is encoded
   for every client again, as before 2 Dec 2026 (the baseline of that change).
 
+- `--ws bench.stream_ab_factory:SerializingProtocol`: the served WebSocket protocol without its own
+  text framing (websockets' `Frame.serialize` per frame and connection again, as before 2 Dec
+  2026; the baseline of that change).
+
 Earlier candidates landed in `src/` and left this module: the `TailSession.next` fast path
 (`get_nowait` before waiting), one write per connection per loop turn (the "cork", now
 `src/entrypoints/http/ws_protocol.py`; compare with uvicorn's own protocol with
@@ -22,6 +26,15 @@ import os
 from typing import Any
 
 from fastapi import FastAPI
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from src.entrypoints.http.ws_protocol import CoalescingWebSocketsProtocol
+
+
+class SerializingProtocol(CoalescingWebSocketsProtocol):
+    """One write per connection per loop turn, but every frame serialized by websockets."""
+
+    send = WebSocketsSansIOProtocol.send
 
 
 def _encode_per_client() -> None:
