@@ -84,7 +84,7 @@ class TextFrames:
     """The frames of the last texts sent, by identity: a text shared by the connections of a fan-out
     is framed once. Entries hold the text, so its id is not reused while they live."""
 
-    def __init__(self, size: int = 1024) -> None:
+    def __init__(self, size: int = 256) -> None:  # as src.usecases.live_tail.FRAME_CACHE_SIZE, for the same reason
         self._size = size
         self._entries: dict[int, tuple[str, bytes]] = {}
 
