@@ -26,7 +26,7 @@ _WAKE: dict[str, Any] = {}
 END: dict[str, Any] = {"type": "end"}
 # The texts of the last 256 live events: a burst's fan-out (every session sends it within a loop turn
 # or two) with room for clients a little behind. 4,096 kept ~8 s of events alive and the quiet
-# benchmark runs had a higher p99 with it (42-62 ms against 27-46 ms at 500 events/s): fewer
+# benchmark runs had a higher p99 with it (42-62 ms against 27-47 ms at 500 events/s): fewer
 # long-lived objects for the garbage collector, a lagging client re-encodes.
 FRAME_CACHE_SIZE = 256
 
@@ -36,7 +36,7 @@ class FrameCache:
     process rather than once per client.
 
     The bus decodes a published batch once and hands the same event dicts to every session of the
-    tenant in this process, so a fan-out to 100 clients encoded the same text 100 times (a tenth of
+    tenant in this process, so a fan-out to 100 clients encoded the same text 100 times (1.6 of the ~10 µs of
     the WebSocket API's CPU per delivered message, bench/results/stream_export.md). Entries are
     keyed by the dict's identity and hold the dict, so its id cannot be reused by another while the
     entry lives; beyond `size` the oldest go first (a miss only costs one encoding). Events are not
