@@ -1,17 +1,23 @@
-"""A/B app factory for the live stream: the real app with candidate fixes switched on by `BENCH_STREAM_*`.
+"""A/B app factory for the live stream: the real app with candidate changes switched by `BENCH_STREAM_*`.
 
-The fixes are monkeypatches, so they can be measured before anyone edits `src/`:
+The switches are monkeypatches, so a change can be measured against the same run's baseline:
 
     python bench/stream_export.py --rows 0 --factory bench.stream_ab_factory:create_app \\
-        --api-env BENCH_STREAM_ENCODE_ONCE=1
+        --api-env BENCH_STREAM_ENCODE_PER_CLIENT=1
 
-- `BENCH_STREAM_ENCODE_ONCE=1`: the `{"type": "log", "data": event}` text is encoded once per event
-  and process instead of once per event and client (the bus hands the same dict to every session).
+- `BENCH_STREAM_ENCODE_PER_CLIENT=1`: undoes the shared encoding of a live event's frame
+  (`src/usecases/live_tail.py`, `FrameCache`): the `{"type": "log", "data": event}` text is encoded
+  for every client again, as before 2 Dec 2026 (the baseline of that change).
 
-Two earlier candidates landed in `src/` and left this module: the `TailSession.next` fast path
-(`get_nowait` before waiting) and one write per connection per loop turn (the "cork", now
+- `--ws bench.stream_ab_factory:SerializingProtocol`: the served WebSocket protocol without its own
+  text framing (websockets' `Frame.serialize` per frame and connection again, as before 2 Dec
+  2026; the baseline of that change).
+
+Earlier candidates landed in `src/` and left this module: the `TailSession.next` fast path
+(`get_nowait` before waiting), one write per connection per loop turn (the "cork", now
 `src/entrypoints/http/ws_protocol.py`; compare with uvicorn's own protocol with
-`bench/stream_export.py --ws websockets-sansio`).
+`bench/stream_export.py --ws websockets-sansio`) and encoding an event's frame once per process
+(`FrameCache`; this module's ENCODE_ONCE candidate, measured and moved to `src/`).
 """
 
 from __future__ import annotations
@@ -20,39 +26,31 @@ import os
 from typing import Any
 
 from fastapi import FastAPI
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from src.entrypoints.http.ws_protocol import CoalescingWebSocketsProtocol
 
 
-def _encode_once() -> None:
+class SerializingProtocol(CoalescingWebSocketsProtocol):
+    """One write per connection per loop turn, but every frame serialized by websockets."""
+
+    send = WebSocketsSansIOProtocol.send
+
+
+def _encode_per_client() -> None:
     import orjson
 
-    from src.entrypoints.http.routers import stream
+    from src.usecases import live_tail
 
-    cache: dict[int, tuple[Any, bytes]] = {}
+    def log_frame(self: live_tail.FrameCache, event: dict[str, Any]) -> str:
+        return orjson.dumps({"type": "log", "data": event}).decode()
 
-    class CachingOrjson:
-        JSONDecodeError = orjson.JSONDecodeError
-        loads = staticmethod(orjson.loads)
-
-        @staticmethod
-        def dumps(message: Any) -> bytes:
-            data = message.get("data") if type(message) is dict and message.get("type") == "log" else None
-            if data is None:
-                return orjson.dumps(message)
-            hit = cache.get(id(data))
-            if hit is not None and hit[0] is data:
-                return hit[1]
-            encoded = orjson.dumps(message)
-            if len(cache) > 50_000:
-                cache.clear()
-            cache[id(data)] = (data, encoded)
-            return encoded
-
-    stream.orjson = CachingOrjson  # type: ignore[assignment]
+    live_tail.FrameCache.log_frame = log_frame  # type: ignore[method-assign]
 
 
 def create_app() -> FastAPI:
     from bench.app_factory import create_app as real_app
 
-    if os.environ.get("BENCH_STREAM_ENCODE_ONCE"):
-        _encode_once()
+    if os.environ.get("BENCH_STREAM_ENCODE_PER_CLIENT"):
+        _encode_per_client()
     return real_app()

@@ -11,8 +11,11 @@ What it does, end to end, with nothing to set up:
    websockets-sansio, rate limiting off): A serves the WebSocket clients, B takes the ingest, so
    every event goes B -> PostgreSQL commit -> Redis PUBLISH -> A's subscriber -> each client.
    A tenant is created through the admin API (`LOGPLANE_ADMIN_TOKEN` set by this script).
-3. Live stream: `--clients` WebSocket clients (`websockets.asyncio.client.connect`, no
-   permessage-deflate unless `--ws-deflate`) connect to A for the same tenant. A load generator in
+3. Live stream: `--clients` WebSocket clients connect to A for the same tenant: `--client lean`
+   (default: a hand-written handshake and frame reader on an asyncio Protocol, bench/stream_clients.py,
+   lean the way wrk is for HTTP, so the clients' own CPU and loop lag do not dominate the latency)
+   or `--client websockets` (`websockets.asyncio.client.connect`, no permessage-deflate unless
+   `--ws-deflate`; the figures before 2 Dec 2026 21:00 UTC). A load generator in
    a child process posts `--batch` events per `POST /api/v1/logs/bulk` to B at a steady `--rates`
    events/s for `--warmup` + `--duration` s (warm-up not counted). Each event carries in its
    attributes `bt` = time.time() taken right before the request is written, and `bb` = its batch
@@ -31,8 +34,8 @@ What it does, end to end, with nothing to set up:
 
 Everything (load generator, 100 clients, both APIs, PostgreSQL, Redis) shares the machine; the CPU
 each used is reported per phase, read from /proc, with A's CPU and write syscalls per delivered message.
-Candidate fixes for the stream can be A/B-tested without touching src/: `--factory
-bench.stream_ab_factory:create_app --api-env BENCH_STREAM_ENCODE_ONCE=1` (see that module).
+Changes to the stream can be A/B-tested against the same run's baseline: `--factory
+bench.stream_ab_factory:create_app --api-env BENCH_STREAM_ENCODE_PER_CLIENT=1` (see that module).
 The results file keeps a hand-written section starting with "## Analysis" across re-runs.
 """
 
@@ -49,7 +52,6 @@ import sys
 import tempfile
 import time
 import uuid
-from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +86,7 @@ from bench.harness import (
     write_keeping,
 )
 from bench.ingest import RawConnection, post_bytes
+from bench.stream_clients import CLIENTS, LeanClient, WebsocketsClient
 from src.entrypoints.http.ws_protocol import IMPORT_PATH as COALESCING_WEBSOCKETS
 
 RESULTS = ROOT / "bench" / "results" / "stream_export.md"
@@ -108,8 +111,11 @@ def _write_syscalls(pid: int) -> int:
 # --------------------------------------------------------------------------------------------------
 
 _BOILERPLATE = re.compile(r"click/|runpy|uvicorn/(main|server|__main__|_compat)\.py|asyncio/runners\.py")
-_BT = re.compile(rb'"bt":([0-9.eE+-]+)')
-_BB = re.compile(rb'"bb":(\d+)')
+Client = LeanClient | WebsocketsClient
+CLIENT_LABELS = {
+    "lean": "lean: hand-written handshake and frame reader on an asyncio Protocol, bench/stream_clients.py",
+    "websockets": "`websockets.asyncio.client.connect`",
+}
 
 
 @dataclass
@@ -181,48 +187,6 @@ async def _loadgen(plan: LoadPlan) -> dict[str, Any]:
     return {"sent": sent, "answered": answered, "statuses": statuses, "lateness": lateness}
 
 
-class StreamClient:
-    """One WebSocket client: per log message, the latency from `bt` and the batch `bb`; nothing else parsed."""
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.latency = array("d")
-        self.batch = array("l")
-        self.received = 0
-        self.dropped = 0
-        self.other = 0
-        self.target = sys.maxsize
-        self.done = asyncio.Event()
-
-    def expect(self, total: int) -> None:
-        self.target = total
-        if self.received + self.dropped >= total:
-            self.done.set()
-
-    async def run(self) -> None:
-        recv, now = self.ws.recv, time.time
-        bt_search, bb_search = _BT.search, _BB.search
-        latency, batch = self.latency.append, self.batch.append
-        with contextlib.suppress(Exception):
-            while True:
-                raw = await recv(decode=False)
-                t = now()
-                found = bt_search(raw)
-                if found is None:
-                    if b'"dropped"' in raw:
-                        self.dropped += int(orjson.loads(raw)["count"])
-                        if self.received + self.dropped >= self.target:
-                            self.done.set()
-                    else:
-                        self.other += 1
-                    continue
-                self.received += 1
-                if self.received >= self.target:
-                    self.done.set()
-                latency(t - float(found.group(1)))
-                batch(int(bb_search(raw).group(1)))  # type: ignore[union-attr]
-
-
 class LoopLag:
     """How late this process's event loop wakes a 10 ms sleeper: large values mean the clients
     themselves (not the server) are saturated and add queueing to the measured latency."""
@@ -289,39 +253,21 @@ def _percentiles(values: list[float], scale: float = 1000.0) -> dict[str, float]
     }
 
 
-async def _connect_clients(ws_url: str, api_key: str, count: int, deflate: bool) -> list[Any]:
-    from websockets.asyncio.client import connect
-
-    headers = {"Authorization": f"Bearer {api_key}"}
-
-    async def one() -> Any:
-        return await connect(
-            ws_url,
-            additional_headers=headers,
-            compression="deflate" if deflate else None,
-            open_timeout=60,
-            max_size=2**22,
-        )
-
-    sockets: list[Any] = []
+async def _connect_clients(kind: str, ws_url: str, api_key: str, count: int, deflate: bool) -> list[Client]:
+    connect = CLIENTS[kind].connect
+    clients: list[Client] = []
     for start in range(0, count, 10):  # ten at a time: a burst of 100 handshakes is itself a load test
-        sockets += await asyncio.gather(*(one() for _ in range(min(10, count - start))))
-    return sockets
+        clients += await asyncio.gather(*(connect(ws_url, api_key, deflate) for _ in range(min(10, count - start))))
+    return clients
 
 
-async def _admitted(sockets: list[Any]) -> None:
+async def _admitted(clients: list[Client]) -> None:
     """Every client's stream is open (a ping answered): a refused one (the tenant's stream cap)
     closes after its handshake, and would silently shrink the fan-out being measured."""
-
-    async def ping(ws: Any) -> None:
-        await ws.send(orjson.dumps({"type": "ping"}).decode())
-        while b'"pong"' not in await asyncio.wait_for(ws.recv(decode=False), 30):
-            pass
-
-    outcomes = await asyncio.gather(*(ping(ws) for ws in sockets), return_exceptions=True)
+    outcomes = await asyncio.gather(*(c.ping() for c in clients), return_exceptions=True)
     refused = [o for o in outcomes if isinstance(o, BaseException)]
     if refused:
-        raise RuntimeError(f"{len(refused)} of {len(sockets)} stream clients were not admitted: {refused[0]!r}")
+        raise RuntimeError(f"{len(refused)} of {len(clients)} stream clients were not admitted: {refused[0]!r}")
 
 
 async def run_stream(
@@ -335,11 +281,9 @@ async def run_stream(
 ) -> StreamResult:
     ws_url = api_ws.base_url.replace("http://", "ws://") + "/api/v1/logs/stream"
     started = time.perf_counter()
-    sockets = await _connect_clients(ws_url, tenant.api_key, args.clients, args.ws_deflate)
+    clients = await _connect_clients(args.client, ws_url, tenant.api_key, args.clients, args.ws_deflate)
     connect_seconds = time.perf_counter() - started
-    await _admitted(sockets)
-    clients = [StreamClient(ws) for ws in sockets]
-    readers = [asyncio.create_task(c.run()) for c in clients]
+    await _admitted(clients)
     await asyncio.sleep(0.5)
 
     interval = args.batch / rate
@@ -353,7 +297,10 @@ async def run_stream(
     process.start()
     child.close()  # so that recv() fails instead of hanging if the generator dies without a word
     profiler: Profiler | None = None
-    cpu = CpuMeter({"api-ws (A)": api_ws.pid, "api-ingest (B)": api_ingest.pid}, me="bench")
+    # The load generator apart from `clients` (this process): the clients' CPU per message is a figure of its own.
+    cpu = CpuMeter(
+        {"api-ws (A)": api_ws.pid, "api-ingest (B)": api_ingest.pid, "loadgen": process.pid or 0}, me="clients"
+    )
     loop = asyncio.get_running_loop()
     try:
         await asyncio.sleep(max(start_at + args.warmup - time.time(), 0))
@@ -385,10 +332,7 @@ async def run_stream(
     await asyncio.wait(waiters, timeout=10)
     for waiter in waiters:
         waiter.cancel()
-    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    for reader in readers:
-        reader.cancel()
-    await asyncio.gather(*readers, return_exceptions=True)
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
     sent, answered = result["sent"], result["answered"]
     from_send: list[float] = []
@@ -640,7 +584,7 @@ def render(
         "",
         "## Ingest -> WebSocket delivery",
         "",
-        f"{args.clients} clients (`websockets.asyncio.client.connect`, "
+        f"{args.clients} clients ({CLIENT_LABELS[args.client]}, "
         f"{'permessage-deflate' if args.ws_deflate else 'no compression'}, one tenant, no filter) on A; "
         f"`POST /api/v1/logs/bulk` of {args.batch} events to B at a steady rate from a child process; "
         f"{args.warmup:g} s warm-up not counted. Latency = client's time.time() at receipt - `bt`, the "
@@ -673,17 +617,18 @@ def render(
         )
         if r.deliveries:
             a_us = r.cpu.cores.get("api-ws (A)", 0.0) * r.seconds / r.deliveries * 1e6
-            c_us = r.cpu.cores.get("bench", 0.0) * r.seconds / r.deliveries * 1e6
+            c_us = r.cpu.cores.get("clients", 0.0) * r.seconds / r.deliveries * 1e6
+            g_us = r.cpu.cores.get("loadgen", 0.0) * r.seconds / r.deliveries * 1e6
             lines.append(
                 f"  CPU per delivered message: A {a_us:.1f} µs (one core would carry ~{1e6 / a_us:,.0f} "
-                f"messages/s, i.e. {1e6 / a_us / r.clients:,.0f} events/s to {r.clients} clients), clients and load "
-                f"generator {c_us:.1f} µs; offered {r.rate * r.clients:,.0f} messages/s; A made "
+                f"messages/s, i.e. {1e6 / a_us / r.clients:,.0f} events/s to {r.clients} clients), clients "
+                f"{c_us:.1f} µs, load generator {g_us:.1f} µs; offered {r.rate * r.clients:,.0f} messages/s; A made "
                 f"{r.ws_writes / r.deliveries:.2f} write syscalls per delivered message (/proc/PID/io syscw)."
             )
     lines += [
         "",
-        "CPU: cores used during the measured window (A = WebSocket API, B = ingest API, bench = this "
-        f"script's {args.clients} clients plus the load generator, other = the rest of the machine). "
+        "CPU: cores used during the measured window (A = WebSocket API, B = ingest API, clients = this "
+        f"script's {args.clients} clients ({args.client}), loadgen = the ingest load generator, other = the rest of the machine). "
         "The clients only regex out two numbers per message (no JSON parsing), yet they share the "
         "two cores with the servers, so client-side queueing is part of every figure.",
     ]
@@ -776,6 +721,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--profile-duration", type=float, default=10.0, help="measured seconds of the profiled re-run")
     p.add_argument("--ws-deflate", action="store_true", help="let the clients offer permessage-deflate")
+    p.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="lean",
+        help="WebSocket client: lean (a hand-written frame reader on an asyncio Protocol, default) or "
+        "websockets (websockets.asyncio.client, as figures before 2 Dec 2026 21:00 UTC were measured)",
+    )
     p.add_argument(
         "--ws",
         default=COALESCING_WEBSOCKETS,

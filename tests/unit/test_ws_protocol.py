@@ -1,11 +1,14 @@
-"""The coalescing WebSocket transport: one write per loop turn, same bytes in the same order."""
+"""The coalescing WebSocket transport: one write per loop turn, same bytes in the same order; text
+frames built without websockets, byte for byte what it would send."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any, cast
 
-from src.entrypoints.http.ws_protocol import CoalescingTransport
+from websockets.frames import Frame, Opcode
+
+from src.entrypoints.http.ws_protocol import CoalescingTransport, TextFrames, text_frame
 
 
 class RecordingTransport:
@@ -70,3 +73,22 @@ async def test_everything_else_is_the_real_transports() -> None:
     transport = _wrap(real)
     assert transport.get_extra_info("peername") == ("127.0.0.1", 5000)
     assert transport.is_closing() is False
+
+
+def test_a_text_frame_is_the_bytes_websockets_would_send() -> None:
+    for size in (0, 1, 125, 126, 65_535, 65_536, 70_000):
+        text = ("é" * size)[: size // 2] + "x" * (size - size // 2)
+        expected = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+        assert text_frame(text) == expected, size
+
+
+def test_a_shared_text_is_framed_once_and_an_equal_one_is_not_mistaken_for_it() -> None:
+    frames = TextFrames(size=2)
+    shared = "".join(["{", '"type":"log"', "}"])  # built at run time: not an interned constant
+    first = frames.frame(shared)
+    assert frames.frame(shared) is first  # framed once for every connection it goes to
+    other = "".join(["{", '"type":"pong"', "}"])
+    assert frames.frame(other) == text_frame(other)
+    frames.frame("".join(["a", "b"]))  # evicts the oldest (shared)
+    again = frames.frame(shared)
+    assert again == first and again is not first

@@ -40,6 +40,7 @@ from src.usecases.live_tail import END, TailSession
 from src.usecases.watch_credential import WatchCredentialRequest
 
 HEARTBEAT_SECONDS = 15.0
+HEARTBEAT = orjson.dumps({"type": "heartbeat"}).decode()
 SUBPROTOCOL = "logplane.v1"
 _NOT_FILTERS = {"token", "since_id", "batch"}
 BATCH_LIMIT = 500
@@ -198,9 +199,14 @@ async def stream(websocket: WebSocket) -> None:
             message = await session.next(HEARTBEAT_SECONDS)
             if message is END:
                 return
-            if batching and message is not None and message["type"] == "log":
-                message = {"type": "logs", "data": [message["data"], *session.ready(BATCH_LIMIT - 1)]}
-            await websocket.send_text(orjson.dumps(message or {"type": "heartbeat"}).decode())
+            if message is None:
+                text = HEARTBEAT
+            elif batching and message["type"] == "log":
+                batch = {"type": "logs", "data": [message["data"], *session.ready(BATCH_LIMIT - 1)]}
+                text = orjson.dumps(batch).decode()
+            else:
+                text = session.text(message)  # a live event's text is encoded once for all its clients
+            await websocket.send_text(text)
 
     async def receive() -> None:
         while True:
