@@ -7,12 +7,17 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.postgres.errors import translate_db_errors
 from src.domain.ports.log_purger import LogPurger, PurgeReport
 
 logger = logging.getLogger(__name__)
+
+# How long a drop waits for `logs` while holding the day (well under `deadlock_timeout`'s 1 s).
+_DETACH_WAIT_MS = 200
+_LOCK_NOT_AVAILABLE = "55P03"
 
 _PREDICATE = 'tenant_id = :t AND "timestamp" < :before AND received_at < :received_before'
 
@@ -100,7 +105,19 @@ class PostgresLogPurger(LogPurger):
             ).one()
             if stats.total == 0 or stats.total != stats.ours:
                 return None
-            await conn.execute(text(f'ALTER TABLE logs DETACH PARTITION "{name}"'))
+            # Detaching takes `logs` itself after the day: the reverse of a reader's order (`logs`,
+            # then each day), so a search waiting on this day while it holds `logs` would deadlock
+            # with us, and PostgreSQL's detector (after `deadlock_timeout`, 1 s) might abort the
+            # search. Give up first instead: the day's rows then go by the batched delete below.
+            await conn.execute(text(f"SET LOCAL lock_timeout = '{_DETACH_WAIT_MS}ms'"))
+            try:
+                async with conn.begin_nested():  # a savepoint: the transaction outlives a refusal
+                    await conn.execute(text(f'ALTER TABLE logs DETACH PARTITION "{name}"'))
+            except DBAPIError as e:
+                if getattr(e.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+                    raise
+                logger.info("partition %s is in use; its rows are deleted in batches instead", name)
+                return None
             await conn.execute(text(f'DROP TABLE "{name}"'))
             logger.info("dropped partition %s (%d rows)", name, stats.total)
             return int(stats.total)
