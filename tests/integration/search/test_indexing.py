@@ -102,11 +102,15 @@ async def test_page_and_cursor_pagination_have_no_gaps_or_repeats_under_ingest(s
                 break
             cursor = body["next_cursor"]
         await ingesting
+        # Pages are judged on a settled index: a page walk, unlike a cursor, shifts when events
+        # become visible between its requests (they did once in CI, the index worker still busy).
+        await stack.wait_searchable(tenant.headers, 65)
     # The 20 new events carry timestamps inside the same range; the cursor walk saw each of the
     # first 45 exactly once, and anything new at most once.
     assert len(seen) == len(set(seen))
     assert len(seen) >= 45
     pages: list[str] = []
+    until_then = (datetime.now(UTC) - timedelta(minutes=30) + timedelta(seconds=44)).isoformat()  # one window
     for page in range(1, 4):
         response = await stack.client.get(
             "/api/v1/logs",
@@ -114,7 +118,7 @@ async def test_page_and_cursor_pagination_have_no_gaps_or_repeats_under_ingest(s
                 "page": page,
                 "page_size": 15,
                 "sort": "asc",
-                "to": (datetime.now(UTC) - timedelta(minutes=30) + timedelta(seconds=44)).isoformat(),
+                "to": until_then,
             },
             headers=tenant.headers,
         )
