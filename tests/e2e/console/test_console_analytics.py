@@ -211,7 +211,10 @@ def test_alerts_page_creates_a_channel_and_a_rule_that_fires(
     wait_until(delivered, 60, "the rule to fire and its notification to be delivered")
     page.get_by_role("button", name="Refresh").click()
     page.locator("table.history tbody tr[data-kind='firing']", has_text="delivered").wait_for()
-    assert page.locator("table.rules tbody tr[data-state='firing']", has_text="checkout busy").count() == 1
+    # The rules table re-renders after the history table: wait for it, then count.
+    firing = page.locator("table.rules tbody tr[data-state='firing']", has_text="checkout busy")
+    firing.first.wait_for()
+    assert firing.count() == 1
 
     silence = page.get_by_role("form", name="New silence")
     silence.get_by_label("Comment", exact=True).fill("deploy")
