@@ -14,7 +14,7 @@ The fixes are applied as monkeypatches so they can be measured before anyone edi
 - `BENCH_AB_COPY_STAGING=1`: `PostgresLogRepository.add_many` writes with binary COPY into a
   session temp table (`ON COMMIT DELETE ROWS`) and one `INSERT INTO logs SELECT` (RLS still checks
   every row), instead of `INSERT ... SELECT FROM unnest(14 arrays)`.
-- `BENCH_AB_GC_THRESHOLD=g0,g1,g2`: `gc.set_threshold(g0, g1, g2)` once the app is built
+- `BENCH_AB_GC_THRESHOLD=g0,g1,g2`: the thresholds the app sets at start-up instead of its own
   (`0` turns automatic collection off: the upper bound of what collection costs a workload).
 - `BENCH_AB_GC_STATS=1`: logs every gen2 collection (and any collection over 5 ms) with its duration.
 """
@@ -71,6 +71,7 @@ def _copy_staging() -> None:
 
 
 def create_app() -> FastAPI:
+    from src.entrypoints.http import app as app_module
     from src.entrypoints.http import deps
     from src.entrypoints.http.app import make_app
     from src.entrypoints.logging_setup import configure_logging
@@ -91,7 +92,8 @@ def create_app() -> FastAPI:
         _gc_stats()
     app = make_app(Settings())
     if threshold := os.environ.get("BENCH_AB_GC_THRESHOLD"):
-        gc.set_threshold(*(int(n) for n in threshold.split(",")))
+        # What the app's lifespan applies after `gc.freeze()` (it would undo a threshold set here).
+        app_module._GC_THRESHOLDS = tuple(int(n) for n in threshold.split(","))  # type: ignore[assignment]
     if os.environ.get("BENCH_AB_GC_FREEZE"):
         gc.collect()
         gc.freeze()

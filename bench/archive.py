@@ -665,7 +665,8 @@ def jsonb_event(r: Any, tenant_id: uuid.UUID) -> Any:
 async def read_probes(container: Any, owner_url: str, tenant_id: uuid.UUID, before: datetime) -> list[Probe]:
     """Ways to read the same rows into LogEvents, with nothing else done to them: the adapter as
     ArchiveLogs reads, the same UoW connection with the statement's jsonb column as it was before
-    (decoded by SQLAlchemy's asyncpg codec: a Python callback around stdlib `json.loads`), and the
+    (decoded by SQLAlchemy's asyncpg codec: a Python callback around the engine's `json_deserializer`,
+    the stdlib `json.loads` until engines took orjson), and the
     baseline's read."""
     from src.adapters.postgres.log_reader import archivable_event
 
@@ -977,7 +978,7 @@ def render(results: Results, command: str, env: str) -> str:
             "adapter": "`PostgresLogReader.stream_archivable`, as ArchiveLogs reads (the UoW connection's asyncpg "
             "cursor, prefetch 2000, `attributes::text` + orjson, `archivable_event`)",
             "jsonb": "the same connection and cursor with the jsonb column itself, as the statement was before: "
-            "SQLAlchemy's asyncpg codec decodes it (a Python callback around stdlib `json.loads`)",
+            "SQLAlchemy's asyncpg codec decodes it (a Python callback around the engine's `json_deserializer`)",
             "baseline": "the raw baseline's read: own asyncpg connection, cursor prefetch 2000, the same statement",
         }
         lines += [

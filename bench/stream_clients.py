@@ -57,6 +57,19 @@ class Counts:
         if self.received + self.dropped >= total:
             self.done.set()
 
+    def _message(self, raw: bytes, t: float) -> None:
+        """One text frame received at `t`: a log's latency from its `bt` and its batch `bb` (found
+        in place, no JSON), or whatever else it is."""
+        found = BT.search(raw)
+        if found is None:
+            self._not_a_log(raw)
+            return
+        self.received += 1
+        if self.received >= self.target:
+            self.done.set()
+        self.latency.append(t - float(found.group(1)))
+        self.batch.append(int(BB.search(raw).group(1)))  # type: ignore[union-attr]
+
     def _not_a_log(self, raw: bytes) -> None:
         if b'"dropped"' in raw:
             self.dropped += int(orjson.loads(raw)["count"])
@@ -96,22 +109,11 @@ class WebsocketsClient(Counts):
         return client
 
     async def _run(self) -> None:
-        recv, now = self.ws.recv, time.time
-        bt_search, bb_search = BT.search, BB.search
-        latency, batch = self.latency.append, self.batch.append
+        recv, now, message = self.ws.recv, time.time, self._message
         try:
             while True:
                 raw = await recv(decode=False)
-                t = now()
-                found = bt_search(raw)
-                if found is None:
-                    self._not_a_log(raw)
-                    continue
-                self.received += 1
-                if self.received >= self.target:
-                    self.done.set()
-                latency(t - float(found.group(1)))
-                batch(int(bb_search(raw).group(1)))  # type: ignore[union-attr]
+                message(raw, now())
         except Exception:
             self.closed = True
             self.done.set()
@@ -282,17 +284,6 @@ class LeanClient(Counts, asyncio.Protocol):
             self._send(_CLOSE, payload[:2])  # echo the status code: the closing handshake's answer
             if self._transport is not None:
                 self._transport.close()
-
-    def _message(self, raw: bytes, t: float) -> None:
-        found = BT.search(raw)
-        if found is None:
-            self._not_a_log(raw)
-            return
-        self.received += 1
-        if self.received >= self.target:
-            self.done.set()
-        self.latency.append(t - float(found.group(1)))
-        self.batch.append(int(BB.search(raw).group(1)))  # type: ignore[union-attr]
 
     def _send(self, opcode: int, payload: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():

@@ -39,6 +39,11 @@ def too_many_events(max_events: int, seen: int) -> PayloadTooLarge:
 _SHORT_FIELDS = ("service", "host", "user_id", "action", "trace_id", "span_id", "client_id")
 
 
+def _short_values(draft: LogDraft) -> tuple[str | None, ...]:
+    """The values of `_SHORT_FIELDS`, in that order."""
+    return (draft.service, draft.host, draft.user_id, draft.action, draft.trace_id, draft.span_id, draft.client_id)
+
+
 def _count_keys_and_depth(value: Any, depth: int, limits: EventLimits, counter: list[int]) -> None:
     if depth > limits.max_attribute_depth:
         raise InvalidEvent(
@@ -67,10 +72,9 @@ def require_storable_event(draft: LogDraft, *, attributes_json: bytes | None = N
     `attributes_json` is orjson's encoding of the attributes when the caller has it (orjson refuses
     lone surrogates and writes U+0000 as an escape, so one look at it settles the common case)."""
     # The common case in one pass (this runs for every event); the field-by-field pass names the culprit.
-    short = (draft.service, draft.host, draft.user_id, draft.action, draft.trace_id, draft.span_id, draft.client_id)
     if (
         is_storable(draft.message)
-        and all(v is None or is_storable(v) for v in short)
+        and all(v is None or is_storable(v) for v in _short_values(draft))
         and (b"\\u0000" not in attributes_json if attributes_json is not None else all_storable(draft.attributes))
     ):
         return
@@ -117,12 +121,9 @@ def _plainly_within(draft: LogDraft, limits: EventLimits, attributes_json: bytes
     ):
         return False
     longest = limits.max_field_chars
-    for value in (draft.service, draft.host, draft.user_id, draft.action, draft.trace_id, draft.span_id):
+    for value in _short_values(draft):
         if value is not None and not (len(value) <= longest and value.isascii() and "\x00" not in value):
             return False
-    client_id = draft.client_id
-    if client_id is not None and not (len(client_id) <= longest and client_id.isascii() and "\x00" not in client_id):
-        return False
     if not draft.attributes:
         return True
     if attributes_json is None or b"\\u0000" in attributes_json or len(attributes_json) > limits.max_attributes_bytes:

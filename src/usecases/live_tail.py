@@ -19,6 +19,7 @@ from src.domain.ports.stream_slots import StreamLease, StreamSlots
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
 from src.domain.stream_filter import StreamFilter
 from src.domain.wire import to_json
+from src.usecases.identity_memo import IdentityMemo
 
 REPLAY_PAGE = 1000
 # Put in the queue by `end` to wake a waiting `next`; never handed to the client.
@@ -31,30 +32,24 @@ END: dict[str, Any] = {"type": "end"}
 FRAME_CACHE_SIZE = 256
 
 
-class FrameCache:
+def _log_text(event: dict[str, Any]) -> str:
+    return orjson.dumps({"type": "log", "data": event}).decode()
+
+
+class FrameCache(IdentityMemo[dict[str, Any], str]):
     """The JSON text of a live event's `{"type": "log", "data": event}` message, encoded once per
     process rather than once per client.
 
     The bus decodes a published batch once and hands the same event dicts to every session of the
     tenant in this process, so a fan-out to 100 clients encoded the same text 100 times (1.6 of the ~10 µs of
-    the WebSocket API's CPU per delivered message, bench/results/stream_export.md). Entries are
-    keyed by the dict's identity and hold the dict, so its id cannot be reused by another while the
-    entry lives; beyond `size` the oldest go first (a miss only costs one encoding). Events are not
+    the WebSocket API's CPU per delivered message, bench/results/stream_export.md). Events are not
     changed once published, which is what makes a cached text stay true."""
 
     def __init__(self, size: int = FRAME_CACHE_SIZE) -> None:
-        self._size = size
-        self._entries: dict[int, tuple[dict[str, Any], str]] = {}
+        super().__init__(_log_text, size)
 
     def log_frame(self, event: dict[str, Any]) -> str:
-        entry = self._entries.get(id(event))
-        if entry is not None and entry[0] is event:
-            return entry[1]
-        text = orjson.dumps({"type": "log", "data": event}).decode()
-        if len(self._entries) >= self._size:
-            del self._entries[next(iter(self._entries))]  # dicts keep insertion order: the oldest
-        self._entries[id(event)] = (event, text)
-        return text
+        return self.get(event)
 
 
 class TailSession:

@@ -74,8 +74,9 @@ def _where(tenant_id: UUID, query: LogQuery) -> tuple[str, dict[str, Any]]:
 
 # The statement of `stream_archivable`, with asyncpg's placeholders (tenant, before, received before).
 # The attributes come as text for orjson: SQLAlchemy's asyncpg dialect decodes jsonb on its
-# connections with a Python callback around the stdlib `json.loads`, which cost the archive read
-# about 4 µs per row (a fifth of it; docs/benchmarks.md, archives). Ingest wrote them with orjson.
+# connections with a Python callback per row around the engine's `json_deserializer` (orjson too,
+# see engine.py), which still cost the archive read ~3.5 µs per row more than text (read probes of
+# bench/archive.py: 12.2 against 8.6 µs; docs/benchmarks.md, archives). Ingest wrote them with orjson.
 ARCHIVABLE_SQL = (
     'SELECT id, tenant_id, "timestamp", received_at, severity, service, message, host, user_id, action, '
     "trace_id, span_id, attributes::text, client_id "

@@ -32,6 +32,9 @@ from typing import Any, cast
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
+from src.usecases.identity_memo import IdentityMemo
+from src.usecases.live_tail import FRAME_CACHE_SIZE
+
 IMPORT_PATH = "src.entrypoints.http.ws_protocol:CoalescingWebSocketsProtocol"
 
 
@@ -80,23 +83,15 @@ def text_frame(text: str) -> bytes:
     return struct.pack("!BBQ", 0x81, 127, n) + payload
 
 
-class TextFrames:
+class TextFrames(IdentityMemo[str, bytes]):
     """The frames of the last texts sent, by identity: a text shared by the connections of a fan-out
-    is framed once. Entries hold the text, so its id is not reused while they live."""
+    is framed once."""
 
-    def __init__(self, size: int = 256) -> None:  # as src.usecases.live_tail.FRAME_CACHE_SIZE, for the same reason
-        self._size = size
-        self._entries: dict[int, tuple[str, bytes]] = {}
+    def __init__(self, size: int = FRAME_CACHE_SIZE) -> None:  # the FrameCache's texts: as many
+        super().__init__(text_frame, size)
 
     def frame(self, text: str) -> bytes:
-        entry = self._entries.get(id(text))
-        if entry is not None and entry[0] is text:
-            return entry[1]
-        frame = text_frame(text)
-        if len(self._entries) >= self._size:
-            del self._entries[next(iter(self._entries))]
-        self._entries[id(text)] = (text, frame)
-        return frame
+        return self.get(text)
 
 
 _FRAMES = TextFrames()  # per process, like the FrameCache whose texts it frames
