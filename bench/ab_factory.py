@@ -17,6 +17,8 @@ The fixes are applied as monkeypatches so they can be measured before anyone edi
 - `BENCH_AB_GC_THRESHOLD=g0,g1,g2`: the thresholds the app sets at start-up instead of its own
   (`0` turns automatic collection off: the upper bound of what collection costs a workload).
 - `BENCH_AB_GC_STATS=1`: logs every gen2 collection (and any collection over 5 ms) with its duration.
+- `BENCH_AB_WRITER_THREAD=1`: the group commit runs on its own event loop in its own thread, with
+  its own engine, so its round trips to PostgreSQL do not wait for the request loop's next turn.
 """
 
 from __future__ import annotations
@@ -70,6 +72,57 @@ def _copy_staging() -> None:
     PostgresLogRepository.add_many = add_many  # type: ignore[method-assign]
 
 
+def _writer_thread() -> None:
+    import asyncio
+    import threading
+
+    import uvloop
+
+    from src.adapters.postgres.engine import make_app_engine
+    from src.adapters.postgres.partitions import PostgresPartitionMaintainer
+    from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+    from src.entrypoints import bootstrap
+
+    original = bootstrap.build_ingest
+
+    class Threaded:
+        def __init__(self, writer: Any, engine: Any) -> None:
+            self._writer = writer
+            self._engine = engine
+            self._loop = uvloop.new_event_loop()
+            self._main: asyncio.AbstractEventLoop | None = None
+            threading.Thread(target=self._loop.run_forever, name="group-commit", daemon=True).start()
+            announce = writer._after_commit
+
+            async def across(tasks: Any) -> Any:
+                assert self._main is not None
+                return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(announce(tasks), self._main))
+
+            writer._after_commit = across
+
+        async def write(self, **kwargs: Any) -> Any:
+            self._main = asyncio.get_running_loop()
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._writer.write(**kwargs), self._loop))
+
+        async def close(self) -> None:
+            async def shut() -> None:
+                await self._writer.close()
+                await self._engine.dispose()
+
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(shut(), self._loop))
+
+    def build_ingest(settings: Any, uow: Any, partitions: Any, publish: Any, bus: Any) -> Any:
+        ingest, writer, rejections = original(settings, uow, partitions, publish, bus)
+        engine = make_app_engine(settings.database.database_url, pool_size=settings.database.pool_size)
+        writer._uow_factory = PostgresUnitOfWorkFactory(engine)
+        writer._partitions = PostgresPartitionMaintainer(engine)
+        threaded = Threaded(writer, engine)
+        ingest._writer = threaded
+        return ingest, threaded, rejections
+
+    bootstrap.build_ingest = build_ingest
+
+
 def create_app() -> FastAPI:
     from src.entrypoints.http import app as app_module
     from src.entrypoints.http import deps
@@ -90,6 +143,8 @@ def create_app() -> FastAPI:
         _copy_staging()
     if os.environ.get("BENCH_AB_GC_STATS"):
         _gc_stats()
+    if os.environ.get("BENCH_AB_WRITER_THREAD"):
+        _writer_thread()
     app = make_app(Settings())
     if threshold := os.environ.get("BENCH_AB_GC_THRESHOLD"):
         # What the app's lifespan applies after `gc.freeze()` (it would undo a threshold set here).

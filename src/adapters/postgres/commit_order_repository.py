@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from operator import attrgetter
 from uuid import UUID
 
 from sqlalchemy import text
@@ -77,7 +78,10 @@ class PostgresCommitOrder(CommitOrder):
         if not log_ids:
             return
         ids = list(log_ids)
-        await self._conn.execute(_RECORD, {"t": str(tenant_id), "min_id": min(ids), "max_id": max(ids), "ids": ids})
+        # Compared by their integers: `UUID.__lt__` is a Python call per comparison (thousands a group).
+        by_int = attrgetter("int")
+        lowest, highest = min(ids, key=by_int), max(ids, key=by_int)
+        await self._conn.execute(_RECORD, {"t": str(tenant_id), "min_id": lowest, "max_id": highest, "ids": ids})
 
     async def position(self, *, tenant_id: UUID, log_id: UUID) -> CommitPosition | None:
         row = (await self._conn.execute(_POSITION, {"t": tenant_id, "id": log_id, "ceiling": _ceiling(log_id)})).first()

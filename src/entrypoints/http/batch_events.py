@@ -39,8 +39,11 @@ _LONG_FRACTION = re.compile(rb"\.\d{7}")
 _NO_ATTRIBUTES = msgspec.Raw(b"{}")
 
 
-class _EventWire(msgspec.Struct, forbid_unknown_fields=True):
-    """The fields of `LogEventIn`; anything this rejects goes to pydantic for the verdict."""
+class _EventWire(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """The fields of `LogEventIn`; anything this rejects goes to pydantic for the verdict.
+
+    `gc=False`: decoded JSON is a tree, so a struct can never be part of a cycle, and untracked
+    structs are 5,000 fewer objects for each young-generation collection of a batch to walk."""
 
     message: str
     timestamp: datetime | None = None
