@@ -17,6 +17,8 @@ The fixes are applied as monkeypatches so they can be measured before anyone edi
 - `BENCH_AB_GC_THRESHOLD=g0,g1,g2`: the thresholds the app sets at start-up instead of its own
   (`0` turns automatic collection off: the upper bound of what collection costs a workload).
 - `BENCH_AB_GC_STATS=1`: logs every gen2 collection (and any collection over 5 ms) with its duration.
+- `BENCH_AB_GC_TOTAL=PATH`: each API process keeps the CPU time it spent in collections, per
+  generation, and its own CPU time in `PATH.<pid>` (rewritten at most once a second).
 - `BENCH_AB_WRITER_THREAD=1`: the group commit runs on its own event loop in its own thread, with
   its own engine, so its round trips to PostgreSQL do not wait for the request loop's next turn.
 """
@@ -46,6 +48,29 @@ def _gc_stats() -> None:
                 file=sys.stderr,
                 flush=True,
             )
+
+    gc.callbacks.append(callback)
+
+
+def _gc_total(path: str) -> None:
+    started: dict[str, float] = {"t": 0.0, "written": 0.0}
+    spent = [0.0, 0.0, 0.0]
+    counts = [0, 0, 0]
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        now = time.process_time()
+        if phase == "start":
+            started["t"] = now
+            return
+        generation = info["generation"]
+        spent[generation] += now - started["t"]
+        counts[generation] += 1
+        # Rewritten at most once a second: uvicorn's workers are stopped by a signal, not atexit.
+        if time.monotonic() - started["written"] >= 1.0:
+            started["written"] = time.monotonic()
+            line = ", ".join(f"gen{g} {counts[g]} x {spent[g]:.3f} s" for g in range(3))
+            with open(f"{path}.{os.getpid()}", "w") as out:
+                out.write(f"{line}, process CPU {now:.2f} s\n")
 
     gc.callbacks.append(callback)
 
@@ -143,6 +168,8 @@ def create_app() -> FastAPI:
         _copy_staging()
     if os.environ.get("BENCH_AB_GC_STATS"):
         _gc_stats()
+    if gc_total := os.environ.get("BENCH_AB_GC_TOTAL"):
+        _gc_total(gc_total)
     if os.environ.get("BENCH_AB_WRITER_THREAD"):
         _writer_thread()
     app = make_app(Settings())
