@@ -29,50 +29,54 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 
 
-def _gc_stats() -> None:
-    started: dict[str, float] = {}
+def _on_collection(done: Callable[[dict[str, Any], float], None]) -> None:
+    """Calls `done(info, CPU seconds)` after every collection."""
+    started = [0.0]
 
     def callback(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            started["t"] = time.perf_counter()
-            return
-        ms = (time.perf_counter() - started.get("t", time.perf_counter())) * 1000
-        if info["generation"] == 2 or ms > 5:
+            started[0] = time.process_time()
+        else:
+            done(info, time.process_time() - started[0])
+
+    gc.callbacks.append(callback)
+
+
+def _gc_stats() -> None:
+    def done(info: dict[str, Any], seconds: float) -> None:
+        if info["generation"] == 2 or seconds > 0.005:
             print(
-                f"GC gen{info['generation']} {ms:.1f} ms collected={info['collected']} tracked={len(gc.get_objects())}",
+                f"GC gen{info['generation']} {seconds * 1000:.1f} ms collected={info['collected']} "
+                f"tracked={len(gc.get_objects())}",
                 file=sys.stderr,
                 flush=True,
             )
 
-    gc.callbacks.append(callback)
+    _on_collection(done)
 
 
 def _gc_total(path: str) -> None:
-    started: dict[str, float] = {"t": 0.0, "written": 0.0}
     spent = [0.0, 0.0, 0.0]
     counts = [0, 0, 0]
+    written = [0.0]
 
-    def callback(phase: str, info: dict[str, Any]) -> None:
-        now = time.process_time()
-        if phase == "start":
-            started["t"] = now
-            return
-        generation = info["generation"]
-        spent[generation] += now - started["t"]
-        counts[generation] += 1
+    def done(info: dict[str, Any], seconds: float) -> None:
+        spent[info["generation"]] += seconds
+        counts[info["generation"]] += 1
         # Rewritten at most once a second: uvicorn's workers are stopped by a signal, not atexit.
-        if time.monotonic() - started["written"] >= 1.0:
-            started["written"] = time.monotonic()
+        if time.monotonic() - written[0] >= 1.0:
+            written[0] = time.monotonic()
             line = ", ".join(f"gen{g} {counts[g]} x {spent[g]:.3f} s" for g in range(3))
             with open(f"{path}.{os.getpid()}", "w") as out:
-                out.write(f"{line}, process CPU {now:.2f} s\n")
+                out.write(f"{line}, process CPU {time.process_time():.2f} s\n")
 
-    gc.callbacks.append(callback)
+    _on_collection(done)
 
 
 def _copy_staging() -> None:

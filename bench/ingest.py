@@ -359,6 +359,14 @@ class Row:
         return self.events / self.seconds
 
 
+def require_rows(owner_url: str, tenant_id: uuid.UUID, expected: int, what: str) -> str:
+    """Fail unless the tenant holds exactly `expected` rows; "stored/expected" for the report."""
+    stored = asyncio.run(count_rows(owner_url, tenant_id))
+    if stored != expected:
+        raise RuntimeError(f"{what}: {stored} rows stored, expected {expected}")
+    return f"{stored}/{expected}"
+
+
 @dataclass
 class Baseline:
     """Raw COPY runs. One runs right before every bulk API run, so that on a shared machine the
@@ -384,20 +392,14 @@ class Baseline:
         self.runs.append((seconds, cpu))
         log(f"COPY: {n} events in {seconds:.2f} s = {n / seconds:,.0f} events/s [{cpu.describe()}]")
         if self.fresh:
-            self._check(n)
-
-    def _check(self, expected: int) -> None:
-        assert self.tenant is not None
-        stored = asyncio.run(count_rows(self.backing.owner_url, self.tenant.id))
-        if stored != expected:
-            raise RuntimeError(f"COPY stored {stored} rows, expected {expected}")
+            require_rows(self.backing.owner_url, self.tenant.id, n, "COPY")
 
     def verify(self) -> str:
+        assert self.tenant is not None
         n = len(self.events)
         if self.fresh:
             return f"COPY {n}/{n} in each of {len(self.runs)} runs"
-        self._check(n * len(self.runs))
-        return f"COPY {n * len(self.runs)}/{n * len(self.runs)}"
+        return "COPY " + require_rows(self.backing.owner_url, self.tenant.id, n * len(self.runs), "COPY")
 
     def row(self) -> Row:
         n = len(self.events)
@@ -556,8 +558,8 @@ def run(
                         profiler.stop()
                     if accepted != n:
                         raise RuntimeError(f"bulk {size}: {accepted} accepted, expected {n}")
-                    if baseline.fresh and (stored := asyncio.run(count_rows(backing.owner_url, tenant.id))) != n:
-                        raise RuntimeError(f"bulk {size}: {stored} rows stored, expected {n}")
+                    if baseline.fresh:
+                        require_rows(backing.owner_url, tenant.id, n, f"bulk {size}")
                     runs.append((seconds, cpu))
                     splits.append(split)
                     log(
@@ -566,13 +568,10 @@ def run(
                     )
                 del bodies
                 if baseline.fresh:
-                    verified.append(f"bulk {size} w{workers} {n}/{n} in each of {args.repeat} runs")
+                    counted = f"{n}/{n} in each of {args.repeat} runs"
                 else:
-                    expected = n * args.repeat
-                    stored = asyncio.run(count_rows(backing.owner_url, tenant.id))
-                    if stored != expected:
-                        raise RuntimeError(f"bulk {size}: {stored} rows stored, expected {expected}")
-                    verified.append(f"bulk {size} w{workers} {stored}/{expected}")
+                    counted = require_rows(backing.owner_url, tenant.id, n * args.repeat, f"bulk {size}")
+                verified.append(f"bulk {size} w{workers} {counted}")
                 seconds, cpu_used = min(runs, key=lambda r: r[0])
                 label = f"API bulk NDJSON, {size}/request, {args.bulk_clients} clients"
                 if workers > 1:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from src.domain.credentials import Principal, Scope
@@ -27,10 +27,11 @@ class IngestRequest:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IngestResult:
     outcomes: list[StoredRef | DomainError]
+    # Counted once: routes ask for both counts, and a bulk batch holds thousands of outcomes.
+    accepted: int = field(init=False)
 
-    @property
-    def accepted(self) -> int:
-        return sum(1 for o in self.outcomes if isinstance(o, StoredRef))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "accepted", sum(1 for o in self.outcomes if isinstance(o, StoredRef)))
 
     @property
     def rejected(self) -> int:

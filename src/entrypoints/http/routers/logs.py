@@ -115,14 +115,13 @@ def logs_router(limiter: Limiter, rates: TenantRates) -> APIRouter:
             for i, o in enumerate(result.outcomes)
             if isinstance(o, StoredRef)
         ]
-        # Counted from the lists just built: `result.accepted` walks every outcome again, per call.
         summary = {
-            "accepted": len(stored),
-            "rejected": len(errors),
+            "accepted": result.accepted,
+            "rejected": result.rejected,
             "errors": errors,
             "items": stored,
         }
-        if not stored:
+        if not result.accepted:
             body_out = error_body("all_events_rejected", "no event in the batch was stored", {"errors": errors})
             return JsonResponse({**body_out, **summary}, status_code=422)
         return JsonResponse(summary, status_code=207 if errors else 201)
