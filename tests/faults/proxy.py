@@ -32,6 +32,8 @@ class FaultProxy:
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._delay = 0.0  # seconds each chunk from a client waits before it goes on to the server
+        self.sent = bytearray()  # what clients sent, while `slow`: a test waits for a command to pass
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"proxy-{name}", daemon=True)
         self._thread.start()
         self.restore()
@@ -53,15 +55,18 @@ class FaultProxy:
             return
         self._writers.update((writer, up_writer))
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, *, upstream: bool) -> None:
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
+                    if upstream and self._delay:
+                        self.sent += data
+                        await asyncio.sleep(self._delay)
                     dst.write(data)
                     await dst.drain()
             with contextlib.suppress(Exception):
                 dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, upstream=True), pipe(up_reader, writer, upstream=False))
         self._writers.difference_update((writer, up_writer))
 
     async def _start(self) -> None:
@@ -80,6 +85,11 @@ class FaultProxy:
     def retarget(self, host: str, port: int) -> None:
         """Forward new connections to another server (a restarted one on a new port)."""
         self._target = (host, port)
+
+    def slow(self, seconds: float) -> None:
+        """Hold what clients send for `seconds` before the server gets it (a congested link, or a
+        busy proxy), answers unchanged; 0 forwards at once again."""
+        self._delay = seconds
 
     def cut(self) -> None:
         self._call(self._stop())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,14 @@ def _text(name: bytes | str) -> str:
     return name.decode() if isinstance(name, bytes) else name
 
 
+def _unavailable() -> DependencyUnavailable:
+    return DependencyUnavailable(
+        "the live stream is unavailable (its event bus, Redis, is down); retry shortly",
+        code="stream_unavailable",
+        details={"dependency": "redis"},
+    )
+
+
 class _RedisSubscription(Subscription):
     def __init__(self, bus: RedisEventBus, tenant: str, deliver: Deliver) -> None:
         self._bus = bus
@@ -41,14 +50,24 @@ class _RedisSubscription(Subscription):
 
 class RedisEventBus(EventBus):
     """Channels are subscribed while at least one local client listens, so a process receives only
-    the tenants its clients watch."""
+    the tenants its clients watch.
 
-    def __init__(self, redis: Redis) -> None:
+    `subscribe` returns once Redis has confirmed the SUBSCRIBE, not once it was sent: redis-py's
+    `PubSub.subscribe` only writes the command, and a batch published before Redis registers the
+    channel reaches nobody. A stream that resumes reads the past from PostgreSQL right after
+    subscribing, so a batch committed after that read but published before the registration was
+    neither replayed nor delivered (the fault suite's "redis down" gap: one batch, at the resume)."""
+
+    def __init__(self, redis: Redis, *, confirm_timeout: float = 5.0) -> None:
         self._redis = redis
+        self._confirm_timeout = confirm_timeout
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._listeners: dict[str, list[Deliver]] = {}
         self._on_lost: dict[Deliver, OnLost] = {}
+        # Per channel, one future per SUBSCRIBE sent and not yet confirmed, oldest first: Redis
+        # answers a connection's commands in order. True when confirmed, False when the bus was lost.
+        self._confirming: dict[str, deque[asyncio.Future[bool]]] = {}
         self._lock = asyncio.Lock()
 
     async def publish(self, *, tenant_id: UUID, events: Sequence[dict[str, Any]]) -> None:
@@ -73,17 +92,27 @@ class RedisEventBus(EventBus):
         failure: Exception | None = None
         async with self._lock:
             if self._pubsub is None:
-                self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                # Subscribe confirmations are read, not ignored: they are what `subscribe` waits for.
+                self._pubsub = self._redis.pubsub(ignore_subscribe_messages=False)
             first = name not in self._listeners
             self._listeners.setdefault(name, []).append(deliver)
+            confirmed: asyncio.Future[bool] | None
             if first:
+                confirmed = asyncio.get_running_loop().create_future()
+                self._confirming.setdefault(name, deque()).append(confirmed)
                 try:
                     await self._pubsub.subscribe(name)
                 except (RedisError, OSError) as e:
+                    self._forget(name, confirmed)
                     self._listeners[name].remove(deliver)
                     if not self._listeners[name]:
                         del self._listeners[name]
                     failure = e
+            else:
+                # A later subscriber of a channel still being subscribed waits for the same answer
+                # (the reader may confirm while this one waited for the lock: then nothing to wait for).
+                pending = self._confirming.get(name)
+                confirmed = pending[-1] if pending else None
             if failure is None:
                 if on_lost is not None:
                     self._on_lost[deliver] = on_lost
@@ -92,12 +121,25 @@ class RedisEventBus(EventBus):
         if failure is not None:
             # The shared connection is broken for every subscriber of this process, not just this one.
             await self._lost()
-            raise DependencyUnavailable(
-                "the live stream is unavailable (its event bus, Redis, is down); retry shortly",
-                code="stream_unavailable",
-                details={"dependency": "redis"},
-            ) from failure
+            raise _unavailable() from failure
+        if confirmed is not None:
+            await self._confirmed(name, deliver, confirmed)
         return _RedisSubscription(self, name, deliver)
+
+    async def _confirmed(self, name: str, deliver: Deliver, confirmed: asyncio.Future[bool]) -> None:
+        """Wait for Redis to register the channel; on a lost bus, a timeout or a cancelled caller the
+        subscriber is removed again (no listener left behind for a stream that never started)."""
+        try:
+            async with asyncio.timeout(self._confirm_timeout):
+                ok = await asyncio.shield(confirmed)
+        except TimeoutError as e:
+            await self._remove(name, deliver)
+            raise _unavailable() from e
+        except BaseException:
+            await self._remove(name, deliver)
+            raise
+        if not ok:
+            raise _unavailable()
 
     async def _reset(self) -> None:
         """Forget a broken pub/sub connection; the next subscriber opens a new one."""
@@ -112,6 +154,11 @@ class RedisEventBus(EventBus):
             callbacks = [self._on_lost.get(d) for ds in self._listeners.values() for d in ds]
             self._listeners.clear()
             self._on_lost.clear()
+            for pending in self._confirming.values():
+                for confirmed in pending:
+                    if not confirmed.done():
+                        confirmed.set_result(False)
+            self._confirming.clear()
             await self._reset()
         for callback in callbacks:
             if callback is not None:
@@ -142,15 +189,37 @@ class RedisEventBus(EventBus):
                 logger.warning("event bus connection lost; ending live streams so they resume", exc_info=True)
                 await self._lost()
                 return
-            if message is None or message.get("type") != "message":
+            if message is None:
                 continue
-            name = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+            kind = message.get("type")
+            if kind == "subscribe":
+                self._confirm(_text(message["channel"]))
+            if kind != "message":
+                continue
+            name = _text(message["channel"])
             try:
                 batch = orjson.loads(message["data"])
             except orjson.JSONDecodeError:
                 continue
             for deliver in list(self._listeners.get(name, [])):
                 deliver(batch)
+
+    def _forget(self, name: str, confirmed: asyncio.Future[bool]) -> None:
+        pending = self._confirming.get(name)
+        if pending is not None and confirmed in pending:
+            pending.remove(confirmed)
+            if not pending:
+                del self._confirming[name]
+
+    def _confirm(self, name: str) -> None:
+        pending = self._confirming.get(name)
+        if not pending:
+            return  # redis-py's own re-subscribe after a reconnect: nobody waits for it
+        confirmed = pending.popleft()
+        if not pending:
+            del self._confirming[name]
+        if not confirmed.done():
+            confirmed.set_result(True)
 
     async def close(self) -> None:
         if self._reader is not None:

@@ -32,6 +32,8 @@ class EventBus(Protocol):
     async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         """Call `deliver` with each batch published for the tenant, in this process, until closed.
 
+        Returns once the bus has registered the subscription: every batch published after it returns
+        is delivered (a caller that reads the past right after subscribing misses nothing between).
         `deliver` must not block: it runs on the bus's reader. When the bus loses its connection,
         `on_lost` is called and the subscription is over (the subscriber resumes from its last id);
         subscribing while the bus is down raises DependencyUnavailable."""
