@@ -32,6 +32,11 @@ END: dict[str, Any] = {"type": "end"}
 FRAME_CACHE_SIZE = 256
 
 
+class _Notice(dict[str, Any]):
+    """A message for the client queued among the events, so it arrives in its place (after the
+    replay it is about), not ahead of events still waiting."""
+
+
 def _log_text(event: dict[str, Any]) -> str:
     return orjson.dumps({"type": "log", "data": event}).decode()
 
@@ -68,6 +73,7 @@ class TailSession:
         self._replaying = True
         self._held: list[dict[str, Any]] = []
         self._seen: set[str] = set()
+        self._notice: _Notice | None = None  # met by `ready` in a burst: `next` hands it out first
         self._subscription: Subscription | None = None
         self._replay_task: asyncio.Task[None] | None = None
         self._lease: StreamLease | None = None
@@ -113,6 +119,10 @@ class TailSession:
             if self.filter.matches(event):
                 await self._queue.put(event)  # replay is pulled: waiting here is the backpressure
 
+    async def _replay_truncated(self, *, replayed: int, last_id: str | None) -> None:
+        """The replay stopped at its limit with more stored: say so rather than skip to live silently."""
+        await self._queue.put(_Notice(type="replay_truncated", replayed=replayed, last_id=last_id))
+
     def _go_live(self) -> None:
         for event in self._held:
             if str(event["id"]) not in self._seen:
@@ -128,6 +138,9 @@ class TailSession:
         """The next message for the client, None when nothing came within `wait` seconds, or END."""
         if self.ended is not None:
             return END
+        if self._notice is not None:
+            notice, self._notice = self._notice, None
+            return notice
         if self._dropped and not self._queue.full():
             count, self._dropped = self._dropped, 0
             return {"type": "dropped", "count": count}
@@ -142,6 +155,8 @@ class TailSession:
                 return None
         if event is _WAKE or self.ended is not None:
             return END
+        if type(event) is _Notice:
+            return event
         return {"type": "log", "data": event}
 
     def text(self, message: dict[str, Any]) -> str:
@@ -161,6 +176,9 @@ class TailSession:
                 break
             if event is _WAKE:
                 break  # `ended` is set: the next call to `next` says so
+            if type(event) is _Notice:
+                self._notice = event  # not an event: `next` hands it out, after this burst
+                break
             events.append(event)
         return events
 
@@ -186,7 +204,9 @@ class LiveTail:
     - a slow client loses events (and is told how many), never slows others or grows memory;
     - a tenant holds at most `max_streams` streams at once, across API processes (429 beyond);
     - a replay costs `replay_cost` units of the tenant's request budget (charged by the caller),
-      one per page it may read.
+      one per page it may read;
+    - a replay stops after `replay_limit` events; when more were stored, the client is told so
+      (`replay_truncated`, with the last id replayed) before the live events, never skipped silently.
     """
 
     def __init__(
@@ -253,7 +273,7 @@ class LiveTail:
     async def _replay_by_commit(self, session: TailSession, tenant_id: UUID, after: CommitPosition) -> None:
         """What committed after the group that held since_id (and what followed it in that group):
         a lower id that committed later is replayed too, which id order would skip."""
-        replayed = 0
+        replayed, last_id = 0, None
         while replayed < self._replay_limit:
             async with self._uow_factory() as uow:
                 await uow.act_as_tenant(tenant_id)
@@ -261,10 +281,16 @@ class LiveTail:
                     tenant_id=tenant_id, after=after, limit=min(REPLAY_PAGE, self._replay_limit - replayed)
                 )
             if page.last is None:
-                break
+                return
             await session._replay([orjson.loads(to_json(public_view(e))) for e in page.events])
             replayed += len(page.events)
+            last_id = str(page.events[-1].id) if page.events else last_id
             after = page.last
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(tenant_id)
+            more = await uow.commit_order.events_after(tenant_id=tenant_id, after=after, limit=1)
+        if more.last is not None:
+            await session._replay_truncated(replayed=replayed, last_id=last_id)
 
     async def _replay_by_id(self, session: TailSession, tenant_id: UUID, since_id: UUID) -> None:
         """since_id has no known commit position (stored before commit order was kept, or older than
@@ -277,7 +303,12 @@ class LiveTail:
                     tenant_id=tenant_id, after=after, limit=min(REPLAY_PAGE, self._replay_limit - replayed)
                 )
             if not page:
-                break
+                return
             await session._replay([orjson.loads(to_json(public_view(e))) for e in page])
             replayed += len(page)
             after = page[-1].id
+        async with self._uow_factory() as uow:
+            await uow.act_as_tenant(tenant_id)
+            more = await uow.reader.after_id(tenant_id=tenant_id, after=after, limit=1)
+        if more:
+            await session._replay_truncated(replayed=replayed, last_id=str(after))

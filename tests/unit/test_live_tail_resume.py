@@ -44,10 +44,10 @@ def _event(tenant_id: UUID, event_id: UUID, message: str) -> LogEvent:
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, *, replay_limit: int = 10_000) -> None:
         self.uow = FakeUnitOfWorkFactory()
         self.bus = InProcessEventBus()
-        self.tail = LiveTail(self.bus, self.uow, InProcessStreamSlots())
+        self.tail = LiveTail(self.bus, self.uow, InProcessStreamSlots(), replay_limit=replay_limit)
         self.tenant = uuid4()
         self.principal = Principal(tenant_id=self.tenant, subject="k", scopes=frozenset({Scope.READ}), via="api_key")
 
@@ -130,4 +130,69 @@ async def test_resume_skips_events_deleted_since_and_goes_on_with_later_commits(
     del world.uow.store.logs[gone.id]  # retention or cleanup removed it; its commit entry remains
     resumed = await world.open(since_id=seen.id)
     assert await _drain(resumed) == ["later"]
+    await resumed.close()
+
+
+async def _messages(session: TailSession) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+    while (message := await session.next(0.05)) is not None and message is not END:
+        got.append(message)
+    return got
+
+
+async def test_a_replay_cut_at_its_limit_says_so_before_going_live() -> None:
+    world = World(replay_limit=2)
+    since = _event(world.tenant, new_id(), "since")
+    missed = [_event(world.tenant, new_id(), f"missed {i}") for i in range(4)]
+    await world.commit_and_publish(since)
+    for event in missed:
+        await world.commit_and_publish(event)
+    resumed = await world.open(since_id=since.id)
+    await resumed._replay_task  # type: ignore[misc]
+    live = _event(world.tenant, new_id(), "live")
+    await world.commit_and_publish(live)
+    got = await _messages(resumed)
+    assert [m["type"] for m in got] == ["log", "log", "replay_truncated", "log"]
+    assert [m["data"]["message"] for m in got if m["type"] == "log"] == ["missed 0", "missed 1", "live"]
+    assert got[2] == {"type": "replay_truncated", "replayed": 2, "last_id": str(missed[1].id)}
+    await resumed.close()
+
+
+async def test_a_replay_that_reads_everything_within_its_limit_adds_no_notice() -> None:
+    world = World(replay_limit=2)
+    since, one, two = (_event(world.tenant, new_id(), m) for m in ("since", "one", "two"))
+    for event in (since, one, two):
+        await world.commit_and_publish(event)
+    resumed = await world.open(since_id=since.id)
+    assert [m["type"] for m in await _messages(resumed)] == ["log", "log"]
+    await resumed.close()
+
+
+async def test_a_replay_in_id_order_cut_at_its_limit_says_so_too() -> None:
+    world = World(replay_limit=1)
+    old, newer, newest = (_event(world.tenant, new_id(), m) for m in ("old", "newer", "newest"))
+    async with world.uow() as uow:
+        await uow.logs.add_many(events=[old, newer, newest])
+        await uow.commit()
+    resumed = await world.open(since_id=old.id)
+    got = await _messages(resumed)
+    assert [m["type"] for m in got] == ["log", "replay_truncated"]
+    assert got[1]["last_id"] == str(newer.id)
+    await resumed.close()
+
+
+async def test_a_burst_stops_at_the_notice_and_hands_it_out_next() -> None:
+    """Batched sending takes what is waiting in one go (`ready`): the notice is not an event."""
+    world = World(replay_limit=2)
+    since = _event(world.tenant, new_id(), "since")
+    await world.commit_and_publish(since)
+    for i in range(3):
+        await world.commit_and_publish(_event(world.tenant, new_id(), f"missed {i}"))
+    resumed = await world.open(since_id=since.id)
+    await resumed._replay_task  # type: ignore[misc]
+    first = await resumed.next(1)
+    assert first is not None and first["type"] == "log"
+    assert [e["message"] for e in resumed.ready(10)] == ["missed 1"]
+    notice = await resumed.next(1)
+    assert notice is not None and notice["type"] == "replay_truncated"
     await resumed.close()

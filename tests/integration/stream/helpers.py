@@ -34,8 +34,8 @@ async def ingest(api: ApiProcess, key: str, events: list[dict[str, Any]]) -> lis
 
 
 async def wait_subscribed(redis_url: str, tenant_id: str, processes: int = 1) -> None:
-    """Until `processes` API processes listen on the tenant's channel: a stream whose handshake is
-    done has registered its listener, but Redis may not have processed the SUBSCRIBE yet."""
+    """Until `processes` API processes listen on the tenant's channel, as Redis counts them (one
+    subscription per process and tenant, however many of its clients watch)."""
     client = Redis.from_url(redis_url)
     try:
 

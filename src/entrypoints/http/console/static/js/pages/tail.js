@@ -58,6 +58,7 @@ export async function render(main) {
       if (frame.type === 'log') receive([frame.data]);
       else if (frame.type === 'logs') receive(frame.data);
       else if (frame.type === 'dropped') notice(`${frame.count} events were dropped: this tab fell behind the stream.`);
+      else if (frame.type === 'replay_truncated') notice(`Catching up stopped after ${frame.replayed} events: more were stored while this tab was away. Search the time range for the rest.`);
       else if (frame.type === 'error') notice(`The server refused a message: ${frame.message}`);
     });
     socket.addEventListener('close', (event) => {
