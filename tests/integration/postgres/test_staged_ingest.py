@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -78,5 +79,30 @@ async def test_rls_refuses_staged_rows_of_another_tenant(postgres_url: str) -> N
         async with PostgresUnitOfWork(engine) as uow:
             await uow.act_as_tenant(other)
             assert await uow.logs.count(tenant_id=other) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_each_event_keeps_its_own_time_of_receipt(postgres_url: str) -> None:
+    """A group commit holds requests received at different times: each row keeps its own."""
+    engine = make_app_engine(postgres_url, pool_size=1, max_overflow=0)
+    tenant = uuid.uuid4()
+    first, second = datetime.now(UTC) - timedelta(seconds=3), datetime.now(UTC) - timedelta(seconds=1)
+    same_as_first = first + timedelta(0)  # equal, another object
+    received = [first, second, first, same_as_first, second]
+    try:
+        events = [
+            replace(_event(tenant, log_id, f"r{n}"), received_at=at)
+            for n, (log_id, at) in enumerate(zip(new_ids(len(received)), received, strict=True))
+        ]
+        async with PostgresUnitOfWork(engine) as uow:
+            await uow.act_as_tenant(tenant)
+            await uow.logs.add_many(events=events)
+            await uow.commit()
+        async with PostgresUnitOfWork(engine) as uow:
+            await uow.act_as_tenant(tenant)
+            for event in events:
+                stored = await uow.logs.get(tenant_id=tenant, log_id=event.id)
+                assert stored is not None and stored.received_at == event.received_at, event.message
     finally:
         await engine.dispose()
