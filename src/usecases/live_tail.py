@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,7 @@ import orjson
 from src.domain.commit_order import CommitPosition
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import DependencyUnavailable, DomainError, RateLimited
-from src.domain.logs import public_view
+from src.domain.logs import LogEvent, public_view
 from src.domain.ports.event_bus import EventBus, Subscription
 from src.domain.ports.stream_slots import StreamLease, StreamSlots
 from src.domain.ports.unit_of_work import UnitOfWorkFactory
@@ -77,6 +78,7 @@ class TailSession:
         self._subscription: Subscription | None = None
         self._replay_task: asyncio.Task[None] | None = None
         self._lease: StreamLease | None = None
+        self.subscribed_at = datetime.max.replace(tzinfo=UTC)  # set once the bus confirmed the subscription
         self.ended: DomainError | None = None
 
     def end(self, reason: DomainError) -> None:
@@ -119,8 +121,18 @@ class TailSession:
             if self.filter.matches(event):
                 await self._queue.put(event)  # replay is pulled: waiting here is the backpressure
 
-    async def _replay_truncated(self, *, replayed: int, last_id: str | None) -> None:
-        """The replay stopped at its limit with more stored: say so rather than skip to live silently."""
+    async def _replay_truncated(self, *, replayed: int, last_id: str | None, unread: LogEvent | None) -> None:
+        """The replay stopped at its limit: say so when `unread` (the first stored event it did not
+        send) will not arrive live either, rather than skip to live silently.
+
+        An event received after this stream subscribed was committed, and so published, after the
+        subscription: it arrives live. One already held (published live during the replay) is not
+        missing either. (One received before and published after the subscription is missing from
+        neither, yet gets the notice: a request in flight at the moment of subscribing.)"""
+        if unread is None or unread.received_at > self.subscribed_at:
+            return
+        if any(str(event["id"]) == str(unread.id) for event in self._held):
+            return
         await self._queue.put(_Notice(type="replay_truncated", replayed=replayed, last_id=last_id))
 
     def _go_live(self) -> None:
@@ -205,8 +217,9 @@ class LiveTail:
     - a tenant holds at most `max_streams` streams at once, across API processes (429 beyond);
     - a replay costs `replay_cost` units of the tenant's request budget (charged by the caller),
       one per page it may read;
-    - a replay stops after `replay_limit` events; when more were stored, the client is told so
-      (`replay_truncated`, with the last id replayed) before the live events, never skipped silently.
+    - a replay stops after `replay_limit` events; when more were stored before the stream
+      subscribed (what came later arrives live), the client is told so (`replay_truncated`, with
+      the last id replayed) before the live events, never skipped silently.
     """
 
     def __init__(
@@ -251,6 +264,7 @@ class LiveTail:
         except BaseException:
             await session.close()
             raise
+        session.subscribed_at = datetime.now(UTC)
         if since_id is None:
             session._go_live()
         else:
@@ -289,8 +303,7 @@ class LiveTail:
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(tenant_id)
             more = await uow.commit_order.events_after(tenant_id=tenant_id, after=after, limit=1)
-        if more.last is not None:
-            await session._replay_truncated(replayed=replayed, last_id=last_id)
+        await session._replay_truncated(replayed=replayed, last_id=last_id, unread=next(iter(more.events), None))
 
     async def _replay_by_id(self, session: TailSession, tenant_id: UUID, since_id: UUID) -> None:
         """since_id has no known commit position (stored before commit order was kept, or older than
@@ -310,5 +323,4 @@ class LiveTail:
         async with self._uow_factory() as uow:
             await uow.act_as_tenant(tenant_id)
             more = await uow.reader.after_id(tenant_id=tenant_id, after=after, limit=1)
-        if more:
-            await session._replay_truncated(replayed=replayed, last_id=str(after))
+        await session._replay_truncated(replayed=replayed, last_id=str(after), unread=next(iter(more), None))

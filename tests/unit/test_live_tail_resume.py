@@ -196,3 +196,20 @@ async def test_a_burst_stops_at_the_notice_and_hands_it_out_next() -> None:
     notice = await resumed.next(1)
     assert notice is not None and notice["type"] == "replay_truncated"
     await resumed.close()
+
+
+async def test_events_committed_after_the_stream_subscribed_are_not_called_missing() -> None:
+    """The replay reads on into what committed after the subscription (it arrives live as well):
+    stopping there at the limit skips nothing, so there is no notice."""
+    world = World(replay_limit=2)
+    since, missed = _event(world.tenant, new_id(), "since"), _event(world.tenant, new_id(), "missed")
+    await world.commit_and_publish(since)
+    await world.commit_and_publish(missed)
+    resumed = await world.open(since_id=since.id)
+    for message in ("live 1", "live 2"):
+        await world.commit_and_publish(_event(world.tenant, new_id(), message))
+    await resumed._replay_task  # type: ignore[misc]
+    got = await _messages(resumed)
+    assert [m["data"]["message"] for m in got if m["type"] == "log"] == ["missed", "live 1", "live 2"]
+    assert "replay_truncated" not in [m["type"] for m in got]
+    await resumed.close()

@@ -69,6 +69,7 @@ class RedisEventBus(EventBus):
         # answers a connection's commands in order. True when confirmed, False when the bus was lost.
         self._confirming: dict[str, deque[asyncio.Future[bool]]] = {}
         self._lock = asyncio.Lock()
+        self._losing: set[asyncio.Task[None]] = set()  # `_lost` started by a cancelled subscriber
 
     async def publish(self, *, tenant_id: UUID, events: Sequence[dict[str, Any]]) -> None:
         try:
@@ -90,6 +91,7 @@ class RedisEventBus(EventBus):
     async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         name = channel(tenant_id)
         failure: Exception | None = None
+        interrupted: BaseException | None = None
         async with self._lock:
             if self._pubsub is None:
                 # Subscribe confirmations are read, not ignored: they are what `subscribe` waits for.
@@ -102,12 +104,15 @@ class RedisEventBus(EventBus):
                 self._confirming.setdefault(name, deque()).append(confirmed)
                 try:
                     await self._pubsub.subscribe(name)
-                except (RedisError, OSError) as e:
+                except BaseException as e:  # a cancelled caller too: see below
                     self._forget(name, confirmed)
                     self._listeners[name].remove(deliver)
                     if not self._listeners[name]:
                         del self._listeners[name]
-                    failure = e
+                    if isinstance(e, RedisError | OSError):
+                        failure = e
+                    else:
+                        interrupted = e
             else:
                 # A later subscriber of a channel still being subscribed waits for the same answer
                 # (the reader may confirm while this one waited for the lock: then nothing to wait for).
@@ -118,6 +123,14 @@ class RedisEventBus(EventBus):
                     self._on_lost[deliver] = on_lost
                 if self._reader is None or self._reader.done():
                     self._reader = asyncio.create_task(self._read(), name="event-bus-reader")
+        if interrupted is not None:
+            # Cancelled (the client left) while SUBSCRIBE was being written: redis-py drops a
+            # connection whose command was cut off, and its reader would reconnect and subscribe
+            # again without a word, so every stream of this process may have missed batches meanwhile.
+            lost = asyncio.create_task(self._lost())
+            self._losing.add(lost)
+            lost.add_done_callback(self._losing.discard)
+            raise interrupted
         if failure is not None:
             # The shared connection is broken for every subscriber of this process, not just this one.
             await self._lost()

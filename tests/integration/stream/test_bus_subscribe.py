@@ -100,6 +100,32 @@ async def test_a_subscriber_waiting_when_the_bus_is_lost_gets_503(slow_redis: Fa
         await bus.close()
 
 
+async def test_a_subscriber_cancelled_while_subscribing_leaves_nothing_behind(
+    slow_redis: FaultProxy, redis_url: str
+) -> None:
+    """The client leaves while its stream's SUBSCRIBE is still being sent (here: the new connection's
+    handshake is held by the proxy). The next stream of the tenant must not wait on an answer that
+    will never come, and the streams already open must be told (their connection may be gone)."""
+    bus = RedisEventBus(Redis.from_url(f"redis://127.0.0.1:{slow_redis.port}/0"))
+    publisher = RedisEventBus(Redis.from_url(redis_url))
+    tenant, got = uuid4(), asyncio.Event()
+    try:
+        leaving = asyncio.create_task(bus.subscribe(tenant_id=tenant, deliver=lambda batch: None))
+        await until(lambda: _sent(slow_redis, b"CLIENT"), within=10, what="the connection's handshake sent")
+        assert not leaving.done()
+        leaving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        # Waits SLOW for its own confirmation, not confirm_timeout for one that never comes.
+        staying = await bus.subscribe(tenant_id=tenant, deliver=lambda batch: got.set())
+        await publisher.publish(tenant_id=tenant, events=[{"message": "after"}])
+        await asyncio.wait_for(got.wait(), timeout=10)
+        await staying.close()
+    finally:
+        await bus.close()
+        await publisher.close()
+
+
 async def _sent(proxy: FaultProxy, command: bytes) -> bool:
     return command in proxy.sent
 

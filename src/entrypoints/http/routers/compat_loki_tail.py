@@ -81,14 +81,24 @@ async def tail(websocket: WebSocket) -> None:
         parsed = parse_logql(params.get("query") or "")
         if not isinstance(parsed, LogQuery):
             raise LogQLError("tail takes a log query, not a metric query")
-        now = datetime.now(UTC)
-        start = loki_time(params.get("start"), now - timedelta(hours=1), "start")
-        backlog = await container.loki_read.lines(
-            principal=principal, flt=parsed.filter, start=start, end=now, limit=limit(params), forward=True
-        )
+        start = loki_time(params.get("start"), datetime.now(UTC) - timedelta(hours=1), "start")
+        # Subscribed before the backlog is read: a line committed in between is in one or the other
+        # (or both: the live copy of a line the backlog holds is skipped below).
         session = await container.live_tail.open(
             principal=principal, flt=StreamFilter(expr=parsed.filter), since_id=None
         )
+        try:
+            backlog = await container.loki_read.lines(
+                principal=principal,
+                flt=parsed.filter,
+                start=start,
+                end=datetime.now(UTC),
+                limit=limit(params),
+                forward=True,
+            )
+        except BaseException:
+            await session.close()
+            raise
     except DomainError as e:
         await websocket.accept()
         await websocket.close(code=4401 if isinstance(e, Unauthenticated) else 4400, reason=e.message[:120])
@@ -102,6 +112,8 @@ async def tail(websocket: WebSocket) -> None:
         await session.close()
         raise
 
+    shown = {str(event.id) for event in backlog}
+
     async def send() -> None:
         while True:
             message = await session.next(WAIT_SECONDS)
@@ -110,6 +122,8 @@ async def tail(websocket: WebSocket) -> None:
             if message is None:
                 continue
             if message["type"] == "log":
+                if shown and str(message["data"]["id"]) in shown:
+                    continue  # committed before the backlog was read, announced after: sent already
                 await websocket.send_text(orjson.dumps(_frame(message["data"])).decode())
             elif message["type"] == "dropped":
                 dropped = [{"labels": {}, "timestamp": _ns(datetime.now(UTC))}] * int(message["count"])
