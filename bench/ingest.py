@@ -142,8 +142,8 @@ def post_bytes(base_url: str, path: str, api_key: str, content_type: str, body: 
     return head.encode() + body
 
 
-def connection_split(port: int) -> str:
-    """Established connections to the API port per server process, e.g. "2/2" ("?" without `ss`)."""
+def _server_pids(port: int) -> dict[int, str]:
+    """Our side's port of each established connection to the API port -> the server process's pid."""
     try:
         out = subprocess.run(
             ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
@@ -153,13 +153,61 @@ def connection_split(port: int) -> str:
             check=False,
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
-        return "?"
-    counts = Counter(re.findall(r"pid=(\d+)", out))
+        return {}
+    found = {}
+    for line in out.splitlines():
+        peer = re.search(r"\s\S+:(\d+)\s+users:", line)
+        pid = re.search(r"pid=(\d+)", line)
+        if peer and pid:
+            found[int(peer.group(1))] = pid.group(1)
+    return found
+
+
+async def open_balanced(base_url: str, count: int, workers: int, spacing: float) -> list[RawConnection]:
+    """`count` connections spread evenly over the `workers` API processes (as a load balancer in front
+    of them would): the kernel hands each accept to whichever worker waits, and 4 long-lived
+    connections landed 3/1 or 4/0 in some runs, which then measured one worker, not two.
+    A connection to a worker that already has its share is kept open until the end (so the next
+    connect cannot land on the same idle slot again), then closed before the clock starts."""
+    port = int(base_url.rsplit(":", 1)[1])
+    share = -(-count // workers)
+    kept: list[RawConnection] = []
+    spare: list[RawConnection] = []
+    per_pid: Counter[str] = Counter()
+    try:
+        for _ in range(count * 8):
+            if len(kept) == count:
+                break
+            (connection,) = await RawConnection.open_many(base_url, 1, 0)
+            await asyncio.sleep(spacing)  # the worker's accept shows in `ss` once it ran
+            pid = _server_pids(port).get(connection.writer.get_extra_info("sockname")[1])
+            if pid is None or per_pid[pid] < share:
+                per_pid[pid or "?"] += 1
+                kept.append(connection)
+            else:
+                spare.append(connection)
+        if len(kept) < count:  # could not balance (no `ss`?): take what there is
+            kept += spare[: count - len(kept)]
+            spare = spare[count - len(kept) :]
+        return kept
+    finally:
+        for connection in spare:
+            connection.close()
+
+
+def connection_split(port: int, connections: list[RawConnection] | None = None) -> str:
+    """Connections per server process, e.g. "2/2" ("?" without `ss`): of `connections`, or of every
+    established connection to the port (another tool's, as wrk's)."""
+    pids = _server_pids(port)
+    if connections is None:
+        counts = Counter(pids.values())
+    else:
+        counts = Counter(pids.get(c.writer.get_extra_info("sockname")[1], "?") for c in connections)
     return "/".join(str(n) for _, n in counts.most_common()) or "?"
 
 
 async def run_bulk(
-    base_url: str, api_key: str, bodies: list[bytes], clients: int, spacing: float
+    base_url: str, api_key: str, bodies: list[bytes], clients: int, spacing: float, workers: int
 ) -> tuple[float, int, str]:
     """(seconds, events accepted, connections per API process) for posting every body, `clients` in flight."""
     requests = [post_bytes(base_url, "/api/v1/logs/bulk", api_key, "application/x-ndjson", b) for b in bodies]
@@ -175,8 +223,12 @@ async def run_bulk(
             accepted += int(orjson.loads(body)["accepted"])
 
     # Connections are opened before the clock starts.
-    connections = await RawConnection.open_many(base_url, clients, spacing)
-    split = connection_split(int(base_url.rsplit(":", 1)[1]))
+    connections = (
+        await open_balanced(base_url, clients, workers, spacing)
+        if workers > 1
+        else await RawConnection.open_many(base_url, clients, spacing)
+    )
+    split = connection_split(int(base_url.rsplit(":", 1)[1]), connections)
     try:
         started = time.perf_counter()
         await asyncio.gather(*(worker(c) for c in connections))
@@ -290,7 +342,7 @@ async def run_python_load(
             statuses[status] += 1
 
     opened = await RawConnection.open_many(base_url, connections, spacing)
-    split = connection_split(int(base_url.rsplit(":", 1)[1]))
+    split = connection_split(int(base_url.rsplit(":", 1)[1]), opened)
     try:
         started = clock()
         await asyncio.gather(*(client(c, started + seconds) for c in opened))
@@ -449,6 +501,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.05,
         help="seconds between opening client connections (spreads them over uvicorn workers)",
     )
+    p.add_argument(
+        "--no-balance",
+        dest="balance",
+        action="store_false",
+        help="bulk clients' connections wherever the kernel puts them (default: spread evenly over workers)",
+    )
     p.add_argument("--skip-single", action="store_true", help="bulk and COPY only")
     p.add_argument(
         "--keep-rows",
@@ -551,7 +609,14 @@ def run(
                     cpu.start()
                     try:
                         seconds, accepted, split = asyncio.run(
-                            run_bulk(server.base_url, tenant.api_key, bodies, args.bulk_clients, args.connect_spacing)
+                            run_bulk(
+                                server.base_url,
+                                tenant.api_key,
+                                bodies,
+                                args.bulk_clients,
+                                args.connect_spacing,
+                                workers if args.balance else 1,
+                            )
                         )
                     finally:
                         cpu.stop()
