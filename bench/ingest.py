@@ -14,7 +14,9 @@ What it does, end to end, with nothing to set up:
    before every bulk run (so it meets the same machine weather); its fastest run is the ceiling.
    Every COPY and bulk run starts from an emptied `logs` after a checkpoint (`--keep-rows`: not).
 4. Bulk API: the same N events as NDJSON bodies (serialised before the clock starts) posted to
-   `POST /api/v1/logs/bulk` by a few concurrent keep-alive clients, once per batch size.
+   `POST /api/v1/logs/bulk` by a few concurrent keep-alive clients, once per batch size. With
+   several workers the clients' connections are spread evenly over them, as a load balancer would
+   (`--no-balance`: wherever the kernel's accept puts them, which was 3/1 or 4/0 in some runs).
 5. Single POST: `--single-clients` connections each posting one event per request to
    `POST /api/v1/logs` for `--duration` seconds, with `wrk` if installed (cheapest load generator on a
    small machine), else a lean asyncio client speaking raw HTTP/1.1 with pre-built request bytes
