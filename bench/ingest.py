@@ -209,9 +209,10 @@ def connection_split(port: int, connections: list[RawConnection] | None = None) 
 
 
 async def run_bulk(
-    base_url: str, api_key: str, bodies: list[bytes], clients: int, spacing: float, workers: int
+    base_url: str, api_key: str, bodies: list[bytes], clients: int, spacing: float, balance_over: int
 ) -> tuple[float, int, str]:
-    """(seconds, events accepted, connections per API process) for posting every body, `clients` in flight."""
+    """(seconds, events accepted, connections per API process) for posting every body, `clients` in
+    flight; their connections spread evenly over `balance_over` API processes when that is > 1."""
     requests = [post_bytes(base_url, "/api/v1/logs/bulk", api_key, "application/x-ndjson", b) for b in bodies]
     pending = iter(range(len(requests)))
     accepted = 0
@@ -226,8 +227,8 @@ async def run_bulk(
 
     # Connections are opened before the clock starts.
     connections = (
-        await open_balanced(base_url, clients, workers, spacing)
-        if workers > 1
+        await open_balanced(base_url, clients, balance_over, spacing)
+        if balance_over > 1
         else await RawConnection.open_many(base_url, clients, spacing)
     )
     split = connection_split(int(base_url.rsplit(":", 1)[1]), connections)

@@ -131,7 +131,8 @@ class TailSession:
         neither, yet gets the notice: a request in flight at the moment of subscribing.)"""
         if unread is None or unread.received_at > self.subscribed_at:
             return
-        if any(str(event["id"]) == str(unread.id) for event in self._held):
+        wanted = str(unread.id)
+        if any(str(event["id"]) == wanted for event in self._held):
             return
         await self._queue.put(_Notice(type="replay_truncated", replayed=replayed, last_id=last_id))
 

@@ -109,16 +109,13 @@ class RedisEventBus(EventBus):
                     self._listeners[name].remove(deliver)
                     if not self._listeners[name]:
                         del self._listeners[name]
-                    if isinstance(e, RedisError | OSError):
-                        failure = e
-                    else:
-                        interrupted = e
+                    failure, interrupted = (e, None) if isinstance(e, RedisError | OSError) else (None, e)
             else:
                 # A later subscriber of a channel still being subscribed waits for the same answer
                 # (the reader may confirm while this one waited for the lock: then nothing to wait for).
                 pending = self._confirming.get(name)
                 confirmed = pending[-1] if pending else None
-            if failure is None:
+            if failure is None and interrupted is None:  # a listener that stayed
                 if on_lost is not None:
                     self._on_lost[deliver] = on_lost
                 if self._reader is None or self._reader.done():
