@@ -36,6 +36,7 @@ test: install lint syslog-senders chromium
 # needs a Python >= 3.13 (src/adapters/embedded/localstack.py finds one and installs LocalStack into
 # ~/.cache/logplane/localstack on first use); without one, say so: the suites ran on moto only.
 LOCALSTACK_SUITES := tests/integration/embedded/test_provision.py tests/integration/archive/test_archival.py \
+	tests/integration/archive/test_presign_endpoint.py \
 	tests/integration/export/test_export.py tests/integration/search/test_redrive.py
 test-localstack: install
 	@if reason=$$($(BIN)/python -c 'from src.adapters.embedded.localstack import localstack_unavailable as u; print(u() or "")') \

@@ -271,7 +271,12 @@ def make_archive_store(settings: Settings) -> ArchiveStore:
 
     from src.adapters.s3.archive_store import S3ArchiveStore
 
-    return S3ArchiveStore(aioboto3.Session(), endpoint_url=settings.aws.s3_endpoint, bucket=settings.aws.bucket)
+    return S3ArchiveStore(
+        aioboto3.Session(),
+        endpoint_url=settings.aws.s3_endpoint,
+        bucket=settings.aws.bucket,
+        public_endpoint_url=settings.aws.s3_public_endpoint_url,
+    )
 
 
 def make_archive_codecs() -> dict[ArchiveFormat, ArchiveCodec]:

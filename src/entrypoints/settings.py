@@ -145,6 +145,10 @@ class AwsSettings(BaseSettings):
     # S3 elsewhere than SQS (`logplane dev` keeps S3 in a recording moto of its own, so archives
     # survive restarts); unset, S3 uses `endpoint_url` too.
     s3_endpoint_url: str | None = Field(default=None, validation_alias="LOGPLANE_S3_ENDPOINT_URL")
+    # S3 as the users' browsers and curl reach it, when that differs from the address logplane uses
+    # (compose: `localstack:4566` inside, `localhost:4566` outside). Presigned download URLs are signed
+    # for this host; unset, for the endpoint logplane uses.
+    s3_public_endpoint_url: str | None = Field(default=None, validation_alias="LOGPLANE_S3_PUBLIC_ENDPOINT_URL")
 
     @property
     def s3_endpoint(self) -> str | None:

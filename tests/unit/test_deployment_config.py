@@ -218,6 +218,28 @@ def test_dockerfile_is_multi_stage_non_root_with_healthcheck_and_no_dev_extras()
     assert exposed == [re.search(r"LOGPLANE_API_PORT=(\d+)", dockerfile).group(1)]  # type: ignore[union-attr]
 
 
+def test_standins_cover_every_pulled_image_and_every_logplane_build() -> None:
+    """infra/standins/compose.yml (an engine without registry access) stays in step with the compose
+    file: a stand-in for every image pulled, the Python stand-in for every service that builds ours;
+    and the build context holds what the Dockerfile copies."""
+    compose = _compose()
+    override = yaml.safe_load((INFRA / "standins" / "compose.yml").read_text())["services"]
+    pulled = {
+        name for name, s in compose["services"].items() if "build" not in s and s.get("image") != "logplane:local"
+    }
+    built = {name for name, s in compose["services"].items() if "build" in s}
+    assert pulled == {name for name, s in override.items() if "image" in s}
+    assert built == {name for name, s in override.items() if "build" in s}
+    for name in built:
+        assert override[name]["build"]["args"]["PYTHON_IMAGE"].startswith("logplane-standin/python:")
+        assert override[name]["build"]["dockerfile"] == compose["services"][name]["build"]["dockerfile"]
+    dockerfile = (INFRA / "Dockerfile").read_text()
+    assert re.findall(r"^FROM \$\{PYTHON_IMAGE\}", dockerfile, re.MULTILINE)
+    copied = {m for line in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.MULTILINE) for m in line.split()}
+    allowed = {line[1:] for line in (INFRA.parent / ".dockerignore").read_text().splitlines() if line.startswith("!")}
+    assert copied <= allowed, copied - allowed
+
+
 def test_kubernetes_probes_ports_resources_and_queue_scaling() -> None:
     docs = _k8s()
     config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]

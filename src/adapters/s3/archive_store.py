@@ -23,12 +23,21 @@ def _unavailable(e: Exception) -> DependencyUnavailable:
 
 
 class S3ArchiveStore(ArchiveStore):
-    def __init__(self, session: aioboto3.Session, *, endpoint_url: str | None, bucket: str) -> None:
+    def __init__(
+        self,
+        session: aioboto3.Session,
+        *,
+        endpoint_url: str | None,
+        bucket: str,
+        public_endpoint_url: str | None = None,
+    ) -> None:
         self._session = session
         self._endpoint_url = endpoint_url
+        self._public_endpoint_url = public_endpoint_url
         self._bucket = bucket
         self._stack = contextlib.AsyncExitStack()
         self._client: Any = None
+        self._presigner: Any = None
 
     async def _s3(self) -> Any:
         if self._client is None:
@@ -37,9 +46,22 @@ class S3ArchiveStore(ArchiveStore):
             )
         return self._client
 
+    async def _signer(self) -> Any:
+        """The client presigned URLs come from. A signature covers the Host header, so a URL for
+        another address than ours (see `AwsSettings.s3_public_endpoint_url`) needs a client of its
+        own; signing is local, that client never opens a connection."""
+        if not self._public_endpoint_url or self._public_endpoint_url == self._endpoint_url:
+            return await self._s3()
+        if self._presigner is None:
+            self._presigner = await self._stack.enter_async_context(
+                self._session.client("s3", endpoint_url=self._public_endpoint_url)
+            )
+        return self._presigner
+
     async def close(self) -> None:
         await self._stack.aclose()
         self._client = None
+        self._presigner = None
         self._stack = contextlib.AsyncExitStack()
 
     async def put(self, *, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
@@ -136,7 +158,7 @@ class S3ArchiveStore(ArchiveStore):
         return found
 
     async def presign(self, *, key: str, expires_seconds: int) -> str:
-        s3 = await self._s3()
+        s3 = await self._signer()
         url: str = await s3.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_seconds
         )

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from src.domain.audit import CLI_ACTOR
 from src.domain.errors import DependencyUnavailable, DomainError, NotFound
 from src.domain.users import Role
-from src.entrypoints.bootstrap import build_container
-from src.entrypoints.cli.admin import Printer
-from src.entrypoints.settings import Settings
-from src.usecases.login import find_tenant
-from src.usecases.manage_users import CreateUserRequest
+
+if TYPE_CHECKING:
+    from src.entrypoints.cli.admin import Printer
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,6 +48,13 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 async def users(args: argparse.Namespace, print_json: Printer) -> int:
+    # Here, not at the top: every `logplane` command builds the parser that imports this module, and
+    # the composition root costs seconds of imports (a worker's health check runs `logplane worker status`).
+    from src.entrypoints.bootstrap import build_container
+    from src.entrypoints.settings import Settings
+    from src.usecases.login import find_tenant
+    from src.usecases.manage_users import CreateUserRequest
+
     container = build_container(Settings())
     try:
         tenant = await find_tenant(container.uow, args.tenant)
