@@ -41,8 +41,9 @@ build nginx sid nginx.Dockerfile
 # OpenSearch: the distribution and JDK logplane's embedded engine uses (fetched with Maven if needed).
 read -r os_home jdk_home < <(cd "$repo" && "$python" -c \
     'from src.adapters.embedded.opensearch_dist import ensure_distribution as e; d = e(); print(d.home, d.jdk.home)')
-cp -a "$os_home" "$ctx/opensearch"
-cp -a "$jdk_home" "$ctx/jdk"
+# -L: a JDK links files to /etc/java-* or the host's certificate store, absent from the image.
+cp -aL "$os_home" "$ctx/opensearch"
+cp -aL "$jdk_home" "$ctx/jdk"
 build opensearch 3 opensearch.Dockerfile
 rm -rf "$ctx/opensearch" "$ctx/jdk"
 
@@ -54,5 +55,13 @@ python = find_python()
 assert python, "no Python >= 3.13 here: LocalStack cannot be built"
 prefix = subprocess.run([python, "-c", "import sys; print(sys.base_prefix)"], capture_output=True, text=True, check=True)
 print(prefix.stdout.strip(), " ".join(PACKAGES))')
+# Only a self-contained interpreter tree (pyenv, python-build-standalone) can be copied in: a
+# distribution's Python lives in /usr beside everything else.
+case "$py_prefix" in
+    /usr | /usr/local)
+        echo "the Python >= 3.13 found lives in $py_prefix; point LOGPLANE_LOCALSTACK_PYTHON at a" \
+             "self-contained one (e.g. pyenv install 3.13)" >&2
+        exit 1 ;;
+esac
 cp -a "$py_prefix" "$ctx/python"
 build localstack core localstack.Dockerfile --build-arg "PYTHON_PREFIX=$py_prefix" --build-arg "PACKAGES=$packages"

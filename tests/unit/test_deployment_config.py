@@ -232,10 +232,14 @@ def test_standins_cover_every_pulled_image_and_every_logplane_build() -> None:
     assert built == {name for name, s in override.items() if "build" in s}
     for name in built:
         assert override[name]["build"]["args"]["PYTHON_IMAGE"].startswith("logplane-standin/python:")
-        assert override[name]["build"]["dockerfile"] == compose["services"][name]["build"]["dockerfile"]
+        for key in ("context", "dockerfile"):
+            assert override[name]["build"][key] == compose["services"][name]["build"][key]
     dockerfile = (INFRA / "Dockerfile").read_text()
-    assert re.findall(r"^FROM \$\{PYTHON_IMAGE\}", dockerfile, re.MULTILINE)
-    copied = {m for line in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.MULTILINE) for m in line.split()}
+    bases = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    assert bases and set(bases) == {"${PYTHON_IMAGE}"}, bases  # every stage: one pulled image, overridable
+    copies = re.findall(r"^COPY (?!--from)(?:--\S+ )*(.+) \S+$", dockerfile, re.MULTILINE)
+    assert copies and not any(line.startswith("[") for line in copies)  # the exec form would escape this check
+    copied = {path for line in copies for path in line.split()}
     allowed = {line[1:] for line in (INFRA.parent / ".dockerignore").read_text().splitlines() if line.startswith("!")}
     assert copied <= allowed, copied - allowed
 

@@ -47,9 +47,10 @@ class S3ArchiveStore(ArchiveStore):
         return self._client
 
     async def _signer(self) -> Any:
-        """The client presigned URLs come from. A signature covers the Host header, so a URL for
-        another address than ours (see `AwsSettings.s3_public_endpoint_url`) needs a client of its
-        own; signing is local, that client never opens a connection."""
+        """The client presigned URLs come from. A URL for another address than ours (see
+        `AwsSettings.s3_public_endpoint_url`) needs a client of its own: a SigV4 signature covers the
+        host, so the address cannot be swapped in afterwards. Signing is local; that client never
+        opens a connection."""
         if not self._public_endpoint_url or self._public_endpoint_url == self._endpoint_url:
             return await self._s3()
         if self._presigner is None:

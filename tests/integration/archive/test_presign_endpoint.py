@@ -1,7 +1,7 @@
 """Presigned download URLs name the address users reach S3 at (LOGPLANE_S3_PUBLIC_ENDPOINT_URL),
 not the one logplane itself uses: in the compose deployment those are `localstack:4566` (inside the
-network) and `localhost:4566` (the published port). Here both name the same emulator: 127.0.0.1
-for logplane, `localhost` for the user."""
+network) and `localhost:4566` (the published port). Here both name the same emulator, under the
+loopback's two names."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -18,16 +18,19 @@ async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-def _as_localhost(url: str) -> str:
+def _other_name(url: str) -> str:
+    """The same server under the loopback's other name (`AWS_ENDPOINT_URL` may use either)."""
     parts = urlsplit(url)
-    return parts._replace(netloc=f"localhost:{parts.port}").geturl()
+    assert parts.hostname in ("127.0.0.1", "localhost") and parts.port, f"needs a local emulator: {url}"
+    other = "localhost" if parts.hostname == "127.0.0.1" else "127.0.0.1"
+    return parts._replace(netloc=f"{other}:{parts.port}").geturl()
 
 
 async def test_presigned_urls_are_signed_for_the_public_endpoint(aws_url: str) -> None:
     bucket = f"presign-{uuid.uuid4().hex[:8]}"
     session = aioboto3.Session()
     await ensure_bucket(session, endpoint_url=aws_url, bucket=bucket, region="us-east-1")
-    public = _as_localhost(aws_url)
+    public = _other_name(aws_url)
     assert public != aws_url
     store = S3ArchiveStore(session, endpoint_url=aws_url, bucket=bucket, public_endpoint_url=public)
     plain = S3ArchiveStore(session, endpoint_url=aws_url, bucket=bucket)
