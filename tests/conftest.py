@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from src.adapters.postgres.migrate import upgrade
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temp directories under a root of this checkout's own, not the machine's shared
+    `/tmp/pytest-of-<user>`. The embedded PostgreSQL runs as a user of its own, and its library opens
+    the data directory's parents to that user (o+rx), `pytest-of-<user>` among them; every pytest
+    session that starts makes that directory private again (0700). A second checkout's `make test`
+    on the same machine thus cut a running suite's server off from its files (PANIC: Permission
+    denied): 683 of its tests failed or errored. pytest reads `PYTEST_DEBUG_TEMPROOT` when it makes its
+    first temp directory, after this hook; runs of one checkout keep pytest's usual retention."""
+    if "PYTEST_DEBUG_TEMPROOT" in os.environ:
+        return
+    # Short: a unix socket's path (postgres puts its own in the data directory) has room for 107 bytes.
+    checkout = hashlib.sha256(str(config.rootpath).encode()).hexdigest()[:6]
+    root = Path(tempfile.gettempdir()) / f"lp-{checkout}"
+    root.mkdir(mode=0o755, exist_ok=True)
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = str(root)
 
 
 @pytest.fixture(scope="session")
