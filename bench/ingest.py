@@ -188,9 +188,8 @@ async def open_balanced(base_url: str, count: int, workers: int, spacing: float)
                 kept.append(connection)
             else:
                 spare.append(connection)
-        if len(kept) < count:  # could not balance (no `ss`?): take what there is
-            kept += spare[: count - len(kept)]
-            spare = spare[count - len(kept) :]
+        if (missing := count - len(kept)) > 0:  # could not balance (no `ss`?): take what there is
+            kept, spare = kept + spare[:missing], spare[missing:]
         return kept
     finally:
         for connection in spare:

@@ -90,8 +90,7 @@ class RedisEventBus(EventBus):
 
     async def subscribe(self, *, tenant_id: UUID, deliver: Deliver, on_lost: OnLost | None = None) -> Subscription:
         name = channel(tenant_id)
-        failure: Exception | None = None
-        interrupted: BaseException | None = None
+        failure: BaseException | None = None  # a broken connection, or a cancelled caller
         async with self._lock:
             if self._pubsub is None:
                 # Subscribe confirmations are read, not ignored: they are what `subscribe` waits for.
@@ -109,29 +108,29 @@ class RedisEventBus(EventBus):
                     self._listeners[name].remove(deliver)
                     if not self._listeners[name]:
                         del self._listeners[name]
-                    failure, interrupted = (e, None) if isinstance(e, RedisError | OSError) else (None, e)
+                    failure = e
             else:
                 # A later subscriber of a channel still being subscribed waits for the same answer
                 # (the reader may confirm while this one waited for the lock: then nothing to wait for).
                 pending = self._confirming.get(name)
                 confirmed = pending[-1] if pending else None
-            if failure is None and interrupted is None:  # a listener that stayed
+            if failure is None:  # a listener that stayed
                 if on_lost is not None:
                     self._on_lost[deliver] = on_lost
                 if self._reader is None or self._reader.done():
                     self._reader = asyncio.create_task(self._read(), name="event-bus-reader")
-        if interrupted is not None:
+        if isinstance(failure, RedisError | OSError):
+            # The shared connection is broken for every subscriber of this process, not just this one.
+            await self._lost()
+            raise _unavailable() from failure
+        if failure is not None:
             # Cancelled (the client left) while SUBSCRIBE was being written: redis-py drops a
             # connection whose command was cut off, and its reader would reconnect and subscribe
             # again without a word, so every stream of this process may have missed batches meanwhile.
             lost = asyncio.create_task(self._lost())
             self._losing.add(lost)
             lost.add_done_callback(self._losing.discard)
-            raise interrupted
-        if failure is not None:
-            # The shared connection is broken for every subscriber of this process, not just this one.
-            await self._lost()
-            raise _unavailable() from failure
+            raise failure
         if confirmed is not None:
             await self._confirmed(name, deliver, confirmed)
         return _RedisSubscription(self, name, deliver)
