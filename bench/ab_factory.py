@@ -11,9 +11,8 @@ The fixes are applied as monkeypatches so they can be measured before anyone edi
 - `BENCH_AB_ASYNC_CONTAINER=1`: makes the `get_container` dependency a coroutine function; as a plain
   `def` FastAPI runs it in the thread pool on every request (a thread hop per request). (In `src/`
   since commit 9dae119; a no-op on top of it.)
-- `BENCH_AB_COPY_STAGING=1`: `PostgresLogRepository.add_many` writes with binary COPY into a
-  session temp table (`ON COMMIT DELETE ROWS`) and one `INSERT INTO logs SELECT` (RLS still checks
-  every row), instead of `INSERT ... SELECT FROM unnest(14 arrays)`.
+- (`BENCH_AB_COPY_STAGING=1`, binary COPY into a session temp table and one `INSERT … SELECT`, is
+  how `src/` writes since the bulk ingest work of issue 15; the knob is gone.)
 - `BENCH_AB_GC_THRESHOLD=g0,g1,g2`: the thresholds the app sets at start-up instead of its own
   (`0` turns automatic collection off: the upper bound of what collection costs a workload).
 - `BENCH_AB_GC_STATS=1`: logs every gen2 collection (and any collection over 5 ms) with its duration.
@@ -77,28 +76,6 @@ def _gc_total(path: str) -> None:
                 out.write(f"{line}, process CPU {time.process_time():.2f} s\n")
 
     _on_collection(done)
-
-
-def _copy_staging() -> None:
-    from src.adapters.postgres.log_repository import (
-        STAGING_COLUMNS,
-        STAGING_DDL,
-        STAGING_TABLE,
-        PostgresLogRepository,
-        staged_records,
-    )
-
-    async def add_many(self: Any, *, events: Any) -> None:
-        if not events:
-            return
-        raw = await self._conn.get_raw_connection()
-        driver = raw.driver_connection  # the asyncpg connection, inside the unit of work's transaction
-        await driver.execute(STAGING_DDL)
-        await driver.copy_records_to_table(STAGING_TABLE, columns=STAGING_COLUMNS, records=staged_records(events))
-        # Same column order: the staging table was made LIKE logs.
-        await driver.execute(f"INSERT INTO logs SELECT * FROM {STAGING_TABLE}")
-
-    PostgresLogRepository.add_many = add_many  # type: ignore[method-assign]
 
 
 def _writer_thread() -> None:
@@ -168,8 +145,6 @@ def create_app() -> FastAPI:
         # In place, so every `Depends(get_container)` already built sees a coroutine function.
         # (app.dependency_overrides would be re-analysed on every request and cost more than it saves.)
         deps.get_container.__code__ = get_container.__code__
-    if os.environ.get("BENCH_AB_COPY_STAGING"):
-        _copy_staging()
     if os.environ.get("BENCH_AB_GC_STATS"):
         _gc_stats()
     if gc_total := os.environ.get("BENCH_AB_GC_TOTAL"):

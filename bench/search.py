@@ -78,7 +78,7 @@ from bench.harness import (
     start_backing,
 )
 from bench.harness import wait_for_quiet as _wait_for_quiet
-from bench.harness.data import HOSTS, draw_event
+from bench.harness.data import HOSTS, draw_event, log_rows
 from bench.harness.stack import ChildProcess, run_cleanups, service_env
 
 
@@ -890,8 +890,6 @@ class SearchLoader:
 
     async def load_until(self, target: int) -> None:
         """Load until `target` events, or until the time budget or a memory guard stops it."""
-        from src.adapters.postgres.log_repository import staged_records
-
         args = self.args
         conn = await asyncpg.connect(asyncpg_dsn(self.stack.backing.owner_url))
         client = os_client(self.stack.os_url)
@@ -914,7 +912,7 @@ class SearchLoader:
                 parts = [events[i :: args.load_concurrency] for i in range(args.load_concurrency)]
                 jobs = [raw_bulk(client, bulk_actions(part)) for part in parts if part]
                 if not args.skip_pg_load:
-                    records = staged_records(events)
+                    records = log_rows(events)
                     jobs.append(conn.copy_records_to_table("logs", records=records, columns=COPY_COLUMNS))
                 await asyncio.gather(*jobs)
                 self.loaded += n

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from bench.harness.common import SEVERITY_NUMBERS
+
+if TYPE_CHECKING:
+    from src.domain.logs import LogEvent
 
 SERVICES = ("api-gateway", "auth", "billing", "checkout", "search", "inventory", "notifications", "worker")
 REGIONS = ("eu-west-1", "us-east-1", "ap-southeast-2")
@@ -130,6 +134,13 @@ def copy_records(events: list[dict[str, Any]], tenant_id: uuid.UUID) -> list[tup
 
     received = datetime.now(UTC)
     return [(new_id(), tenant_id, datetime.fromisoformat(e["timestamp"]), received, *copy_tail(e)) for e in events]
+
+
+def log_rows(events: Sequence[LogEvent]) -> list[tuple[Any, ...]]:
+    """Stored events as `logs` rows, in `COPY_COLUMNS` order: preloads that COPY straight into `logs`."""
+    from src.adapters.postgres.log_repository import log_columns
+
+    return list(zip(*log_columns(events).values(), strict=True))
 
 
 def ndjson_bodies(events: list[dict[str, Any]], batch: int) -> list[bytes]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -67,33 +67,46 @@ async def test_staged_write_lands_under_rls_and_other_tenants_see_nothing(postgr
         await engine.dispose()
 
 
-async def test_rls_refuses_staged_rows_of_another_tenant(postgres_url: str) -> None:
-    """The staging table has no policy of its own: the INSERT into `logs` is where RLS checks."""
+@pytest.mark.parametrize("with_own", [False, True], ids=["stranger-only", "mixed"])
+async def test_rls_refuses_staged_rows_of_another_tenant(postgres_url: str, with_own: bool) -> None:
+    """The staging table has no policy of its own: the INSERT into `logs` is where RLS checks. Events
+    of two tenants in one call take the per-row path, where RLS refuses the stranger and the call."""
     engine = make_app_engine(postgres_url, pool_size=1, max_overflow=0)
     mine, other = uuid.uuid4(), uuid.uuid4()
+    events = [_event(mine, new_ids(1)[0], "mine")] if with_own else []
+    events.append(_event(other, new_ids(1)[0], "smuggled"))
     try:
         with pytest.raises(Exception, match="row-level security"):
             async with PostgresUnitOfWork(engine) as uow:
                 await uow.act_as_tenant(mine)
-                await uow.logs.add_many(events=[_event(other, new_ids(1)[0], "smuggled")])
-        async with PostgresUnitOfWork(engine) as uow:
-            await uow.act_as_tenant(other)
-            assert await uow.logs.count(tenant_id=other) == 0
+                await uow.logs.add_many(events=events)
+        for tenant in (mine, other):
+            async with PostgresUnitOfWork(engine) as uow:
+                await uow.act_as_tenant(tenant)
+                assert await uow.logs.count(tenant_id=tenant) == 0
     finally:
         await engine.dispose()
 
 
-async def test_each_event_keeps_its_own_time_of_receipt(postgres_url: str) -> None:
-    """A group commit holds requests received at different times: each row keeps its own."""
+async def test_each_event_keeps_its_own_times_exactly(postgres_url: str) -> None:
+    """A group commit holds requests received at different times: each row keeps its own. The staging
+    table holds UTC wall clock: an instant survives whatever offset it came in, before 2000 too."""
     engine = make_app_engine(postgres_url, pool_size=1, max_overflow=0)
     tenant = uuid.uuid4()
     first, second = datetime.now(UTC) - timedelta(seconds=3), datetime.now(UTC) - timedelta(seconds=1)
     same_as_first = first + timedelta(0)  # equal, another object
     received = [first, second, first, same_as_first, second]
+    happened = [
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime.now(timezone(timedelta(hours=5, minutes=30))).replace(microsecond=123457),
+        datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime.now(timezone(timedelta(hours=-9))),
+        first,
+    ]
     try:
         events = [
-            replace(_event(tenant, log_id, f"r{n}"), received_at=at)
-            for n, (log_id, at) in enumerate(zip(new_ids(len(received)), received, strict=True))
+            replace(_event(tenant, log_id, f"r{n}"), timestamp=at, received_at=got)
+            for n, (log_id, at, got) in enumerate(zip(new_ids(len(received)), happened, received, strict=True))
         ]
         async with PostgresUnitOfWork(engine) as uow:
             await uow.act_as_tenant(tenant)
@@ -103,6 +116,27 @@ async def test_each_event_keeps_its_own_time_of_receipt(postgres_url: str) -> No
             await uow.act_as_tenant(tenant)
             for event in events:
                 stored = await uow.logs.get(tenant_id=tenant, log_id=event.id)
-                assert stored is not None and stored.received_at == event.received_at, event.message
+                assert stored is not None, event.message
+                assert stored.timestamp == event.timestamp and stored.received_at == event.received_at, event.message
+    finally:
+        await engine.dispose()
+
+
+async def test_tenants_written_one_after_another_in_one_transaction_keep_their_own_rows(postgres_url: str) -> None:
+    """A group commit stages tenant after tenant before one commit: no tenant's rows are written twice
+    or under the next tenant (the staging table is emptied by the commit only)."""
+    engine = make_app_engine(postgres_url, pool_size=1, max_overflow=0)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    try:
+        async with PostgresUnitOfWork(engine) as uow:
+            await uow.act_as_tenant(first)
+            await uow.logs.add_many(events=[_event(first, i, f"first{n}") for n, i in enumerate(new_ids(3))])
+            await uow.act_as_tenant(second)
+            await uow.logs.add_many(events=[_event(second, i, f"second{n}") for n, i in enumerate(new_ids(2))])
+            await uow.commit()
+        for tenant, expected in ((first, 3), (second, 2)):
+            async with PostgresUnitOfWork(engine) as uow:
+                await uow.act_as_tenant(tenant)
+                assert await uow.logs.count(tenant_id=tenant) == expected
     finally:
         await engine.dispose()
