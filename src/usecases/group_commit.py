@@ -164,7 +164,12 @@ class GroupCommitWriter:
         """Daily partitions for recent days only: a backfill of years must not create a table per day
         (older rows go to the default partition). Failing here is not fatal for the same reason."""
         horizon = datetime.now(UTC).date() - timedelta(days=self._partition_horizon_days)
-        days = {e.timestamp.astimezone(UTC).date() for r in batch for e in r.events}
+        # Ingest settles times to UTC; `astimezone` is a call per event even then, so only for others.
+        days = {
+            (e.timestamp if e.timestamp.tzinfo is UTC else e.timestamp.astimezone(UTC)).date()
+            for r in batch
+            for e in r.events
+        }
         try:
             await self._partitions.ensure_days(d for d in days if d >= horizon)
         except Exception:
