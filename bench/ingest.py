@@ -41,6 +41,7 @@ import asyncio
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -407,6 +408,10 @@ class Row:
     cpu: CpuMeter
     workers: int | None = None
     rates: list[float] = field(default_factory=list)
+    # Each run's rate over that of the COPY run right before it (bulk rows only): a slow or fast
+    # moment of a shared host then moves both sides of one ratio, where best against best pairs
+    # the luckiest COPY with the luckiest bulk run, which may be far apart.
+    paired: list[float] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -599,6 +604,7 @@ def run(
                 tenant = tenants[f"bulk-{size}-{workers}-{limit_mode}"]
                 bodies = ndjson_bodies(events, size)
                 runs: list[tuple[float, CpuMeter]] = []
+                paired: list[float] = []
                 splits: list[str] = []
                 for attempt in range(args.repeat):
                     name = f"bulk-{size}-w{workers}" + (f"-{attempt + 1}" if args.repeat > 1 else "")
@@ -628,6 +634,7 @@ def run(
                     if baseline.fresh:
                         require_rows(backing.owner_url, tenant.id, n, f"bulk {size}")
                     runs.append((seconds, cpu))
+                    paired.append(baseline.runs[-1][0] / seconds)
                     splits.append(split)
                     log(
                         f"bulk {size} (workers={workers}, connections {split}): {n / seconds:,.0f} events/s in {seconds:.2f} s "
@@ -643,7 +650,7 @@ def run(
                 label = f"API bulk NDJSON, {size}/request, {args.bulk_clients} clients"
                 if workers > 1:
                     label += f" (connections per worker: {', '.join(splits)})"
-                bulk_rows.append(Row(label, n, seconds, cpu_used, workers, [n / s for s, _ in runs]))
+                bulk_rows.append(Row(label, n, seconds, cpu_used, workers, [n / s for s, _ in runs], paired))
 
             if args.skip_single:
                 continue
@@ -715,6 +722,7 @@ def run(
                             "seconds": r.seconds,
                             "rate": r.rate,
                             "rates": r.rates,
+                            "paired": r.paired,
                             "cpu": r.cpu.cores,
                         }
                         for r in bulk_rows
@@ -754,15 +762,20 @@ def render(
         " every bulk run and its best run is the baseline (all runs listed). CPU: cores used during the best run (api = uvicorn process tree, client = this script or wrk, other = the rest of"
         " the machine).",
         "",
-        "| Path | uvicorn workers | Events/s (best) | vs COPY | Runs (events/s) | CPU µs/event api / pg / total"
-        " | CPU (cores) |",
-        "|---|---:|---:|---:|---|---|---|",
+        "| Path | uvicorn workers | Events/s (best) | vs COPY | vs the COPY before it, per run (median)"
+        " | Runs (events/s) | CPU µs/event api / pg / total | CPU (cores) |",
+        "|---|---:|---:|---:|---|---|---|---|",
     ]
     for row in [copy_row, *bulk_rows]:
         runs = ", ".join(f"{rate:,.0f}" for rate in row.rates)
+        paired = (
+            ", ".join(f"{r:.2f}" for r in row.paired) + f" (**{statistics.median(row.paired):.2f}**)"
+            if row.paired
+            else "-"
+        )
         lines.append(
             f"| {row.label} | {row.workers or '-'} | {row.rate:,.0f} | {row.rate / copy_row.rate:.2f} "
-            f"| {runs} | {row.cpu.cost(row.events)} | {row.cpu.describe()} |"
+            f"| {paired} | {runs} | {row.cpu.cost(row.events)} | {row.cpu.describe()} |"
         )
     if bulk_rows:
         best = max(bulk_rows, key=lambda r: r.rate)
@@ -772,6 +785,11 @@ def render(
             f"Best bulk: {best.rate:,.0f} events/s ({best.label}, workers={best.workers}) = "
             f"**{ratio:.2f} x raw COPY** (target >= 0.60 with 2 workers, issue 15: {mark(ratio >= 0.6)}).",
         ]
+        if best.paired:
+            lines.append(
+                f"Its runs against the COPY run right before each: median **{statistics.median(best.paired):.2f}**"
+                f" (lowest {min(best.paired):.2f})."
+            )
     if single:
         lines += [
             "",
