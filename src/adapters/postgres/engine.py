@@ -25,7 +25,7 @@ def prepare_staging(dbapi_connection: Any, record: Any) -> None:
     """Give each new app connection its ingest staging table (see `log_repository`).
 
     Run on the driver connection itself, outside any transaction, so a later rollback cannot take
-    the table away. Before migrations there is no `logs` to copy the shape of: the connection then
+    the table away. Where it cannot be made (a role without TEMP on the database), the connection
     goes without, and its writes take the plain INSERT path."""
     try:
         dbapi_connection.run_async(lambda driver: driver.execute(STAGING_DDL))

@@ -3,8 +3,8 @@
 Ingest writes with binary COPY into the session's staging table and one `INSERT … SELECT` into
 `logs` (COPY itself is refused on a table under row-level security, and the INSERT is where RLS
 checks every row). That halves the client's encoding work and cuts the server's against
-`INSERT … SELECT FROM unnest(14 arrays)`, which remains for restores and for a connection
-without the staging table (see `engine.prepare_staging`).
+`INSERT … SELECT FROM unnest(14 arrays)`, which remains for restores, for a call that mixes
+tenants, and for a connection without the staging table (see `engine.prepare_staging`).
 """
 
 from __future__ import annotations
@@ -64,13 +64,14 @@ _LOG_COLUMNS = (
 
 
 STAGING_TABLE = "logs_staging"
-# Per session (temporary) and emptied by each commit, so nothing is ever left behind in it. Its
+# Per session (temporary) and emptied by each commit and rollback, and by `add_many` between two
+# writes of one transaction (the INSERT takes every staged row as its tenant's). Its
 # columns are `logs`' minus two choices made for the client's encoding CPU, the largest part of
 # the COPY: no `tenant_id` (one tenant per write: a constant of the INSERT), and times as UTC wall
 # clock `timestamp`, not `timestamptz`. asyncpg compares every aware datetime with its naive
 # infinity sentinels and converts it with `astimezone`: 0.9 µs a value against 0.3 for a naive one,
-# where `AT TIME ZONE 'UTC'` costs PostgreSQL 0.06 µs a row (bench/results/ingest.md). No NOT NULL
-# here: the INSERT into `logs` checks every constraint.
+# where `AT TIME ZONE 'UTC'` costs PostgreSQL 0.06 µs a row (docs/benchmarks.md, "Sixth pass"). No
+# NOT NULL here: the INSERT into `logs` checks every constraint. A test holds the types to `logs`'.
 STAGING_DDL = f"""CREATE TEMP TABLE IF NOT EXISTS {STAGING_TABLE} (
     id uuid, "timestamp" timestamp, received_at timestamp, severity smallint, service text,
     message text, host text, user_id text, action text, trace_id text, span_id text, attributes text,
@@ -208,7 +209,7 @@ def staged_records(events: Iterable[LogEvent]) -> list[tuple[object, ...]]:
     dumps = orjson.dumps
     epoch, naive_epoch = _EPOCH, _NAIVE_EPOCH
     # A request's events share one time of receipt (one object): converted once per request.
-    received_from: datetime | None = None
+    received_from: object = object()  # no event's: the first event always converts
     received = naive_epoch
     rows: list[tuple[object, ...]] = []
     append = rows.append

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from src.adapters.postgres.engine import make_app_engine
-from src.adapters.postgres.log_repository import STAGING_TABLE
+from src.adapters.postgres.log_repository import STAGING_COLUMNS, STAGING_TABLE
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from src.domain.ids import new_ids
 from src.domain.logs import LogEvent
@@ -140,3 +140,29 @@ async def test_tenants_written_one_after_another_in_one_transaction_keep_their_o
                 assert await uow.logs.count(tenant_id=tenant) == expected
     finally:
         await engine.dispose()
+
+
+_COLUMNS = text(
+    "SELECT attname, format_type(atttypid, atttypmod), attnotnull, atthasdef FROM pg_attribute "
+    "WHERE attrelid = CAST(:table AS regclass) AND attnum > 0 AND NOT attisdropped"
+)
+
+
+async def test_the_staging_table_keeps_step_with_logs(postgres_url: str) -> None:
+    """The staging table is written out, not made LIKE `logs`: a migration that changes a column of
+    `logs` (or adds one that must be given) fails here rather than in production's INSERT."""
+    engine = make_app_engine(postgres_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            logs = {r[0]: r[1:] for r in await conn.execute(_COLUMNS, {"table": "logs"})}
+            staged = {r[0]: r[1] for r in await conn.execute(_COLUMNS, {"table": STAGING_TABLE})}
+    finally:
+        await engine.dispose()
+    assert tuple(staged) == STAGING_COLUMNS
+    # Chosen differences (see STAGING_DDL): UTC wall clock for times, text for the attributes.
+    chosen = {"timestamp with time zone": "timestamp without time zone", "jsonb": "text"}
+    for name, kind in staged.items():
+        assert kind == chosen.get(logs[name][0], logs[name][0]), name
+    for name, (_, not_null, has_default) in logs.items():
+        if name not in staged and name != "tenant_id":  # the tenant is the INSERT's parameter
+            assert not not_null or has_default, f"logs.{name} must be given but is not staged"
