@@ -26,9 +26,9 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/group_commit_tenants.py`
 
 from bench.harness.common import script_setup
-from bench.harness.cpu import processes
+from bench.harness.cpu import postgres_cpu
 from bench.harness.data import make_events
-from bench.harness.stack import Backing, start_backing
+from bench.harness.stack import Backing, in_process_ingest, start_backing
 
 
 class _Retries(logging.Handler):
@@ -43,18 +43,9 @@ class _Retries(logging.Handler):
             self.count += 1
 
 
-def _pg_cpu() -> float:
-    return sum(p.cpu for p in processes().values() if p.comm == "postgres")
-
-
 async def _measure(backing: Backing, args: argparse.Namespace) -> None:
-    from src.adapters.postgres.engine import make_app_engine
-    from src.adapters.postgres.partitions import PostgresPartitionMaintainer
-    from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
     from src.domain.credentials import Principal, Scope
-    from src.domain.event_limits import EventLimits
     from src.entrypoints.http.batch_events import decode_lines
-    from src.usecases.group_commit import GroupCommitWriter
     from src.usecases.ingest_logs import IngestLogs, IngestRequest
 
     retries = _Retries()
@@ -65,32 +56,26 @@ async def _measure(backing: Backing, args: argparse.Namespace) -> None:
         Principal(tenant_id=uuid.uuid4(), subject="bench", scopes=frozenset({Scope.INGEST}), via="api_key")
         for _ in range(args.tenants)
     ]
-    engine = make_app_engine(backing.owner_url, pool_size=2, max_overflow=0)
-    writer = GroupCommitWriter(PostgresUnitOfWorkFactory(engine), PostgresPartitionMaintainer(engine))
-    ingest = IngestLogs(writer, limits=EventLimits())
 
-    async def client(principal: Principal, requests: int) -> None:
+    async def client(ingest: IngestLogs, principal: Principal, requests: int) -> None:
         for _ in range(requests):
             result = await ingest.execute(IngestRequest(principal=principal, items=list(drafts)))
             assert result.accepted == len(drafts), result.outcomes[:3]
 
-    try:
-        await client(principals[0], 2)  # warm-up: connections, staging tables, caches
+    async with in_process_ingest(backing.owner_url) as ingest:
+        await client(ingest, principals[0], 2)  # warm-up: connections, staging tables, caches
         events = args.tenants * args.requests * len(drafts)
         for _ in range(args.runs):
             retries.count = 0
-            cpu, pg, started = time.process_time(), _pg_cpu(), time.perf_counter()
-            await asyncio.gather(*(client(p, args.requests) for p in principals))
+            cpu, pg, started = time.process_time(), postgres_cpu(), time.perf_counter()
+            await asyncio.gather(*(client(ingest, p, args.requests) for p in principals))
             seconds = time.perf_counter() - started
             print(
                 f"client {(time.process_time() - cpu) / events * 1e6:.2f} µs/event, "
-                f"postgres {(_pg_cpu() - pg) / events * 1e6:.2f} µs/event, {events / seconds:,.0f} events/s, "
+                f"postgres {(postgres_cpu() - pg) / events * 1e6:.2f} µs/event, {events / seconds:,.0f} events/s, "
                 f"groups retried one by one: {retries.count}",
                 flush=True,
             )
-    finally:
-        await writer.close()
-        await engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:

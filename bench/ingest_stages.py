@@ -33,13 +33,9 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/ingest_stages.py`
 
 from bench.harness.common import script_setup
-from bench.harness.cpu import processes
+from bench.harness.cpu import postgres_cpu
 from bench.harness.data import make_events
-from bench.harness.stack import Backing, empty_logs, start_backing
-
-
-def _pg_cpu() -> float:
-    return sum(p.cpu for p in processes().values() if p.comm == "postgres")
+from bench.harness.stack import Backing, empty_logs, in_process_ingest, start_backing
 
 
 def _median_us(samples: list[float], events: int) -> float:
@@ -47,27 +43,19 @@ def _median_us(samples: list[float], events: int) -> float:
 
 
 async def _measure(backing: Backing, args: argparse.Namespace) -> dict[str, list[float]]:
-    from src.adapters.postgres.engine import make_app_engine
-    from src.adapters.postgres.partitions import PostgresPartitionMaintainer
-    from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
     from src.domain.credentials import Principal, Scope
-    from src.domain.event_limits import EventLimits
     from src.entrypoints.http.app import _GC_THRESHOLDS
     from src.entrypoints.http.batch_events import decode_lines
-    from src.usecases.group_commit import GroupCommitWriter
-    from src.usecases.ingest_logs import IngestLogs, IngestRequest
+    from src.usecases.ingest_logs import IngestRequest
 
     lines = [orjson.dumps(e) for e in make_events(args.events)]
     principal = Principal(tenant_id=uuid.uuid4(), subject="bench", scopes=frozenset({Scope.INGEST}), via="api_key")
-    engine = make_app_engine(backing.owner_url, pool_size=2, max_overflow=0)
-    writer = GroupCommitWriter(PostgresUnitOfWorkFactory(engine), PostgresPartitionMaintainer(engine))
-    ingest = IngestLogs(writer, limits=EventLimits())
-    # As the API runs: what lives as long as the process frozen, its collector thresholds.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*_GC_THRESHOLDS)
     spent: dict[str, list[float]] = {"decode": [], "ingest": [], "pg": []}
-    try:
+    async with in_process_ingest(backing.owner_url) as ingest:
+        # As the API runs: what lives as long as the process frozen, its collector thresholds.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*_GC_THRESHOLDS)
         for run in range(args.runs + 1):  # the first run warms up (connections, staging table, caches)
             await empty_logs(backing.owner_url)
             totals = dict.fromkeys(spent, 0.0)
@@ -75,19 +63,16 @@ async def _measure(backing: Backing, args: argparse.Namespace) -> dict[str, list
                 started = time.process_time()
                 drafts = [d for i in range(0, len(lines), 1000) for d in decode_lines(lines[i : i + 1000]) or []]
                 assert len(drafts) == args.events, "the compiled schema refused the benchmark's events"
-                pg_before, decoded = _pg_cpu(), time.process_time()
+                pg_before, decoded = postgres_cpu(), time.process_time()
                 result = await ingest.execute(IngestRequest(principal=principal, items=drafts))
                 # Client CPU only: waiting for PostgreSQL costs none. Its work is done once it answered.
                 totals["ingest"] += time.process_time() - decoded
-                totals["pg"] += _pg_cpu() - pg_before
+                totals["pg"] += postgres_cpu() - pg_before
                 totals["decode"] += decoded - started
                 assert result.accepted == args.events, result.outcomes[:3]
             if run:
                 for name, value in totals.items():
                     spent[name].append(value)
-    finally:
-        await writer.close()
-        await engine.dispose()
     return spent
 
 

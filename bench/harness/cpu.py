@@ -47,6 +47,11 @@ def processes() -> dict[int, Proc]:
     return out
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of every postgres process so far (the in-process stage benchmarks' server side)."""
+    return sum(p.cpu for p in processes().values() if p.comm == "postgres")
+
+
 def machine_busy() -> float:
     """CPU seconds the whole machine has been busy (not idle, not waiting for I/O)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]

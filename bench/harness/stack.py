@@ -11,9 +11,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -258,6 +259,26 @@ async def create_tenant(base_url: str, name: str) -> Tenant:
             raise RuntimeError(f"tenant creation failed: {response.status_code} {response.text}")
         data = response.json()
         return Tenant(uuid.UUID(data["tenant_id"]), data["api_key"])
+
+
+@contextlib.asynccontextmanager
+async def in_process_ingest(owner_url: str) -> AsyncIterator[Any]:
+    """`IngestLogs` as the API builds it (group-commit writer, app engine under RLS), without HTTP:
+    for the benchmarks that time the ingest path's stages in process."""
+    from src.adapters.postgres.engine import make_app_engine
+    from src.adapters.postgres.partitions import PostgresPartitionMaintainer
+    from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+    from src.domain.event_limits import EventLimits
+    from src.usecases.group_commit import GroupCommitWriter
+    from src.usecases.ingest_logs import IngestLogs
+
+    engine = make_app_engine(owner_url, pool_size=2, max_overflow=0)
+    writer = GroupCommitWriter(PostgresUnitOfWorkFactory(engine), PostgresPartitionMaintainer(engine))
+    try:
+        yield IngestLogs(writer, limits=EventLimits())
+    finally:
+        await writer.close()
+        await engine.dispose()
 
 
 async def empty_logs(owner_url: str) -> None:

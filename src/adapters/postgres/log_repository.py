@@ -23,11 +23,30 @@ from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
 from src.domain.ports.log_repository import IdempotencyClaim, LogRepository
 
+# `logs`' columns as ingest writes them, in the order of `log_columns` (the benchmarks COPY straight
+# into `logs` in it).
+LOG_COLUMNS = (
+    "id",
+    "tenant_id",
+    "timestamp",
+    "received_at",
+    "severity",
+    "service",
+    "message",
+    "host",
+    "user_id",
+    "action",
+    "trace_id",
+    "span_id",
+    "attributes",
+    "client_id",
+)
+_WRITTEN = ", ".join(f'"{c}"' for c in LOG_COLUMNS)
+
 # One statement per batch whatever its size: arrays in, unnest on the server.
 _INSERT_LOGS = text(
-    """
-    INSERT INTO logs (id, tenant_id, "timestamp", received_at, severity, service, message, host,
-                      user_id, action, trace_id, span_id, attributes, client_id)
+    f"""
+    INSERT INTO logs ({_WRITTEN})
     SELECT * FROM unnest(
         CAST(:id AS uuid[]), CAST(:tenant_id AS uuid[]), CAST(:ts AS timestamptz[]),
         CAST(:received_at AS timestamptz[]), CAST(:severity AS smallint[]), CAST(:service AS text[]),
@@ -57,10 +76,7 @@ _EARLIER = text(
     """
 )
 
-_LOG_COLUMNS = (
-    'id, tenant_id, "timestamp", received_at, severity, service, message, host, user_id, action, '
-    "trace_id, span_id, attributes, client_id, pattern_id"
-)
+_LOG_COLUMNS = f"{_WRITTEN}, pattern_id"
 
 
 STAGING_TABLE = "logs_staging"
@@ -77,31 +93,12 @@ STAGING_DDL = f"""CREATE TEMP TABLE IF NOT EXISTS {STAGING_TABLE} (
     message text, host text, user_id text, action text, trace_id text, span_id text, attributes text,
     client_id text
 ) ON COMMIT DELETE ROWS"""
-# `logs`' columns as ingest writes them, in the order of `log_columns` (the benchmarks COPY straight
-# into `logs` in it).
-LOG_COLUMNS = (
-    "id",
-    "tenant_id",
-    "timestamp",
-    "received_at",
-    "severity",
-    "service",
-    "message",
-    "host",
-    "user_id",
-    "action",
-    "trace_id",
-    "span_id",
-    "attributes",
-    "client_id",
-)
 # The COPY column order of `staged_records`.
 STAGING_COLUMNS = tuple(c for c in LOG_COLUMNS if c != "tenant_id")
 # `attributes` travels as text (asyncpg's text codec is C; the jsonb one SQLAlchemy registers is a
 # Python call per value) and PostgreSQL parses it once, as it would jsonb's binary form.
 _INSERT_STAGED = f"""
-    INSERT INTO logs (id, tenant_id, "timestamp", received_at, severity, service, message, host,
-                      user_id, action, trace_id, span_id, attributes, client_id)
+    INSERT INTO logs ({_WRITTEN})
     SELECT id, $1::uuid, "timestamp" AT TIME ZONE 'UTC', received_at AT TIME ZONE 'UTC', severity,
            service, message, host, user_id, action, trace_id, span_id, attributes::jsonb, client_id
     FROM {STAGING_TABLE}
