@@ -27,7 +27,7 @@ What it does, end to end, with nothing to set up:
 4. Export: `--rows` rows loaded into `logs` for a second tenant with asyncpg `copy_records_to_table`
    as the database owner (bypassing the API and RLS), then VACUUM ANALYZE. Timed, interleaved,
    best of `--repeat`: raw `COPY (SELECT ...) TO STDOUT` with asyncpg `copy_from_query` into a sink
-   that only counts bytes and newlines (plain `SELECT *`; the API's own json_build_object and CSV
+   that only counts bytes and newlines (plain `SELECT *`; the API's own row_to_json and CSV
    SELECTs with its ORDER BY, as the owner; the JSON one also as `logplane_app` under RLS, which is
    exactly what the API runs), and `GET /api/v1/logs/export?format=ndjson|csv` on A read end to end by
    a raw HTTP/1.1 client that decodes the chunked body and discards it (counting lines).
@@ -491,7 +491,7 @@ async def api_export(base_url: str, api_key: str, query: str, roots: dict[str, i
 async def run_exports(
     args: argparse.Namespace, backing: Backing, api: ApiServer, tenant: Tenant
 ) -> tuple[list[ExportRow], float]:
-    from src.adapters.postgres.export_copy import CSV_OPTIONS, CSV_SELECT, JSON_SELECT, RAW_LINE_OPTIONS
+    from src.adapters.postgres.export_copy import CSV_OPTIONS, CSV_SELECT, RAW_LINE_OPTIONS, json_lines_select
 
     log(f"export: loading {args.rows:,} rows with asyncpg COPY as the owner")
     load_seconds = await load_rows(backing.owner_url, tenant.id, args.rows)
@@ -514,14 +514,11 @@ async def run_exports(
         plans.append((ExportRow(label, "api"), lambda: api_export(api.base_url, tenant.api_key, query, roots)))
 
     raw("raw COPY (SELECT * ... WHERE tenant_id) TO STDOUT, text, owner", f"SELECT * {where}", {})
-    raw(
-        "raw COPY of the API's NDJSON SELECT (json_build_object, ORDER BY), owner",
-        f"SELECT {JSON_SELECT} {where} {order}",
-        RAW_LINE_OPTIONS,
-    )
+    ndjson_select = json_lines_select("tenant_id = $1", "DESC")
+    raw("raw COPY of the API's NDJSON SELECT (row_to_json, ORDER BY), owner", ndjson_select, RAW_LINE_OPTIONS)
     raw(
         "raw COPY of the API's NDJSON SELECT, as logplane_app under RLS (= the API's query)",
-        f"SELECT {JSON_SELECT} {where} {order}",
+        ndjson_select,
         RAW_LINE_OPTIONS,
         as_app=True,
     )

@@ -19,15 +19,31 @@ _SEVERITY_NAME = (
 _ISO = '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\''
 
 # The public event shape (src.domain.logs.public_view), one JSON object per row; times as the API
-# writes them (src.domain.wire: RFC 3339, UTC, `Z`), not in the session's time zone.
-JSON_SELECT = (
-    "json_build_object('id', id, "
-    f"'timestamp', to_char(\"timestamp\" AT TIME ZONE 'UTC', {_ISO}), "
-    f"'received_at', to_char(received_at AT TIME ZONE 'UTC', {_ISO}), "
-    f"'severity', {_SEVERITY_NAME}, 'service', service, 'message', message, 'host', host, "
-    "'user_id', user_id, 'action', action, 'trace_id', trace_id, 'span_id', span_id, "
-    "'attributes', attributes)::text"
+# writes them (src.domain.wire: RFC 3339, UTC, `Z`), not in the session's time zone. The columns
+# are named for their keys and read from the row `l` (see `json_lines_select`).
+_JSON_FIELDS = (
+    "l.id, "
+    f'to_char(l."timestamp" AT TIME ZONE \'UTC\', {_ISO}) AS "timestamp", '
+    f"to_char(l.received_at AT TIME ZONE 'UTC', {_ISO}) AS received_at, "
+    f"{_SEVERITY_NAME.replace('severity', 'l.severity')} AS severity, l.service, l.message, l.host, l.user_id, "
+    "l.action, l.trace_id, l.span_id, l.attributes"
 )
+
+
+def json_lines_select(where: str, order: str) -> str:
+    """The NDJSON export's query: `logs` rows matching `where` (unqualified columns), newest or oldest
+    first (`order`: DESC or ASC), each as one JSON text.
+
+    `row_to_json` over named columns rather than `json_build_object`: the variadic function looks
+    up every argument's output function on every row, and the export ran 1.2-1.25x faster without
+    it (docs/benchmarks.md, "Live stream and export"). The filter runs in the subquery, where the columns are
+    `logs`' own; the order is the outer query's, on `logs`' columns, so the index still yields it
+    and no output column (the `timestamp` text) can be taken for it."""
+    return (
+        f"SELECT row_to_json(e)::text FROM (SELECT * FROM logs WHERE {where}) l "
+        f"CROSS JOIN LATERAL (SELECT {_JSON_FIELDS}) e "
+        f'ORDER BY l."timestamp" {order}, l.id {order}'
+    )
 
 
 def _safe(expr: str) -> str:

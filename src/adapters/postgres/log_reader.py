@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from src.adapters.postgres.export_copy import (
     CSV_OPTIONS,
     CSV_SELECT,
-    JSON_SELECT,
     RAW_LINE_OPTIONS,
     copy_lines,
+    json_lines_select,
     positional,
 )
 from src.adapters.postgres.field_catalogue import field_catalogue
@@ -252,9 +252,10 @@ class PostgresLogReader(LogReader):
     async def export_lines(self, *, tenant_id: UUID, query: LogQuery, csv: bool) -> AsyncIterator[bytes]:
         where, params = _where(tenant_id, query)
         order = "DESC" if query.descending else "ASC"
-        select = CSV_SELECT if csv else JSON_SELECT
-        sql, args = positional(
-            f'SELECT {select} FROM logs WHERE {where} ORDER BY "timestamp" {order}, id {order}', params
-        )
+        if csv:
+            query_sql = f'SELECT {CSV_SELECT} FROM logs WHERE {where} ORDER BY "timestamp" {order}, id {order}'
+        else:
+            query_sql = json_lines_select(where, order)
+        sql, args = positional(query_sql, params)
         async for chunk in copy_lines(self._conn, sql, args, CSV_OPTIONS if csv else RAW_LINE_OPTIONS):
             yield chunk

@@ -131,6 +131,12 @@ async def test_streamed_ndjson_and_csv_match_postgres_row_by_row(stack: Stack, p
     want = [e for e in expected if e["service"] == "svc1" and e["severity"] == "INFO"]
     assert _from_ndjson(gzip.decompress(filtered.content)) == want and want
 
+    # Oldest first: the order is the outer query's, not the filtering subquery's.
+    oldest_first = await stack.client.get(
+        "/api/v1/logs/export", params={"format": "ndjson", "sort": "asc"}, headers=tenant.headers
+    )
+    assert _from_ndjson(oldest_first.content) == expected[::-1]
+
 
 async def test_export_refuses_bad_requests_with_json_errors(stack: Stack) -> None:
     tenant = await create_tenant(stack.client)
