@@ -491,13 +491,12 @@ async def api_export(base_url: str, api_key: str, query: str, roots: dict[str, i
 async def run_exports(
     args: argparse.Namespace, backing: Backing, api: ApiServer, tenant: Tenant
 ) -> tuple[list[ExportRow], float]:
-    from src.adapters.postgres.export_copy import CSV_OPTIONS, CSV_SELECT, RAW_LINE_OPTIONS, json_lines_select
+    from src.adapters.postgres.export_copy import CSV_OPTIONS, RAW_LINE_OPTIONS, csv_lines_select, json_lines_select
 
     log(f"export: loading {args.rows:,} rows with asyncpg COPY as the owner")
     load_seconds = await load_rows(backing.owner_url, tenant.id, args.rows)
     log(f"export: loaded in {load_seconds:.1f} s ({args.rows / load_seconds:,.0f} rows/s), VACUUM ANALYZE done")
     where = "FROM logs WHERE tenant_id = $1"
-    order = 'ORDER BY "timestamp" DESC, id DESC'  # the export's default order (newest first)
     tid = [tenant.id]
     roots = {"api": api.pid}
     plans: list[tuple[ExportRow, Any]] = []
@@ -523,7 +522,7 @@ async def run_exports(
         as_app=True,
     )
     via_api("API GET /api/v1/logs/export?format=ndjson", "format=ndjson")
-    raw("raw COPY of the API's CSV SELECT (ORDER BY), owner", f"SELECT {CSV_SELECT} {where} {order}", CSV_OPTIONS)
+    raw("raw COPY of the API's CSV SELECT (ORDER BY), owner", csv_lines_select("tenant_id = $1", "DESC"), CSV_OPTIONS)
     via_api("API GET /api/v1/logs/export?format=csv", "format=csv")
 
     # Warm the API's connection pool and code paths with an empty export.

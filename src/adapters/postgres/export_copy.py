@@ -34,11 +34,12 @@ def json_lines_select(where: str, order: str) -> str:
     """The NDJSON export's query: `logs` rows matching `where` (unqualified columns), newest or oldest
     first (`order`: DESC or ASC), each as one JSON text.
 
-    `row_to_json` over named columns rather than `json_build_object`: the variadic function looks
-    up every argument's output function on every row, and the export ran 1.2-1.25x faster without
-    it (docs/benchmarks.md, "Live stream and export"). The filter runs in the subquery, where the columns are
-    `logs`' own; the order is the outer query's, on `logs`' columns, so the index still yields it
-    and no output column (the `timestamp` text) can be taken for it."""
+    `row_to_json` over named columns rather than `json_build_object(key, value, …)`: the variadic
+    call converts and escapes 24 arguments a row (each key is one), the row 12 values with keys
+    from its type, and the export ran 1.2-1.3x faster (docs/benchmarks.md, "Live stream and
+    export"). The filter runs in the subquery, where the columns are `logs`' own; the order is the
+    outer query's, on `logs`' columns, so the index still yields it and no output column (the
+    `timestamp` text) can be taken for it."""
     return (
         f"SELECT row_to_json(e)::text FROM (SELECT * FROM logs WHERE {where}) l "
         f"CROSS JOIN LATERAL (SELECT {_JSON_FIELDS}) e "
@@ -62,6 +63,14 @@ CSV_SELECT = ", ".join(
         f"{_safe('attributes::text')} AS attributes",
     ]
 )
+
+
+def csv_lines_select(where: str, order: str) -> str:
+    """The CSV export's query (arguments as for `json_lines_select`). The order names `logs`'
+    columns: a bare `"timestamp"` in ORDER BY is the output column of that name, the `to_char`
+    text, which PostgreSQL can only sort, where the primary key yields `logs`' own in order."""
+    return f'SELECT {CSV_SELECT} FROM logs WHERE {where} ORDER BY logs."timestamp" {order}, logs.id {order}'
+
 
 CSV_OPTIONS: dict[str, Any] = {"format": "csv", "header": True}
 # One JSON text per line, verbatim: in CSV mode with control characters as quote, delimiter and

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from src.adapters.postgres.export_copy import (
     CSV_OPTIONS,
-    CSV_SELECT,
     RAW_LINE_OPTIONS,
     copy_lines,
+    csv_lines_select,
     json_lines_select,
     positional,
 )
@@ -252,10 +252,7 @@ class PostgresLogReader(LogReader):
     async def export_lines(self, *, tenant_id: UUID, query: LogQuery, csv: bool) -> AsyncIterator[bytes]:
         where, params = _where(tenant_id, query)
         order = "DESC" if query.descending else "ASC"
-        if csv:
-            query_sql = f'SELECT {CSV_SELECT} FROM logs WHERE {where} ORDER BY "timestamp" {order}, id {order}'
-        else:
-            query_sql = json_lines_select(where, order)
-        sql, args = positional(query_sql, params)
+        select = csv_lines_select if csv else json_lines_select
+        sql, args = positional(select(where, order), params)
         async for chunk in copy_lines(self._conn, sql, args, CSV_OPTIONS if csv else RAW_LINE_OPTIONS):
             yield chunk
