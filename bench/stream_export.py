@@ -496,7 +496,7 @@ async def run_exports(
     log(f"export: loading {args.rows:,} rows with asyncpg COPY as the owner")
     load_seconds = await load_rows(backing.owner_url, tenant.id, args.rows)
     log(f"export: loaded in {load_seconds:.1f} s ({args.rows / load_seconds:,.0f} rows/s), VACUUM ANALYZE done")
-    where = "FROM logs WHERE tenant_id = $1"
+    mine = "tenant_id = $1"
     tid = [tenant.id]
     roots = {"api": api.pid}
     plans: list[tuple[ExportRow, Any]] = []
@@ -512,8 +512,8 @@ async def run_exports(
     def via_api(label: str, query: str) -> None:
         plans.append((ExportRow(label, "api"), lambda: api_export(api.base_url, tenant.api_key, query, roots)))
 
-    raw("raw COPY (SELECT * ... WHERE tenant_id) TO STDOUT, text, owner", f"SELECT * {where}", {})
-    ndjson_select = json_lines_select("tenant_id = $1", "DESC")
+    raw("raw COPY (SELECT * ... WHERE tenant_id) TO STDOUT, text, owner", f"SELECT * FROM logs WHERE {mine}", {})
+    ndjson_select = json_lines_select(mine, "DESC")  # the export's default order (newest first)
     raw("raw COPY of the API's NDJSON SELECT (row_to_json, ORDER BY), owner", ndjson_select, RAW_LINE_OPTIONS)
     raw(
         "raw COPY of the API's NDJSON SELECT, as logplane_app under RLS (= the API's query)",
@@ -522,7 +522,7 @@ async def run_exports(
         as_app=True,
     )
     via_api("API GET /api/v1/logs/export?format=ndjson", "format=ndjson")
-    raw("raw COPY of the API's CSV SELECT (ORDER BY), owner", csv_lines_select("tenant_id = $1", "DESC"), CSV_OPTIONS)
+    raw("raw COPY of the API's CSV SELECT (ORDER BY), owner", csv_lines_select(mine, "DESC"), CSV_OPTIONS)
     via_api("API GET /api/v1/logs/export?format=csv", "format=csv")
 
     # Warm the API's connection pool and code paths with an empty export.

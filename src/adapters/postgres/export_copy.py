@@ -11,22 +11,31 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-_SEVERITY_NAME = (
-    "CASE severity WHEN 1 THEN 'TRACE' WHEN 5 THEN 'DEBUG' WHEN 9 THEN 'INFO' "
-    "WHEN 13 THEN 'WARN' WHEN 17 THEN 'ERROR' ELSE 'FATAL' END"
-)
-
 _ISO = '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\''
 
-# The public event shape (src.domain.logs.public_view), one JSON object per row; times as the API
-# writes them (src.domain.wire: RFC 3339, UTC, `Z`), not in the session's time zone. The columns
-# are named for their keys and read from the row `l` (see `json_lines_select`).
-_JSON_FIELDS = (
-    "l.id, "
-    f'to_char(l."timestamp" AT TIME ZONE \'UTC\', {_ISO}) AS "timestamp", '
-    f"to_char(l.received_at AT TIME ZONE 'UTC', {_ISO}) AS received_at, "
-    f"{_SEVERITY_NAME.replace('severity', 'l.severity')} AS severity, l.service, l.message, l.host, l.user_id, "
-    "l.action, l.trace_id, l.span_id, l.attributes"
+
+def _severity_name(column: str) -> str:
+    return (
+        f"CASE {column} WHEN 1 THEN 'TRACE' WHEN 5 THEN 'DEBUG' WHEN 9 THEN 'INFO' "
+        "WHEN 13 THEN 'WARN' WHEN 17 THEN 'ERROR' ELSE 'FATAL' END"
+    )
+
+
+def _utc_text(column: str) -> str:
+    """A time as the API writes it (src.domain.wire: RFC 3339, UTC, `Z`), not in the session's zone."""
+    return f"to_char({column} AT TIME ZONE 'UTC', {_ISO})"
+
+
+# The public event shape (src.domain.logs.public_view), one JSON object per row. The columns are
+# named for their keys and read from the row `l` (see `json_lines_select`).
+_JSON_FIELDS = ", ".join(
+    [
+        "l.id",
+        _utc_text('l."timestamp"') + ' AS "timestamp"',
+        f"{_utc_text('l.received_at')} AS received_at",
+        f"{_severity_name('l.severity')} AS severity",
+        *(f"l.{c}" for c in ("service", "message", "host", "user_id", "action", "trace_id", "span_id", "attributes")),
+    ]
 )
 
 
@@ -56,9 +65,9 @@ def _safe(expr: str) -> str:
 CSV_SELECT = ", ".join(
     [
         "id",
-        f'to_char("timestamp" AT TIME ZONE \'UTC\', {_ISO}) AS "timestamp"',
-        f"to_char(received_at AT TIME ZONE 'UTC', {_ISO}) AS received_at",
-        f"{_SEVERITY_NAME} AS severity",
+        _utc_text('"timestamp"') + ' AS "timestamp"',
+        f"{_utc_text('received_at')} AS received_at",
+        f"{_severity_name('severity')} AS severity",
         *(f"{_safe(c)} AS {c}" for c in ("service", "host", "user_id", "action", "trace_id", "span_id", "message")),
         f"{_safe('attributes::text')} AS attributes",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 
 import asyncpg
 import pytest
@@ -32,8 +33,9 @@ def _sorts(plan: str) -> list[str]:
 
 @pytest.mark.parametrize("order", ["DESC", "ASC"])
 @pytest.mark.parametrize("build", [json_lines_select, csv_lines_select], ids=["ndjson", "csv"])
-async def test_export_order_comes_from_the_index(postgres_url: str, build: object, order: str) -> None:
-    assert callable(build)
+async def test_export_order_comes_from_the_index(
+    postgres_url: str, build: Callable[[str, str], str], order: str
+) -> None:
     plan = await _plan(postgres_url, build("tenant_id = $1", order))
     assert not _sorts(plan), plan
     assert "Index Scan" in plan, plan
