@@ -20,7 +20,7 @@ dev: install
 lint: install
 	$(BIN)/ruff check src workers tests bench
 	$(BIN)/ruff format --check src workers tests bench
-	$(BIN)/mypy src workers
+	$(BIN)/mypy src workers bench
 	$(BIN)/lint-imports
 
 # rsyslog, syslog-ng and logger for tests/integration/syslog, installed from Debian's packages

@@ -123,7 +123,7 @@ def _writer_thread() -> None:
         writer._uow_factory = PostgresUnitOfWorkFactory(engine)
         writer._partitions = PostgresPartitionMaintainer(engine)
         threaded = Threaded(writer, engine)
-        ingest._writer = threaded
+        ingest._writer = threaded  # type: ignore[assignment]  # stands in for the writer: same write/close
         return ingest, threaded, rejections
 
     bootstrap.build_ingest = build_ingest

@@ -25,13 +25,14 @@ import csv
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.anomalies_data import NEW_PATTERN_READY, generate
+from bench.patterns import DATASETS  # the checkout's ../shared, found as the other scripts find it
 from src.adapters.sklearn.isolation_forest import SklearnIsolationForest
 from src.domain.anomalies.baseline import BaselineConfig
 from src.domain.anomalies.features import (
@@ -49,12 +50,11 @@ from src.domain.severity import normalise_severity
 
 THRESHOLD = 0.5  # the production default (LOGPLANE_ANOMALY_THRESHOLD)
 # The platform's score, and its two parts alone (ablation), each against the same threshold.
-DETECTORS = {
+DETECTORS: dict[str, Callable[[ScoredWindow], bool]] = {
     "combined score (platform)": lambda s: s.score >= THRESHOLD,
     "baseline part only": lambda s: s.baseline_score >= THRESHOLD,
     "IsolationForest part only": lambda s: s.model_score >= THRESHOLD,
 }
-DEFAULT_DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "loghub-2k"
 
 
 def prf(detected: set[object], truth: set[object]) -> tuple[float, float, float]:
@@ -99,7 +99,9 @@ def bgl(datasets: Path, window_seconds: int, *, patterns: bool) -> dict[str, obj
             naive.add(at)
     scorer = WindowScorer(SklearnIsolationForest(), ScoringConfig(baseline=BaselineConfig(window=width)))
     scored = scorer.score(history=[], windows=laid)
-    rows = {name: {s.window.start for s in scored if pick(s)} for name, pick in DETECTORS.items()}
+    rows: dict[str, set[object]] = {
+        name: {s.window.start for s in scored if pick(s)} for name, pick in DETECTORS.items()
+    }
     rows["reference: any error line"] = naive
     return {"windows": len(laid), "truth": truth, "rows": rows}
 
@@ -170,7 +172,7 @@ def _show_examples(scored: list[ScoredWindow], labels: set[tuple[str, datetime]]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--bgl-window", type=int, default=3600)

@@ -87,9 +87,9 @@ def generate(
     last_day = T0 + (days - 1) * timedelta(days=1)
     planned = incidents(rng, last_day, incidents_per_day)
     active: dict[tuple[str, datetime], Incident] = {}
-    for inc in planned:
-        for m in range(inc.minutes):
-            active[(inc.service, inc.start + m * MIN)] = inc
+    for incident in planned:
+        for m in range(incident.minutes):
+            active[(incident.service, incident.start + m * MIN)] = incident
     history: list[WindowFeatures] = []
     target: list[WindowFeatures] = []
     labels: set[tuple[str, datetime]] = set()

@@ -194,9 +194,8 @@ class Meter(CpuMeter):
     def describe(self) -> str:
         c = self.cores
         ours = c.get("pg", 0.0) if self.own_pg else c.get("postgres", 0.0)
-        others = c.get("other", 0.0) + (c.get("postgres", 0.0) if self.own_pg else 0.0)
         parts = {"this process": c.get("bench", 0.0), "our postgres": ours, "moto": c.get("moto", 0.0)}
-        parts |= {"other processes": others, "idle": c.get("idle", 0.0)}
+        parts |= {"other processes": self.others, "idle": c.get("idle", 0.0)}
         return ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
 
     @property
@@ -920,7 +919,10 @@ def _round_text(x: Run) -> str:
 def render(results: Results, command: str, env: str) -> str:
     a, r = results.best_archive, results.best_raw
     comp = results.comp
-    pct = lambda part: f"{100 * part / a.seconds:.0f} %"  # noqa: E731
+
+    def pct(part: float) -> str:
+        return f"{100 * part / a.seconds:.0f} %"
+
     rest = a.seconds - a.verify - a.put - a.manifest
     lines = [
         "# Archive benchmark",

@@ -28,7 +28,7 @@ from src.domain.logs import LogEvent
 from src.domain.severity import Severity
 
 
-def ev(t):
+def ev(t: uuid.UUID) -> LogEvent:
     now = datetime.now(UTC)
     return LogEvent(
         id=new_id(),
@@ -47,7 +47,7 @@ def ev(t):
     )
 
 
-async def main(url):
+async def main(url: str) -> None:
     eng = make_app_engine(url)
     uows = PostgresUnitOfWorkFactory(eng)
     t = uuid.uuid4()
@@ -58,7 +58,7 @@ async def main(url):
         )
     await own.dispose()
     for record in (False, True, False, True):
-        times = []
+        times: list[float] = []
         for _ in range(400):
             batch = [ev(t) for _ in range(100)]
             s = time.perf_counter()

@@ -26,8 +26,9 @@ from typing import Any
 
 import httpx
 
+from bench.harness import ApiServer, create_tenant
 from bench.patterns_accuracy import grouping_accuracy, parsing_accuracy
-from bench.search import ApiServer, WorkerProcess, create_tenant, start_stack
+from bench.search import WorkerProcess, start_stack
 
 _MINED = re.compile(r"mined (\d+) events in ([0-9.]+) s CPU")
 CHUNK = 1000

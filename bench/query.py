@@ -35,13 +35,12 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/query.py`
 
-from bench.harness import ROOT, ApiServer, create_tenant, log
+from bench.harness import ROOT, ApiServer, create_tenant, log, pct
 from bench.search import (
     SearchLoader,
     Stack,
     index_total,
     os_client,
-    pct,
     start_stack,
     wait_for_quiet,
 )
@@ -94,7 +93,7 @@ def window(kind: str, now: datetime) -> tuple[datetime, datetime]:
 async def pipeline_for(kind: str, text: str, start: datetime, end: datetime, tenant_id: uuid.UUID) -> Any:
     """The PipelineQuery the API builds for this request (Loki: as LokiRead.range builds it)."""
     from src.domain.credentials import Principal, Scope
-    from src.domain.logql.parser import parse_logql
+    from src.domain.logql.parser import MetricQuery, parse_logql
     from src.domain.querylang.language import parse_query
     from src.domain.querylang.table import PipelineQuery, PipelineRows
     from src.usecases.compat.loki_read import LokiRead
@@ -110,8 +109,10 @@ async def pipeline_for(kind: str, text: str, start: datetime, end: datetime, ten
             return PipelineRows(groups=[]), "capture"
 
     principal = Principal(tenant_id=tenant_id, subject="bench", scopes=frozenset({Scope.READ}), via="api_key")
-    await LokiRead(Capture()).range(  # type: ignore[arg-type]
-        principal=principal, query=parse_logql(text), start=start, end=end, step=300
+    metric = parse_logql(text)
+    assert isinstance(metric, MetricQuery), text  # this kind's queries are count_over_time
+    await LokiRead(Capture()).range(  # type: ignore[arg-type]  # Capture stands in for the reader port
+        principal=principal, query=metric, start=start, end=end, step=300
     )
     return captured[0]
 

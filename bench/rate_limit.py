@@ -17,6 +17,7 @@ import asyncio
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/rate_limit.py`
@@ -70,7 +71,7 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args()
-    cleanups: list = []
+    cleanups: list[Callable[[], None]] = []
     try:
         redis_url = start_redis(cleanups)
         rows: dict[str, list[tuple[float, float]]] = {"sync (slowapi today)": [], "async (TenantLimiter)": []}

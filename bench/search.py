@@ -44,7 +44,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -886,7 +886,7 @@ class SearchLoader:
         self.seconds = 0.0
         self.stopped_by = ""
         self.rss_before = rss_mib(stack.osmem_pid)
-        self.cpu_seconds: Counter[str] = Counter()
+        self.cpu_seconds: defaultdict[str, float] = defaultdict(float)
 
     async def load_until(self, target: int) -> None:
         """Load until `target` events, or until the time budget or a memory guard stops it."""

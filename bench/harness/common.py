@@ -11,6 +11,7 @@ import platform
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
@@ -49,7 +50,7 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def pct(values: list[float], p: float) -> float:
+def pct(values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile (values in seconds or ms, unchanged)."""
     if not values:
         return float("nan")

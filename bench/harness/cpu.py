@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import resource
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from bench.harness.common import log
 
@@ -90,7 +91,7 @@ class CpuMeter:
         self.kernel: dict[str, float] = {}  # share of each component's CPU spent in the kernel
         self.wall = 0.0
 
-    def start(self) -> CpuMeter:
+    def start(self) -> Self:
         self._before = processes()
         self._busy = machine_busy()
         self._reaped = _reaped_children_cpu()
@@ -109,13 +110,13 @@ class CpuMeter:
             return self.me
         return None
 
-    def stop(self) -> CpuMeter:
+    def stop(self) -> Self:
         wall = self.wall = time.perf_counter() - self._wall
         after = processes()
         groups = {name: tree(after, pid) for name, pid in self.roots.items()}
         mine = tree(after, os.getpid())
-        used: Counter[str] = Counter()
-        in_kernel: Counter[str] = Counter()
+        used: defaultdict[str, float] = defaultdict(float)
+        in_kernel: defaultdict[str, float] = defaultdict(float)
         for pid, proc in after.items():
             before = self._before.get(pid)
             delta = proc.cpu - before.cpu if before else proc.cpu
