@@ -4,16 +4,13 @@ ingest stored them, whatever the shape of their numbers and strings, and only th
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from src.adapters.postgres.engine import make_app_engine
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.domain.logs import LogEvent
 from tests.conftest import TenantHandle
@@ -27,15 +24,6 @@ ATTRIBUTES: list[dict[str, Any]] = [
     {"escapes": 'quote " backslash \\ newline \n tab \t', "empty": {}, "list": []},
     {},
 ]
-
-
-@pytest.fixture
-async def app_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_app_engine(postgres_url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _archivable(engine: AsyncEngine, tenant_id: str) -> list[LogEvent]:

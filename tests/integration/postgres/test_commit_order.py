@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.postgres.engine import make_app_engine, make_owner_engine
-from src.adapters.postgres.idempotency_janitor import PostgresIdempotencyJanitor
+from src.adapters.postgres.ingest_janitor import PostgresIngestJanitor
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.domain.commit_order import CommitPosition
 from src.domain.ids import new_id
@@ -165,7 +165,7 @@ async def test_the_janitor_drops_commit_order_older_than_asked(
 ) -> None:
     response = await app_client.post("/api/v1/logs/bulk", json=[{"message": "kept"}], headers=tenant.headers)
     assert response.status_code == 201, response.text
-    janitor = PostgresIdempotencyJanitor(engines[1])
+    janitor = PostgresIngestJanitor(engines[1])
     await janitor.expire_commit_order(older_than=datetime(2000, 1, 1, tzinfo=UTC))
     async with engines[1].connect() as conn:
         before = (await conn.execute(text("SELECT count(*) FROM log_commits"))).scalar_one()
