@@ -17,11 +17,16 @@ depends_on = None
 
 def upgrade() -> None:
     # Partial: only the rows the janitor deletes, so the index stays as small as what is due.
-    op.execute(
-        "CREATE INDEX async_task_succeeded_reindex ON async_task (finished_at) "
-        "WHERE task_type = 'reindex' AND status = 'succeeded'"
-    )
+    # Concurrently, outside the migration's transaction: a plain build locks `async_task` against
+    # writes until it ends, and every ingest commit writes its reindex task there; on a table that
+    # has grown with every commit so far, that would stall ingest for the whole build.
+    with op.get_context().autocommit_block():
+        op.execute(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS async_task_succeeded_reindex ON async_task (finished_at) "
+            "WHERE task_type = 'reindex' AND status = 'succeeded'"
+        )
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX IF EXISTS async_task_succeeded_reindex")
+    with op.get_context().autocommit_block():
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS async_task_succeeded_reindex")
