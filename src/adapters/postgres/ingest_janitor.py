@@ -10,29 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.domain.ports.ingest_janitor import IngestJanitor
 
-_BATCH = text(
-    """
-    DELETE FROM log_idempotency WHERE ctid IN (
-        SELECT ctid FROM log_idempotency WHERE created_at < :before LIMIT :limit)
-    """
-)
 
-_COMMITS_BATCH = text(
-    """
-    DELETE FROM log_commits WHERE ctid IN (
-        SELECT ctid FROM log_commits WHERE committed_at < :before LIMIT :limit)
-    """
-)
+def _batch(table: str, due: str) -> TextClause:
+    """One bounded DELETE of `table`'s rows where `due` (a condition on `:before`) holds."""
+    return text(f"DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM {table} WHERE {due} LIMIT :limit)")
 
+
+_CLAIMS_BATCH = _batch("log_idempotency", "created_at < :before")
+_COMMITS_BATCH = _batch("log_commits", "committed_at < :before")
 # One reindex task per tenant per group commit, each listing every id it stored: kept for ever, the
 # outbox would grow with the logs themselves. The partial index (migration 0013) finds them.
-_TASKS_BATCH = text(
-    """
-    DELETE FROM async_task WHERE ctid IN (
-        SELECT ctid FROM async_task
-        WHERE task_type = 'reindex' AND status = 'succeeded' AND finished_at < :before LIMIT :limit)
-    """
-)
+_TASKS_BATCH = _batch("async_task", "task_type = 'reindex' AND status = 'succeeded' AND finished_at < :before")
 
 
 class PostgresIngestJanitor(IngestJanitor):
@@ -41,7 +29,7 @@ class PostgresIngestJanitor(IngestJanitor):
         self._batch = batch_size
 
     async def expire_claims(self, *, older_than: datetime) -> int:
-        return await self._expire(_BATCH, older_than)
+        return await self._expire(_CLAIMS_BATCH, older_than)
 
     async def expire_commit_order(self, *, older_than: datetime) -> int:
         return await self._expire(_COMMITS_BATCH, older_than)

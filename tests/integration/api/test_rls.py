@@ -180,9 +180,8 @@ async def test_a_tenant_scan_uses_the_setting_as_an_index_condition(
 ) -> None:
     """The subquery's value is a parameter of the scan: the tenant's index still narrows it."""
     _, b = two_tenants_with_data
-    async with as_app.transaction():
-        await as_app.execute("SELECT set_config('logplane.tenant_id', $1, true)", b.id)
-        await as_app.execute("SET LOCAL enable_seqscan = off")
-        plan = "\n".join(r[0] for r in await as_app.fetch("EXPLAIN (COSTS OFF) SELECT id FROM api_keys"))
+    await _act_as(as_app, b.id)
+    await as_app.execute("SET enable_seqscan = off")  # the fixture's own connection: closed after
+    plan = "\n".join(r[0] for r in await as_app.fetch("EXPLAIN (COSTS OFF) SELECT id FROM api_keys"))
     # PostgreSQL 17+ names the InitPlan's value `(InitPlan 1).col1`; 15 and 16 print it as `$0`.
     assert "InitPlan" in plan and re.search(r"Index Cond: \(tenant_id = (\(InitPlan 1\)\.col1|\$0)\)", plan), plan

@@ -7,7 +7,6 @@ streamed. These run the real transactions against PostgreSQL, in the interleavin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -16,7 +15,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from src.adapters.postgres.engine import make_app_engine, make_owner_engine
 from src.adapters.postgres.ingest_janitor import PostgresIngestJanitor
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from src.domain.commit_order import CommitPosition
@@ -28,13 +26,8 @@ from tests.polling import eventually
 
 
 @pytest.fixture
-async def engines(postgres_url: str) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
-    app, owner = make_app_engine(postgres_url), make_owner_engine(postgres_url)
-    try:
-        yield app, owner
-    finally:
-        await app.dispose()
-        await owner.dispose()
+def engines(app_engine: AsyncEngine, owner_engine: AsyncEngine) -> tuple[AsyncEngine, AsyncEngine]:
+    return app_engine, owner_engine
 
 
 def _event(tenant_id: UUID, message: str) -> LogEvent:

@@ -50,25 +50,24 @@ async def _left(owner: AsyncEngine, ids: list[UUID]) -> set[UUID]:
 async def test_succeeded_reindex_tasks_expire_and_nothing_else(
     owner_engine: AsyncEngine, tenant: TenantHandle, other_tenant: TenantHandle, batch_size: int
 ) -> None:
-    owner = owner_engine
     now = datetime.now(UTC)
     old, recent = now - timedelta(days=10), now - timedelta(hours=1)
     due = [
-        await _task(owner, tenant.id, "reindex", "succeeded", old),
-        await _task(owner, other_tenant.id, "reindex", "succeeded", old),
+        await _task(owner_engine, tenant.id, "reindex", "succeeded", old),
+        await _task(owner_engine, other_tenant.id, "reindex", "succeeded", old),
     ]
     kept = [
-        await _task(owner, tenant.id, "reindex", "succeeded", recent),  # not yet its time
-        await _task(owner, tenant.id, "reindex", "failed", old),  # what went wrong stays visible
-        await _task(owner, tenant.id, "reindex", "pending", None),  # the outbox's work to do
-        await _task(owner, tenant.id, "reindex", "running", None),
-        await _task(owner, tenant.id, "export", "succeeded", old),  # other jobs keep their history
-        await _task(owner, other_tenant.id, "archive", "succeeded", old),
+        await _task(owner_engine, tenant.id, "reindex", "succeeded", recent),  # not yet its time
+        await _task(owner_engine, tenant.id, "reindex", "failed", old),  # what went wrong stays visible
+        await _task(owner_engine, tenant.id, "reindex", "pending", None),  # the outbox's work to do
+        await _task(owner_engine, tenant.id, "reindex", "running", None),
+        await _task(owner_engine, tenant.id, "export", "succeeded", old),  # other jobs keep their history
+        await _task(owner_engine, other_tenant.id, "archive", "succeeded", old),
     ]
-    janitor = PostgresIngestJanitor(owner, batch_size=batch_size)
+    janitor = PostgresIngestJanitor(owner_engine, batch_size=batch_size)
     # Only this test's tasks are that old: the API's own (recent) reindex tasks are never due here.
     assert await janitor.expire_reindex_tasks(older_than=now - timedelta(days=7)) == len(due)
-    assert await _left(owner, due + kept) == set(kept)
+    assert await _left(owner_engine, due + kept) == set(kept)
     assert await janitor.expire_reindex_tasks(older_than=now - timedelta(days=7)) == 0
 
 
