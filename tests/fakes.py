@@ -12,7 +12,7 @@ from uuid import UUID
 from src.domain.anomalies.anomaly import Anomaly, AnomalyFilter
 from src.domain.anomalies.features import ERROR_SEVERITY, WindowFeatures, floor_window, severity_features
 from src.domain.audit import AuditEntry
-from src.domain.commit_order import CommitPosition, CommittedPage
+from src.domain.commit_order import CommitPosition, CommitSpan, CommittedPage
 from src.domain.credentials import ApiKey
 from src.domain.errors import Conflict, DependencyUnavailable
 from src.domain.fields_catalogue import FieldCatalogue
@@ -97,9 +97,16 @@ class FakeCommitOrder(CommitOrder):
     def __init__(self, staged: _Staged) -> None:
         self._s = staged
 
-    async def record(self, *, tenant_id: UUID, log_ids: Sequence[UUID]) -> None:
+    async def record(self, *, tenant_id: UUID, log_ids: Sequence[UUID], span: CommitSpan | None = None) -> None:
+        assert span is None or span == CommitSpan.of(log_ids), "the span must be the ids'"
         if log_ids:
             self._s.commit_order.append((tenant_id, list(log_ids)))
+
+    async def log_ids(self, *, tenant_id: UUID, span: CommitSpan) -> list[UUID] | None:
+        for tenant, ids in self._s.store.commit_order:
+            if tenant == tenant_id and CommitSpan.of(ids) == span:
+                return list(ids)
+        return None
 
     async def position(self, *, tenant_id: UUID, log_id: UUID) -> CommitPosition | None:
         for seq, (tenant, ids) in enumerate(self._s.store.commit_order, start=1):

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from src.domain.commit_order import CommitSpan
 from src.domain.errors import Conflict, DomainError
-from src.domain.ids import id_strings, new_id
+from src.domain.ids import new_id
 from src.domain.logs import LogEvent, StoredRef
 from src.domain.ports.ingest_metrics import IngestMetrics, NoMetrics
 from src.domain.ports.log_repository import IdempotencyClaim
@@ -251,14 +252,18 @@ class GroupCommitWriter:
             return None
         await uow.logs.add_many(events=to_store)
         user_ids = {r.user_id for r in requests}
-        # The transactional outbox: the reindex task commits with the rows it announces.
+        log_ids = [e.id for e in to_store]
+        span = CommitSpan.of(log_ids)
+        # The transactional outbox: the reindex task commits with the rows it announces. It names
+        # them by their commit's span (its ids are in the commit order's entry, written below);
+        # `from` and `to` bound them for when that entry is gone (see `IndexTasks`).
         task = AsyncTask(
             task_id=new_id(),
             tenant_id=tenant_id,
             task_type=TaskType.REINDEX,
             user_id=user_ids.pop() if len(user_ids) == 1 else None,
             payload={
-                "log_ids": id_strings([e.id for e in to_store]),
+                "commit": span.to_payload(),
                 "from": rfc3339(min(e.timestamp for e in to_store)),
                 "to": rfc3339(max(e.timestamp for e in to_store)),
                 "count": len(to_store),
@@ -267,7 +272,7 @@ class GroupCommitWriter:
         await uow.tasks.add_many(tasks=[task])
         # Last for this tenant: the events' place in commit order (a resuming live stream replays
         # from it), taken under a lock held until commit so that order is the commit order.
-        await uow.commit_order.record(tenant_id=tenant_id, log_ids=[e.id for e in to_store])
+        await uow.commit_order.record(tenant_id=tenant_id, log_ids=log_ids, span=span)
         self._metrics.observe_stored(
             tenant_id=tenant_id, events=len(to_store), bytes_=sum(len(e.message) for e in to_store)
         )

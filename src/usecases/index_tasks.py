@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from src.domain.commit_order import CommitSpan
 from src.domain.errors import DependencyUnavailable
 from src.domain.logs import LogEvent
 from src.domain.ports.search_index import SearchIndex
@@ -94,17 +95,31 @@ class IndexTasks:
         results: dict[UUID, dict[str, Any] | Failed] = {}
         events: list[LogEvent] = []
         loaded: list[tuple[Claimed, int, int]] = []
+        gone: list[Claimed] = []
         for c in batch:
+            payload = c.task.payload
             try:
-                ids = [UUID(i) for i in c.task.payload.get("log_ids", [])]
+                # A group commit's task names its commit; tasks written before that listed their ids.
+                span = _span(payload)
+                listed = None if span else [UUID(i) for i in payload.get("log_ids", [])]
             except (TypeError, ValueError):
                 results[c.task.task_id] = Failed("invalid_payload: the task payload holds a bad log id")
                 continue
             async with self._uow_factory() as uow:
                 await uow.act_as_tenant(c.task.tenant_id)
-                found = await uow.reader.get_many(tenant_id=c.task.tenant_id, ids=ids)
+                ids = listed if span is None else await uow.commit_order.log_ids(tenant_id=c.task.tenant_id, span=span)
+                found = [] if ids is None else await uow.reader.get_many(tenant_id=c.task.tenant_id, ids=ids)
+            if ids is None:
+                gone.append(c)
+                continue
             events += found
             loaded.append((c, len(found), len(ids) - len(found)))
+        for c in gone:
+            # The commit's entry is past its retention (the task waited that long: search was down
+            # for a day): its events are among those stored between `from` and `to`, so that range is
+            # reindexed as an admin reindex would be (documents are keyed by id: the others are
+            # rewritten as they are).
+            results[c.task.task_id] = await self._run_range(c)
         try:
             if self._mine is not None:
                 events = await self._mine.execute(events)
@@ -155,3 +170,16 @@ class IndexTasks:
         except Exception as e:
             return Failed(failure_text(f"reindex (after {done} events)", e), e)
         return {"indexed": done, "cursor": None}
+
+
+def _span(payload: dict[str, Any]) -> CommitSpan | None:
+    """The commit a group commit's task names (None for a task that lists its ids). Its `from` and
+    `to` are required: they are what is reindexed once the commit's entry is gone."""
+    if "commit" not in payload:
+        return None
+    for bound in ("from", "to"):
+        value = payload.get(bound)
+        if not isinstance(value, str):
+            raise ValueError(f"the task payload has no `{bound}`")
+        datetime.fromisoformat(value)
+    return CommitSpan.from_payload(payload["commit"])

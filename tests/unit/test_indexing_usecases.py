@@ -130,6 +130,72 @@ async def test_range_reindex_walks_in_batches_and_resumes(world: World) -> None:
     assert world.uow.store.tasks[task.task_id].result["indexed"] == 10
 
 
+async def test_a_task_indexes_its_own_commit_not_its_neighbours(world: World) -> None:
+    tenant = who(Scope.INGEST)
+    await world.store(tenant, 3)
+    await world.store(tenant, 2)  # a second commit of the same tenant, in the same time range
+    messages = await world.receive()
+    first, second = (world.uow.store.tasks[UUID(m.body["task_id"])] for m in messages)
+    assert "log_ids" not in first.payload and first.payload["count"] == 3
+    outcome = await world.worker.execute(messages[:1])
+    assert outcome.indexed == 3
+    assert set(world.index.docs) == set(world.uow.store.commit_order[0][1])
+    assert world.uow.store.tasks[first.task_id].result == {"indexed": 3, "missing": 0}
+    assert world.uow.store.tasks[second.task_id].status is TaskStatus.PENDING
+
+
+async def test_a_task_whose_commit_entry_is_gone_reindexes_its_time_range(world: World) -> None:
+    """The commit order is kept for a day; a task that waited longer (search was down) still gets
+    its events indexed, through the range its `from` and `to` bound."""
+    tenant = who(Scope.INGEST)
+    await world.store(tenant, 3)  # at NOW, NOW - 1 s, NOW - 2 s
+    (message,) = await world.receive()
+    await world.store(who(Scope.INGEST), 2)  # another tenant's: never indexed by this task
+    world.uow.store.commit_order.clear()  # the maintenance worker dropped every entry
+    outcome = await world.worker.execute([message])
+    assert outcome.indexed == 3 and len(world.index.docs) == 3
+    assert {d.tenant_id for d in world.index.docs.values()} == {tenant.tenant_id}
+    task = world.uow.store.tasks[UUID(message.body["task_id"])]
+    assert task.status is TaskStatus.SUCCEEDED and task.result["indexed"] == 3
+
+
+async def test_tasks_that_list_their_ids_are_still_indexed(world: World) -> None:
+    """Reindex tasks written before tasks named their commit list their ids."""
+    tenant = who(Scope.INGEST)
+    await world.store(tenant, 4)
+    await world.receive()
+    ids = sorted(world.uow.store.logs)[:2]
+    payload = {"log_ids": [str(i) for i in ids], "count": 2}
+    task = AsyncTask(task_id=uuid4(), tenant_id=tenant.tenant_id, task_type=TaskType.REINDEX, payload=payload)
+    world.uow.store.tasks[task.task_id] = task
+    outcome = await world.worker.execute([QueueMessage(body=task_message(task), receipt="r1", receive_count=1)])
+    assert outcome.indexed == 2 and set(world.index.docs) == set(ids)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "commit": {"lowest": "not-a-uuid", "highest": str(uuid4())},
+            "from": "2026-11-25T12:00:00Z",
+            "to": "2026-11-25T12:00:00Z",
+        },
+        {"commit": "x", "from": "2026-11-25T12:00:00Z", "to": "2026-11-25T12:00:00Z"},
+        {"commit": {"lowest": str(uuid4()), "highest": str(uuid4())}, "to": "2026-11-25T12:00:00Z"},
+        {"commit": {"lowest": str(uuid4()), "highest": str(uuid4())}, "from": "soon", "to": "2026-11-25T12:00:00Z"},
+    ],
+)
+async def test_a_bad_commit_payload_fails_the_task_without_indexing(world: World, payload: dict[str, Any]) -> None:
+    tenant = who(Scope.INGEST)
+    await world.store(tenant, 2)
+    await world.receive()
+    task = AsyncTask(task_id=uuid4(), tenant_id=tenant.tenant_id, task_type=TaskType.REINDEX, payload=payload)
+    world.uow.store.tasks[task.task_id] = task
+    outcome = await world.worker.execute([QueueMessage(body=task_message(task), receipt="r1", receive_count=3)])
+    assert outcome.failed == [task.task_id] and outcome.indexed == 0 and not world.index.docs
+    assert (world.uow.store.tasks[task.task_id].error_msg or "").startswith("invalid_payload")
+
+
 async def test_relay_publishes_stale_pending_tasks(world: World) -> None:
     stale = [AsyncTask(task_id=uuid4(), tenant_id=uuid4(), task_type=TaskType.REINDEX) for _ in range(3)]
 

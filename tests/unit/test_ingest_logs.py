@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 
+from src.domain.commit_order import CommitSpan
 from src.domain.credentials import Principal, Scope
 from src.domain.errors import Conflict, DomainError, Forbidden, InvalidEvent
 from src.domain.event_limits import EventLimits
@@ -54,7 +55,11 @@ async def test_stores_events_with_outbox_task_in_one_commit(use_case: IngestLogs
     assert all(e.tenant_id == who.tenant_id for e in stored.values())
     (task,) = uow.store.tasks.values()
     assert task.task_type is TaskType.REINDEX and task.status is TaskStatus.PENDING
-    assert sorted(task.payload["log_ids"]) == sorted(str(e.id) for e in stored.values())
+    # The task names the commit; the commit order's entry lists its events.
+    ((tenant, log_ids),) = uow.store.commit_order
+    assert tenant == who.tenant_id and sorted(log_ids) == sorted(e.id for e in stored.values())
+    assert task.payload["commit"] == CommitSpan.of(log_ids).to_payload()
+    assert task.payload["count"] == 2
     assert task.tenant_id == who.tenant_id
 
 

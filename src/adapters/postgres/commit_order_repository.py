@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from operator import attrgetter
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from src.adapters.postgres.rows import log_from_row
-from src.domain.commit_order import CommitPosition, CommittedPage
+from src.adapters.postgres.rows import as_uuid, log_from_row
+from src.domain.commit_order import CommitPosition, CommitSpan, CommittedPage
 from src.domain.ports.commit_order import CommitOrder
 
 # One round trip: the lock, then the row (MATERIALIZED keeps the lock ahead of the identity's nextval).
@@ -27,6 +26,14 @@ _RECORD = text(
     )
     INSERT INTO log_commits (tenant_id, min_id, max_id, log_ids)
     SELECT CAST(:t AS uuid), CAST(:min_id AS uuid), CAST(:max_id AS uuid), CAST(:ids AS uuid[]) FROM locked
+    """
+)
+
+# Through `log_commits_max_id`; the lowest id as well, so that a span never names another commit.
+_LOG_IDS = text(
+    """
+    SELECT log_ids FROM log_commits
+    WHERE tenant_id = :t AND max_id = CAST(:max_id AS uuid) AND min_id = CAST(:min_id AS uuid)
     """
 )
 
@@ -74,14 +81,19 @@ class PostgresCommitOrder(CommitOrder):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def record(self, *, tenant_id: UUID, log_ids: Sequence[UUID]) -> None:
+    async def record(self, *, tenant_id: UUID, log_ids: Sequence[UUID], span: CommitSpan | None = None) -> None:
         if not log_ids:
             return
-        ids = list(log_ids)
-        # Compared by their integers: `UUID.__lt__` is a Python call per comparison (thousands a group).
-        by_int = attrgetter("int")
-        lowest, highest = min(ids, key=by_int), max(ids, key=by_int)
-        await self._conn.execute(_RECORD, {"t": str(tenant_id), "min_id": lowest, "max_id": highest, "ids": ids})
+        span = span or CommitSpan.of(log_ids)
+        await self._conn.execute(
+            _RECORD, {"t": str(tenant_id), "min_id": span.lowest, "max_id": span.highest, "ids": list(log_ids)}
+        )
+
+    async def log_ids(self, *, tenant_id: UUID, span: CommitSpan) -> list[UUID] | None:
+        row = (
+            await self._conn.execute(_LOG_IDS, {"t": tenant_id, "min_id": span.lowest, "max_id": span.highest})
+        ).first()
+        return None if row is None else [as_uuid(i) for i in row.log_ids]
 
     async def position(self, *, tenant_id: UUID, log_id: UUID) -> CommitPosition | None:
         row = (await self._conn.execute(_POSITION, {"t": tenant_id, "id": log_id, "ceiling": _ceiling(log_id)})).first()

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import TenantHandle
 from tests.integration.api.conftest import assert_error, count_logs
+from tests.integration.reindex_tasks import ANNOUNCED
 
 BULK = "/api/v1/logs/bulk"
 
@@ -40,13 +41,12 @@ async def test_json_array_is_stored_with_one_outbox_task(
     rows = await db.fetch("SELECT id, message, severity FROM logs WHERE tenant_id = $1", uuid.UUID(tenant.id))
     assert {str(r["id"]) for r in rows} == ids
     assert {r["severity"] for r in rows} == {17}
-    tasks = await db.fetch(
-        "SELECT task_type, status, payload FROM async_task WHERE tenant_id = $1", uuid.UUID(tenant.id)
-    )
+    assert await db.fetchval("SELECT count(*) FROM async_task WHERE tenant_id = $1", uuid.UUID(tenant.id)) == 1
+    tasks = await db.fetch(ANNOUNCED + " AND t.tenant_id = $1", uuid.UUID(tenant.id))
     assert len(tasks) == 1
     assert (tasks[0]["task_type"], tasks[0]["status"]) == ("reindex", "pending")
     payload = orjson.loads(tasks[0]["payload"])
-    assert set(payload["log_ids"]) == ids and payload["count"] == 3
+    assert set(tasks[0]["log_ids"]) == ids and payload["count"] == 3
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import TenantHandle
 from tests.integration.api.conftest import assert_error, bearer, count_logs, issue_token
+from tests.integration.reindex_tasks import ANNOUNCED
 
 
 async def _stored(db: asyncpg.Connection, log_id: str) -> asyncpg.Record:
@@ -68,15 +69,13 @@ async def test_key_to_token_to_ingest_stores_the_row_and_its_reindex_task(
     # No timestamp given: the time of receipt.
     assert abs(row["timestamp"] - datetime.now(UTC)) < timedelta(minutes=1)
 
-    tasks = await db.fetch(
-        "SELECT task_type, status, payload, tenant_id FROM async_task WHERE payload->'log_ids' ? $1", body["id"]
-    )
+    tasks = await db.fetch(ANNOUNCED + " AND $1 = ANY(c.log_ids)", uuid.UUID(body["id"]))
     assert len(tasks) == 1
     task = tasks[0]
     assert (task["task_type"], task["status"], str(task["tenant_id"])) == ("reindex", "pending", tenant.id)
+    assert task["log_ids"] == [body["id"]]
     payload = orjson.loads(task["payload"])
-    assert payload["log_ids"] == [body["id"]]
-    assert payload["count"] == 1
+    assert payload["count"] == 1 and payload["from"] == payload["to"] == body["timestamp"]
 
 
 async def test_api_key_as_bearer_stores_the_event(

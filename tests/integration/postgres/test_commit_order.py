@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.postgres.ingest_janitor import PostgresIngestJanitor
 from src.adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
-from src.domain.commit_order import CommitPosition
+from src.domain.commit_order import CommitPosition, CommitSpan
 from src.domain.ids import new_id
 from src.domain.logs import LogEvent
 from src.domain.severity import Severity
@@ -151,6 +151,35 @@ async def test_ingest_records_commit_order_in_publication_order_and_tenants_see_
         assert await uow.commit_order.position(tenant_id=me, log_id=UUID(ids[0])) is None
         page = await uow.commit_order.events_after(tenant_id=me, after=CommitPosition(seq=0, index=0), limit=100)
         assert page.events == []
+
+
+async def test_a_commits_span_finds_its_ids_for_its_tenant_only(
+    engines: tuple[AsyncEngine, AsyncEngine],
+    app_client: httpx.AsyncClient,
+    tenant: TenantHandle,
+    other_tenant: TenantHandle,
+) -> None:
+    """What the index worker reads for a reindex task: the ids of the commit its span names."""
+    uows, me, other = PostgresUnitOfWorkFactory(engines[0]), UUID(tenant.id), UUID(other_tenant.id)
+    batches: list[list[UUID]] = []
+    for batch in range(2):
+        response = await app_client.post(
+            "/api/v1/logs/bulk", json=[{"message": f"s{batch}-{i}"} for i in range(3)], headers=tenant.headers
+        )
+        assert response.status_code == 201, response.text
+        batches.append([UUID(item["id"]) for item in response.json()["items"]])
+    async with uows() as uow:
+        await uow.act_as_tenant(me)
+        for ids in batches:
+            assert await uow.commit_order.log_ids(tenant_id=me, span=CommitSpan.of(ids)) == ids
+        # A span that names no commit: two commits' ends, or an unknown id.
+        crossed = CommitSpan(batches[0][0], batches[1][-1])
+        assert await uow.commit_order.log_ids(tenant_id=me, span=crossed) is None
+        assert await uow.commit_order.log_ids(tenant_id=me, span=CommitSpan(new_id(), new_id())) is None
+    async with uows() as uow:
+        await uow.act_as_tenant(other)
+        for tenant_id in (me, other):
+            assert await uow.commit_order.log_ids(tenant_id=tenant_id, span=CommitSpan.of(batches[0])) is None
 
 
 async def test_the_janitor_drops_commit_order_older_than_asked(

@@ -21,7 +21,8 @@ def log_out(event: LogEvent) -> dict[str, Any]:
 
 
 def task_out(task: AsyncTask) -> dict[str, Any]:
-    payload = {k: v for k, v in task.payload.items() if k != "log_ids"}  # ids can be thousands long
+    # Reindex tasks written before they named their commit list thousands of ids: not shown.
+    payload = {k: v for k, v in task.payload.items() if k != "log_ids"}
     return {
         "task_id": task.task_id,
         "task_type": task.task_type.value,
