@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import logging
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 from bench.harness.common import script_setup
 from bench.harness.cpu import postgres_cpu
 from bench.harness.data import make_events
-from bench.harness.stack import Backing, in_process_ingest, start_backing
+from bench.harness.stack import Backing, in_process_ingest, on_postgres
 
 
 class _Retries(logging.Handler):
@@ -90,12 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python bench/group_commit_tenants.py --tenants {args.tenants} --requests {args.requests}"
         f" --events {args.events} --runs {args.runs}`"
     )
-    with tempfile.TemporaryDirectory(prefix="logplane-tenants-") as workdir:
-        backing = start_backing(Path(workdir), redis=False)
-        try:
-            asyncio.run(_measure(backing, args))
-        finally:
-            backing.close()
+    on_postgres("logplane-tenants-", lambda backing: _measure(backing, args))
     return 0
 
 

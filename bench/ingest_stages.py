@@ -19,11 +19,9 @@ under `pg`). Not in it: HTTP, the body's read and split, the response, rate limi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -35,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 from bench.harness.common import script_setup
 from bench.harness.cpu import postgres_cpu
 from bench.harness.data import make_events
-from bench.harness.stack import Backing, empty_logs, in_process_ingest, start_backing
+from bench.harness.stack import Backing, empty_logs, in_process_ingest, on_postgres
 
 
 def _median_us(samples: list[float], events: int) -> float:
@@ -83,12 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs; each figure is their median")
     args = parser.parse_args(argv)
     script_setup()
-    with tempfile.TemporaryDirectory(prefix="logplane-stages-") as workdir:
-        backing = start_backing(Path(workdir), redis=False)
-        try:
-            spent = asyncio.run(_measure(backing, args))
-        finally:
-            backing.close()
+    spent = on_postgres("logplane-stages-", lambda backing: _measure(backing, args))
     events = args.events * args.batches
     figures = {name: _median_us(samples, events) for name, samples in spent.items()}
     api = figures["decode"] + figures["ingest"]

@@ -9,18 +9,21 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
 
 from bench.harness.common import ADMIN_TOKEN, HOST, JWT_SECRET, ROOT, asyncpg_dsn, log
 from src.entrypoints.http.ws_protocol import IMPORT_PATH as COALESCING_WEBSOCKETS
+
+T = TypeVar("T")
 
 
 def run_cleanups(cleanups: list[Callable[[], None]]) -> None:
@@ -115,6 +118,17 @@ def start_backing(workdir: Path, *, redis: bool = True) -> Backing:
         backing.close()
         raise
     return backing
+
+
+def on_postgres(prefix: str, measure: Callable[[Backing], Coroutine[Any, Any, T]]) -> T:
+    """`measure` on an event loop against a fresh, migrated PostgreSQL (no Redis) in a temporary
+    directory, stopped afterwards: the in-process benchmarks' whole stack."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+        backing = start_backing(Path(workdir), redis=False)
+        try:
+            return asyncio.run(measure(backing))
+        finally:
+            backing.close()
 
 
 def die_with_parent() -> None:
