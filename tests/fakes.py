@@ -226,6 +226,11 @@ class FakeLogReader(LogReader):
         wanted = set(ids)
         return [e for e in self._mine(tenant_id) if e.id in wanted]
 
+    async def in_id_span(
+        self, *, tenant_id: UUID, lowest: UUID, highest: UUID, start: datetime, end: datetime
+    ) -> list[LogEvent]:
+        return [e for e in self._mine(tenant_id) if lowest <= e.id <= highest and start <= e.timestamp <= end]
+
     async def scan(
         self, *, tenant_id: UUID, start: datetime | None, end: datetime | None, after: Cursor | None, limit: int
     ) -> list[LogEvent]:

@@ -60,5 +60,5 @@ class CommitSpan:
             raise ValueError("the commit is not an object")
         try:
             return cls(UUID(raw["lowest"]), UUID(raw["highest"]))
-        except (KeyError, TypeError, AttributeError) as e:
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
             raise ValueError(f"the commit has no valid lowest and highest id: {e}") from e

@@ -94,32 +94,41 @@ class IndexTasks:
         """One bulk request for every task's events; a refusal or an outage fails all of them."""
         results: dict[UUID, dict[str, Any] | Failed] = {}
         events: list[LogEvent] = []
-        loaded: list[tuple[Claimed, int, int]] = []
-        gone: list[Claimed] = []
+        loaded: list[tuple[Claimed, dict[str, Any]]] = []
         for c in batch:
-            payload = c.task.payload
+            payload, tenant_id = c.task.payload, c.task.tenant_id
             try:
                 # A group commit's task names its commit; tasks written before that listed their ids.
-                span = _span(payload)
-                listed = None if span else [UUID(i) for i in payload.get("log_ids", [])]
+                named = _named_commit(payload)
+            except ValueError as e:
+                results[c.task.task_id] = Failed(f"invalid_payload: {e}")
+                continue
+            try:
+                listed = None if named else [UUID(i) for i in payload.get("log_ids", [])]
             except (TypeError, ValueError):
                 results[c.task.task_id] = Failed("invalid_payload: the task payload holds a bad log id")
                 continue
             async with self._uow_factory() as uow:
-                await uow.act_as_tenant(c.task.tenant_id)
-                ids = listed if span is None else await uow.commit_order.log_ids(tenant_id=c.task.tenant_id, span=span)
-                found = [] if ids is None else await uow.reader.get_many(tenant_id=c.task.tenant_id, ids=ids)
-            if ids is None:
-                gone.append(c)
-                continue
+                await uow.act_as_tenant(tenant_id)
+                ids: list[UUID] | None = listed
+                if named is not None:
+                    span, start, end = named
+                    ids = await uow.commit_order.log_ids(tenant_id=tenant_id, span=span)
+                if ids is not None:
+                    found = await uow.reader.get_many(tenant_id=tenant_id, ids=ids)
+                    # Missing rows were deleted (cleanup) before indexing ran: nothing to index for them.
+                    outcome: dict[str, Any] = {"indexed": len(found), "missing": len(ids) - len(found)}
+                else:
+                    # The commit order's entry is past its retention (the task waited a day: search
+                    # was down). Its events are the tenant's with ids in the span and times in
+                    # `from`..`to`; the few others found there are rewritten as they are (a document
+                    # is keyed by its id).
+                    found = await uow.reader.in_id_span(
+                        tenant_id=tenant_id, lowest=span.lowest, highest=span.highest, start=start, end=end
+                    )
+                    outcome = {"indexed": len(found), "missing": 0, "commit_expired": True}
             events += found
-            loaded.append((c, len(found), len(ids) - len(found)))
-        for c in gone:
-            # The commit's entry is past its retention (the task waited that long: search was down
-            # for a day): its events are among those stored between `from` and `to`, so that range is
-            # reindexed as an admin reindex would be (documents are keyed by id: the others are
-            # rewritten as they are).
-            results[c.task.task_id] = await self._run_range(c)
+            loaded.append((c, outcome))
         try:
             if self._mine is not None:
                 events = await self._mine.execute(events)
@@ -129,12 +138,11 @@ class IndexTasks:
         except Exception as e:
             # Every task of the bulk request shares its fate (an outage, too: the template then
             # hands it up to the task runner once each is recorded as waiting).
-            for c, _, _ in loaded:
+            for c, _ in loaded:
                 results[c.task.task_id] = Failed(failure_text("indexing", e), e)
             return results
-        for c, indexed, missing in loaded:
-            # Missing rows were deleted (cleanup) before indexing ran: nothing to index for them.
-            results[c.task.task_id] = {"indexed": indexed, "missing": missing}
+        for c, outcome in loaded:
+            results[c.task.task_id] = outcome
         return results
 
     async def _run_range(self, claimed: Claimed) -> dict[str, Any] | Failed:
@@ -172,14 +180,18 @@ class IndexTasks:
         return {"indexed": done, "cursor": None}
 
 
-def _span(payload: dict[str, Any]) -> CommitSpan | None:
-    """The commit a group commit's task names (None for a task that lists its ids). Its `from` and
-    `to` are required: they are what is reindexed once the commit's entry is gone."""
+def _named_commit(payload: dict[str, Any]) -> tuple[CommitSpan, datetime, datetime] | None:
+    """The commit a group commit's task names, and its events' time range (`from`, `to`: what bounds
+    the read once the commit's entry is gone); None for a task that lists its ids."""
     if "commit" not in payload:
         return None
-    for bound in ("from", "to"):
-        value = payload.get(bound)
-        if not isinstance(value, str):
-            raise ValueError(f"the task payload has no `{bound}`")
-        datetime.fromisoformat(value)
-    return CommitSpan.from_payload(payload["commit"])
+    bounds: list[datetime] = []
+    for name in ("from", "to"):
+        value = payload.get(name)
+        try:
+            if not isinstance(value, str):
+                raise TypeError(name)
+            bounds.append(datetime.fromisoformat(value))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"the task payload's `{name}` is not a time: {value!r}") from e
+    return CommitSpan.from_payload(payload["commit"]), bounds[0], bounds[1]

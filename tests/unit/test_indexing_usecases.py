@@ -144,19 +144,30 @@ async def test_a_task_indexes_its_own_commit_not_its_neighbours(world: World) ->
     assert world.uow.store.tasks[second.task_id].status is TaskStatus.PENDING
 
 
-async def test_a_task_whose_commit_entry_is_gone_reindexes_its_time_range(world: World) -> None:
+async def test_a_task_whose_commit_entry_is_gone_indexes_its_id_span(world: World) -> None:
     """The commit order is kept for a day; a task that waited longer (search was down) still gets
-    its events indexed, through the range its `from` and `to` bound."""
+    its events indexed: the tenant's events with ids in its span and times in its range, not the
+    whole range (a later commit's events there, or the other tenant's, are not its own)."""
     tenant = who(Scope.INGEST)
-    await world.store(tenant, 3)  # at NOW, NOW - 1 s, NOW - 2 s
+
+    async def commit(principal: Principal, n: int) -> None:
+        # Microseconds in every timestamp: the range's bounds must keep them.
+        items = [LogDraft(message=f"m{i}", timestamp=NOW - timedelta(seconds=i, microseconds=7)) for i in range(n)]
+        await world.ingest.execute(IngestRequest(principal=principal, items=items))
+        await world.writer.close()
+
+    await commit(tenant, 3)
     (message,) = await world.receive()
-    await world.store(who(Scope.INGEST), 2)  # another tenant's: never indexed by this task
+    own = set(world.uow.store.commit_order[0][1])
+    await commit(tenant, 2)  # the same tenant, in the same time range, with later ids
+    await commit(who(Scope.INGEST, tenant=None), 2)  # another tenant
+    await world.receive()
     world.uow.store.commit_order.clear()  # the maintenance worker dropped every entry
     outcome = await world.worker.execute([message])
-    assert outcome.indexed == 3 and len(world.index.docs) == 3
-    assert {d.tenant_id for d in world.index.docs.values()} == {tenant.tenant_id}
+    assert outcome.indexed == 3 and set(world.index.docs) == own
     task = world.uow.store.tasks[UUID(message.body["task_id"])]
-    assert task.status is TaskStatus.SUCCEEDED and task.result["indexed"] == 3
+    assert task.status is TaskStatus.SUCCEEDED
+    assert task.result == {"indexed": 3, "missing": 0, "commit_expired": True}
 
 
 async def test_tasks_that_list_their_ids_are_still_indexed(world: World) -> None:

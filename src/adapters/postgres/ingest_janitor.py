@@ -18,8 +18,8 @@ def _batch(table: str, due: str) -> TextClause:
 
 _CLAIMS_BATCH = _batch("log_idempotency", "created_at < :before")
 _COMMITS_BATCH = _batch("log_commits", "committed_at < :before")
-# One reindex task per tenant per group commit, each listing every id it stored: kept for ever, the
-# outbox would grow with the logs themselves. The partial index (migration 0013) finds them.
+# One reindex task per tenant per group commit: kept for ever, the outbox would grow with the logs
+# themselves. The partial index (migration 0013) finds them.
 _TASKS_BATCH = _batch("async_task", "task_type = 'reindex' AND status = 'succeeded' AND finished_at < :before")
 
 

@@ -20,6 +20,14 @@ class LogReader(Protocol):
     async def get_many(self, *, tenant_id: UUID, ids: Sequence[UUID]) -> list[LogEvent]: ...
 
     @abstractmethod
+    async def in_id_span(
+        self, *, tenant_id: UUID, lowest: UUID, highest: UUID, start: datetime, end: datetime
+    ) -> list[LogEvent]:
+        """The tenant's events with ids from `lowest` to `highest` and timestamps from `start` to
+        `end` (both inclusive): a group commit's events, and any of the tenant's others whose ids were
+        drawn in between (UUIDv7: within the same moments)."""
+
+    @abstractmethod
     async def scan(
         self, *, tenant_id: UUID, start: datetime | None, end: datetime | None, after: Cursor | None, limit: int
     ) -> list[LogEvent]:

@@ -162,16 +162,25 @@ async def test_a_commits_span_finds_its_ids_for_its_tenant_only(
     """What the index worker reads for a reindex task: the ids of the commit its span names."""
     uows, me, other = PostgresUnitOfWorkFactory(engines[0]), UUID(tenant.id), UUID(other_tenant.id)
     batches: list[list[UUID]] = []
+    times: list[datetime] = []
     for batch in range(2):
         response = await app_client.post(
             "/api/v1/logs/bulk", json=[{"message": f"s{batch}-{i}"} for i in range(3)], headers=tenant.headers
         )
         assert response.status_code == 201, response.text
         batches.append([UUID(item["id"]) for item in response.json()["items"]])
+        times += [datetime.fromisoformat(item["timestamp"]) for item in response.json()["items"]]
     async with uows() as uow:
         await uow.act_as_tenant(me)
         for ids in batches:
             assert await uow.commit_order.log_ids(tenant_id=me, span=CommitSpan.of(ids)) == ids
+        # Once the entry is gone, the index worker reads the span's ids within the time range: the
+        # second batch shares the range (its times come after the first's) but not the ids.
+        first = CommitSpan.of(batches[0])
+        span_read = await uow.reader.in_id_span(
+            tenant_id=me, lowest=first.lowest, highest=first.highest, start=min(times), end=max(times)
+        )
+        assert sorted(e.id for e in span_read) == sorted(batches[0])
         # A span that names no commit: two commits' ends, or an unknown id.
         crossed = CommitSpan(batches[0][0], batches[1][-1])
         assert await uow.commit_order.log_ids(tenant_id=me, span=crossed) is None
@@ -180,6 +189,10 @@ async def test_a_commits_span_finds_its_ids_for_its_tenant_only(
         await uow.act_as_tenant(other)
         for tenant_id in (me, other):
             assert await uow.commit_order.log_ids(tenant_id=tenant_id, span=CommitSpan.of(batches[0])) is None
+            found = await uow.reader.in_id_span(
+                tenant_id=tenant_id, lowest=first.lowest, highest=first.highest, start=min(times), end=max(times)
+            )
+            assert found == []
 
 
 async def test_a_commits_ids_are_stored_uncompressed(

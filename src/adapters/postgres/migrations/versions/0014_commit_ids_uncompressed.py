@@ -22,6 +22,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # SET STORAGE takes an ACCESS EXCLUSIVE lock, for an instant; while it waits for one, every
+    # ingest commit (each writes a row here) would queue behind it. So it gives up after 5 s rather
+    # than stall ingest behind a long reader: rerun the migration then. (LOCAL: each migration runs
+    # in its own transaction.)
+    op.execute("SET LOCAL lock_timeout = '5s'")
     op.execute("ALTER TABLE log_commits ALTER COLUMN log_ids SET STORAGE EXTERNAL")
 
 
