@@ -96,24 +96,18 @@ class IndexTasks:
         events: list[LogEvent] = []
         loaded: list[tuple[Claimed, dict[str, Any]]] = []
         for c in batch:
-            payload, tenant_id = c.task.payload, c.task.tenant_id
+            tenant_id = c.task.tenant_id
             try:
-                # A group commit's task names its commit; tasks written before that listed their ids.
-                named = _named_commit(payload)
+                wanted = _wanted(c.task.payload)
             except ValueError as e:
                 results[c.task.task_id] = Failed(f"invalid_payload: {e}")
                 continue
-            try:
-                listed = None if named else [UUID(i) for i in payload.get("log_ids", [])]
-            except (TypeError, ValueError):
-                results[c.task.task_id] = Failed("invalid_payload: the task payload holds a bad log id")
-                continue
             async with self._uow_factory() as uow:
                 await uow.act_as_tenant(tenant_id)
-                ids: list[UUID] | None = listed
-                if named is not None:
-                    span, start, end = named
-                    ids = await uow.commit_order.log_ids(tenant_id=tenant_id, span=span)
+                if isinstance(wanted, list):
+                    ids: list[UUID] | None = wanted
+                else:
+                    ids = await uow.commit_order.log_ids(tenant_id=tenant_id, span=wanted.span)
                 if ids is not None:
                     found = await uow.reader.get_many(tenant_id=tenant_id, ids=ids)
                     # Missing rows were deleted (cleanup) before indexing ran: nothing to index for them.
@@ -123,8 +117,13 @@ class IndexTasks:
                     # was down). Its events are the tenant's with ids in the span and times in
                     # `from`..`to`; the few others found there are rewritten as they are (a document
                     # is keyed by its id).
+                    assert isinstance(wanted, _NamedCommit)
                     found = await uow.reader.in_id_span(
-                        tenant_id=tenant_id, lowest=span.lowest, highest=span.highest, start=start, end=end
+                        tenant_id=tenant_id,
+                        lowest=wanted.span.lowest,
+                        highest=wanted.span.highest,
+                        start=wanted.start,
+                        end=wanted.end,
                     )
                     outcome = {"indexed": len(found), "missing": 0, "commit_expired": True}
             events += found
@@ -180,11 +179,24 @@ class IndexTasks:
         return {"indexed": done, "cursor": None}
 
 
-def _named_commit(payload: dict[str, Any]) -> tuple[CommitSpan, datetime, datetime] | None:
-    """The commit a group commit's task names, and its events' time range (`from`, `to`: what bounds
-    the read once the commit's entry is gone); None for a task that lists its ids."""
+@dataclass(frozen=True, slots=True)
+class _NamedCommit:
+    """A group commit's task: its commit, and its events' time range (`from`, `to`: what bounds the
+    read once the commit's entry is gone)."""
+
+    span: CommitSpan
+    start: datetime
+    end: datetime
+
+
+def _wanted(payload: dict[str, Any]) -> _NamedCommit | list[UUID]:
+    """What a task indexes: the commit it names, or (tasks written before they named their commit)
+    the ids it lists. Raises ValueError, saying what is wrong, for a payload that holds neither."""
     if "commit" not in payload:
-        return None
+        try:
+            return [UUID(i) for i in payload.get("log_ids", [])]
+        except (TypeError, ValueError) as e:
+            raise ValueError("the task payload holds a bad log id") from e
     bounds: list[datetime] = []
     for name in ("from", "to"):
         value = payload.get(name)
@@ -194,4 +206,4 @@ def _named_commit(payload: dict[str, Any]) -> tuple[CommitSpan, datetime, dateti
             bounds.append(datetime.fromisoformat(value))
         except (TypeError, ValueError) as e:
             raise ValueError(f"the task payload's `{name}` is not a time: {value!r}") from e
-    return CommitSpan.from_payload(payload["commit"]), bounds[0], bounds[1]
+    return _NamedCommit(CommitSpan.from_payload(payload["commit"]), bounds[0], bounds[1])

@@ -18,6 +18,7 @@ from src.domain.ports.outbox import OutboxStore
 from src.domain.ports.task_queue import QueueMessage
 from src.domain.query import Cursor, LogQuery, parse_text_query
 from src.domain.tasks import AsyncTask, TaskStatus, TaskType, task_message
+from src.domain.wire import rfc3339
 from src.usecases.group_commit import GroupCommitWriter
 from src.usecases.index_tasks import IndexTasks
 from src.usecases.ingest_logs import IngestLogs, IngestRequest
@@ -26,6 +27,7 @@ from src.usecases.search_logs import SearchLogs
 from tests.fakes import FakePartitions, FakeSearchIndex, FakeTaskQueue, FakeUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+AT = rfc3339(NOW)  # the fixed clock's time, as payloads carry it
 
 
 def who(*scopes: Scope, tenant=None) -> Principal:
@@ -188,12 +190,12 @@ async def test_tasks_that_list_their_ids_are_still_indexed(world: World) -> None
     [
         {
             "commit": {"lowest": "not-a-uuid", "highest": str(uuid4())},
-            "from": "2026-11-25T12:00:00Z",
-            "to": "2026-11-25T12:00:00Z",
+            "from": AT,
+            "to": AT,
         },
-        {"commit": "x", "from": "2026-11-25T12:00:00Z", "to": "2026-11-25T12:00:00Z"},
-        {"commit": {"lowest": str(uuid4()), "highest": str(uuid4())}, "to": "2026-11-25T12:00:00Z"},
-        {"commit": {"lowest": str(uuid4()), "highest": str(uuid4())}, "from": "soon", "to": "2026-11-25T12:00:00Z"},
+        {"commit": "x", "from": AT, "to": AT},
+        {"commit": {"lowest": str(uuid4()), "highest": str(uuid4())}, "to": AT},
+        {"commit": {"lowest": str(uuid4()), "highest": str(uuid4())}, "from": "soon", "to": AT},
     ],
 )
 async def test_a_bad_commit_payload_fails_the_task_without_indexing(world: World, payload: dict[str, Any]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from src.usecases.maintain_storage import MaintainStorage
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -35,13 +37,15 @@ class FakeJanitor:
         return 5
 
 
-async def test_each_leftover_expires_at_its_own_age() -> None:
+# Midday, and either edge of the UTC day: the partitions' window is counted in days from the clock's.
+@pytest.mark.parametrize("now", [NOW, NOW.replace(hour=0, minute=5), NOW.replace(hour=23, minute=55)])
+async def test_each_leftover_expires_at_its_own_age(now: datetime) -> None:
     partitions, janitor = FakePartitions(), FakeJanitor()
-    report = await MaintainStorage(partitions, janitor, reindex_task_ttl=timedelta(days=2), clock=lambda: NOW).execute()
+    report = await MaintainStorage(partitions, janitor, reindex_task_ttl=timedelta(days=2), clock=lambda: now).execute()
     assert janitor.cutoffs == {
-        "claims": NOW - timedelta(days=7),
-        "commit_order": NOW - timedelta(days=1),
-        "reindex_tasks": NOW - timedelta(days=2),
+        "claims": now - timedelta(days=7),
+        "commit_order": now - timedelta(days=1),
+        "reindex_tasks": now - timedelta(days=2),
     }
     assert (report.claims_expired, report.commits_expired, report.tasks_expired) == (3, 2, 5)
     assert partitions.days[0] == date(2026, 12, 2) and partitions.days[-1] == date(2026, 12, 6)
